@@ -1,0 +1,29 @@
+// Pod policy: status belongs to the node agent, spec is mostly immutable, deletes are graceful
+// for pods that a node is running.
+import type { DeleteOptions, Pod } from '../types.ts';
+import { keepAllButStatus, keepStatus, type Strategy } from '../strategy.ts';
+import { validatePod, validatePodUpdate } from '../validation.ts';
+
+/** Grace period when neither the delete nor the pod names one (Kubernetes' default). */
+export const DEFAULT_GRACE_SECONDS = 30;
+
+export const podStrategy: Strategy<Pod> = {
+  tracksGeneration: true,
+  prepareForCreate(pod) {
+    pod.status = { phase: 'Pending' };
+    if (pod.spec && pod.spec.restartPolicy === undefined) pod.spec.restartPolicy = 'Always';
+    if (pod.spec && pod.spec.terminationGracePeriodSeconds === undefined) pod.spec.terminationGracePeriodSeconds = DEFAULT_GRACE_SECONDS;
+  },
+  prepareForUpdate: keepStatus,
+  prepareForStatusUpdate: keepAllButStatus,
+  validate: validatePod,
+  validateUpdate: validatePodUpdate,
+  gracePeriod(pod: Pod, opts: Pick<DeleteOptions, 'gracePeriodSeconds'>): number {
+    // CheckGracefulDelete: nothing runs an unbound or finished pod, so it goes at once.
+    if (!pod.spec?.nodeName) return 0;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return 0;
+    const grace = opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    return grace < 0 ? 1 : grace;
+  },
+};

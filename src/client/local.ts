@@ -1,0 +1,119 @@
+// The in-process Client: calls the store directly (control plane components in the API server's
+// own process), with the same errors and selector semantics as the HTTP API.
+import { resourceDef } from '../api/resources.ts';
+import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.ts';
+import { mergePatch } from '../api/patch.ts';
+import type { DeleteOptions, KubeObject, Pod } from '../api/types.ts';
+import { notFound } from '../api/status.ts';
+import { bindPod } from '../api/pod/binding.ts';
+import type { Store } from '../store/store.ts';
+import { toApiError } from '../server/errors.ts';
+import { checkObject } from '../server/body.ts';
+import { rfc3339 } from '../store/time.ts';
+import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
+
+/** Runs `f`, turning API and store failures into ClientErrors. */
+async function guard<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    const err = toApiError(e);
+    throw new ClientError(err.code, err.reason, err.message);
+  }
+}
+
+function filterOf(resource: string, q: { labelSelector?: string; fieldSelector?: string }): (o: KubeObject) => boolean {
+  const ls = q.labelSelector ? parseLabelSelector(q.labelSelector) : undefined;
+  const fs = q.fieldSelector ? parseFieldSelector(q.fieldSelector, resource) : undefined;
+  return (o) => (!ls || matchesLabels(ls, o.metadata.labels)) && (!fs || matchesFields(fs, fieldsOf(resource, o)));
+}
+
+const ns = (resource: string, obj: KubeObject): string => (resourceDef(resource)?.namespaced ? (obj.metadata.namespace ?? 'default') : '');
+
+export class LocalClient implements Client {
+  constructor(private readonly store: Store) {}
+
+  get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
+    return guard(() => {
+      const obj = this.store.get(resource, namespace, name);
+      if (!obj) throw notFound(resource, name);
+      return obj as T;
+    });
+  }
+
+  list<T extends KubeObject>(resource: string, q: ListQuery = {}): Promise<ListAnswer<T>> {
+    return guard(() => {
+      const r = this.store.list(resource, { namespace: q.namespace, limit: q.limit, continue: q.continue, filter: filterOf(resource, q) });
+      const answer: ListAnswer<T> = { items: r.items as T[], resourceVersion: String(r.revision) };
+      if (r.continue) answer.continue = r.continue;
+      return answer;
+    });
+  }
+
+  create<T extends KubeObject>(resource: string, obj: T): Promise<T> {
+    return guard(async () => (await this.store.create(resource, obj)) as T);
+  }
+
+  update<T extends KubeObject>(resource: string, obj: T): Promise<T> {
+    return guard(async () => (await this.store.update(resource, ns(resource, obj), obj.metadata.name ?? '', () => structuredClone(obj))).object as T);
+  }
+
+  updateStatus<T extends KubeObject>(resource: string, obj: T): Promise<T> {
+    return guard(async () => (await this.store.update(resource, ns(resource, obj), obj.metadata.name ?? '', () => structuredClone(obj), { subresource: 'status' })).object as T);
+  }
+
+  patch<T extends KubeObject>(resource: string, namespace: string, name: string, patch: unknown, opts: { status?: boolean } = {}): Promise<T> {
+    const kind = resourceDef(resource)?.kind ?? '';
+    return guard(async () => (await this.store.update(resource, namespace, name, (cur) => checkObject(mergePatch(cur, patch), kind), { subresource: opts.status ? 'status' : 'main' })).object as T);
+  }
+
+  delete(resource: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+    const { dryRun: _ignored, ...rest } = opts;
+    return guard(async () => (await this.store.delete(resource, namespace, name, rest)).object);
+  }
+
+  bind(namespace: string, name: string, b: Binding): Promise<void> {
+    return guard(async () => {
+      await this.store.update('pods', namespace, name, (cur) => bindPod(cur as Pod, b, rfc3339(Date.now())), { subresource: 'raw' });
+    });
+  }
+
+  finalize(resource: string, namespace: string, name: string, opts: { uid?: string } = {}): Promise<void> {
+    return guard(async () => {
+      await this.store.finalize(resource, namespace, name, opts);
+    });
+  }
+
+  watch<T extends KubeObject>(resource: string, q: WatchQuery, h: WatchHandlers<T>): () => void {
+    const filter = filterOf(resource, q);
+    const inScope = (o: KubeObject | undefined): boolean => o !== undefined && (q.namespace === undefined || o.metadata.namespace === q.namespace) && filter(o);
+    let from: number;
+    try {
+      if (q.resourceVersion === undefined || q.resourceVersion === '0') {
+        const snapshot = this.store.list(resource, { namespace: q.namespace, filter });
+        from = snapshot.revision;
+        const stop = this.subscribe(resource, from, inScope, h);
+        for (const o of snapshot.items) h.event({ type: 'ADDED', object: o as T });
+        return stop;
+      }
+      from = Number(q.resourceVersion);
+      return this.subscribe(resource, from, inScope, h);
+    } catch (e) {
+      const err = toApiError(e);
+      queueMicrotask(() => h.closed({ expired: err.code === 410, message: err.message }));
+      return () => {};
+    }
+  }
+
+  private subscribe<T extends KubeObject>(resource: string, from: number, inScope: (o: KubeObject | undefined) => boolean, h: WatchHandlers<T>): () => void {
+    return this.store.watch(resource, from, (e) => {
+      const now = inScope(e.object);
+      const before = e.type === 'MODIFIED' && e.prev !== undefined ? inScope(e.prev) : now;
+      if (e.type === 'MODIFIED') {
+        if (now && before) h.event({ type: 'MODIFIED', object: e.object as T });
+        else if (now) h.event({ type: 'ADDED', object: e.object as T });
+        else if (before) h.event({ type: 'DELETED', object: e.object as T });
+      } else if (now) h.event({ type: e.type, object: e.object as T });
+    });
+  }
+}

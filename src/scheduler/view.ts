@@ -1,0 +1,166 @@
+// The scheduler's view of the cluster: node facts and the requests already placed on each node,
+// an @xstate/store fed incrementally by the pods and nodes watches. It is derived state only —
+// rebuilt from a list on start and after a 410 — so a decision reads memory, never the API.
+import { createStore } from '@xstate/store';
+import type { Node, Pod } from '../api/types.ts';
+import { nodeFacts, podKey, podRequests, type NodeFacts, type PodFacts, type Requests } from './facts.ts';
+import type { Usage } from './filters.ts';
+
+/** Where a pod's requests count, and whether that is only the scheduler's own assumption. */
+export interface Placement {
+  node: string;
+  uid: string;
+  requests: Requests;
+  scoring: Requests;
+  /** Decided here and being bound; the pods watch has not confirmed it yet. */
+  assumed: boolean;
+}
+
+export interface ViewContext {
+  nodes: Map<string, NodeFacts>;
+  /** Per node name (whether or not the node is known yet): what its pods request. */
+  usage: Map<string, Usage>;
+  /** Per pod key: the pods that hold resources on a node. */
+  placed: Map<string, Placement>;
+  /** Bumped on every change, so subscribers and selectors see a new snapshot. */
+  version: number;
+}
+
+/** Emitted when pods that fit nowhere might fit now. */
+export type ViewEmitted = {
+  capacity: { why: string };
+};
+
+type ViewEvents = {
+  nodesListed: { nodes: Node[] };
+  nodeSeen: { node: Node };
+  nodeGone: { name: string };
+  podsListed: { pods: Pod[] };
+  podSeen: { pod: Pod };
+  podGone: { key: string };
+  assumed: { pod: PodFacts; node: string };
+  forgotten: { key: string };
+};
+
+/** Whether a pod holds resources on its node: bound and not finished. Terminating pods still hold them. */
+export function holdsResources(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return typeof pod.spec?.nodeName === 'string' && pod.spec.nodeName !== '' && phase !== 'Succeeded' && phase !== 'Failed';
+}
+
+function placementOf(pod: Pod): Placement {
+  return { node: pod.spec.nodeName as string, uid: pod.metadata.uid ?? '', ...podRequests(pod), assumed: false };
+}
+
+function usageOf(ctx: ViewContext, node: string): Usage {
+  let u = ctx.usage.get(node);
+  if (!u) ctx.usage.set(node, (u = { cpu: 0, memory: 0, pods: 0, scoreCpu: 0, scoreMemory: 0 }));
+  return u;
+}
+
+/** Moves a pod's contribution: out of its old node, into its new one (either may be absent). */
+function account(ctx: ViewContext, key: string, next: Placement | undefined): void {
+  const prev = ctx.placed.get(key);
+  if (prev) {
+    const u = usageOf(ctx, prev.node);
+    u.cpu -= prev.requests.cpu;
+    u.memory -= prev.requests.memory;
+    u.scoreCpu -= prev.scoring.cpu;
+    u.scoreMemory -= prev.scoring.memory;
+    u.pods -= 1;
+    ctx.placed.delete(key);
+  }
+  if (next) {
+    const u = usageOf(ctx, next.node);
+    u.cpu += next.requests.cpu;
+    u.memory += next.requests.memory;
+    u.scoreCpu += next.scoring.cpu;
+    u.scoreMemory += next.scoring.memory;
+    u.pods += 1;
+    ctx.placed.set(key, next);
+  }
+}
+
+// The maps are changed in place and the context object renewed. Copying 5,000 nodes and 10,000
+// placements on every watch event would make each heartbeat O(cluster); nothing outside this
+// store writes them, and `version` tells readers that something changed.
+const renewed = (ctx: ViewContext): ViewContext => ({ ...ctx, version: ctx.version + 1 });
+
+/** A new, empty view. */
+export function createView() {
+  return createStore<ViewContext, ViewEvents, ViewEmitted>({
+    context: { nodes: new Map(), usage: new Map(), placed: new Map(), version: 0 },
+    on: {
+      nodesListed: (ctx, e, enq) => {
+        ctx.nodes.clear();
+        for (const n of e.nodes) {
+          const facts = nodeFacts(n);
+          ctx.nodes.set(facts.name, facts);
+        }
+        enq.emit.capacity({ why: 'nodes listed' });
+        return renewed(ctx);
+      },
+      nodeSeen: (ctx, e, enq) => {
+        const facts = nodeFacts(e.node);
+        const prev = ctx.nodes.get(facts.name);
+        ctx.nodes.set(facts.name, facts);
+        // Heartbeats change only times: they must not wake every waiting pod.
+        if (!prev) enq.emit.capacity({ why: `node ${facts.name} added` });
+        else if (prev.signature !== facts.signature) enq.emit.capacity({ why: `node ${facts.name} changed` });
+        return renewed(ctx);
+      },
+      nodeGone: (ctx, e) => {
+        ctx.nodes.delete(e.name);
+        return renewed(ctx);
+      },
+      podsListed: (ctx, e, enq) => {
+        const assumed = [...ctx.placed].filter(([, p]) => p.assumed);
+        ctx.placed.clear();
+        ctx.usage.clear();
+        const unbound = new Set<string>();
+        for (const pod of e.pods) {
+          const key = podKey(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+          if (holdsResources(pod)) account(ctx, key, placementOf(pod));
+          else if (!pod.spec?.nodeName) unbound.add(key);
+        }
+        // Binds still in flight keep their reservation until they succeed or fail.
+        for (const [key, p] of assumed) if (unbound.has(key)) account(ctx, key, p);
+        enq.emit.capacity({ why: 'pods listed' });
+        return renewed(ctx);
+      },
+      podSeen: (ctx, e, enq) => {
+        const pod = e.pod;
+        const key = podKey(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+        const prev = ctx.placed.get(key);
+        if (holdsResources(pod)) account(ctx, key, placementOf(pod));
+        else if (prev && !(prev.assumed && !pod.spec?.nodeName)) {
+          account(ctx, key, undefined);
+          enq.emit.capacity({ why: `pod ${key} finished` });
+        } else {
+          return ctx;
+        }
+        return renewed(ctx);
+      },
+      podGone: (ctx, e, enq) => {
+        if (!ctx.placed.has(e.key)) return ctx;
+        account(ctx, e.key, undefined);
+        enq.emit.capacity({ why: `pod ${e.key} deleted` });
+        return renewed(ctx);
+      },
+      assumed: (ctx, e) => {
+        const p = e.pod;
+        account(ctx, p.key, { node: e.node, uid: p.uid, requests: p.requests, scoring: p.scoring, assumed: true });
+        return renewed(ctx);
+      },
+      forgotten: (ctx, e, enq) => {
+        if (!ctx.placed.get(e.key)?.assumed) return ctx;
+        account(ctx, e.key, undefined);
+        enq.emit.capacity({ why: `bind of ${e.key} failed` });
+        return renewed(ctx);
+      },
+    },
+  });
+}
+
+/** The view store. */
+export type View = ReturnType<typeof createView>;

@@ -1,0 +1,100 @@
+// The Kubernetes API handler: fixed endpoints (health, version, discovery, OpenAPI) and the REST
+// resources, as one HttpHandler that every transport serves.
+import { ApiError, badRequest, forbidden, methodNotAllowed } from '../api/status.ts';
+import type { Store } from '../store/store.ts';
+import { apiGroupList, apiResourceList, apiVersions, aggregatedDiscovery, emptyAggregatedDiscovery, AGGREGATED_CONTENT_TYPE, versionInfo, wantsAggregated } from './discovery.ts';
+import { errorReply } from './errors.ts';
+import { json, text, type HttpHandler, type HttpReply, type HttpRequest, type UpgradeAnswer } from './http.ts';
+import { openapiHash, openapiRoot, openapiV1 } from './openapi.ts';
+import { Rest } from './rest.ts';
+import { route } from './router.ts';
+import { DEFAULT_WATCH_LIMITS, type WatchLimits } from './watch.ts';
+
+export interface ApiOptions {
+  /** The Kubernetes minor version /version reports (it picks the kubectl binary of gcloud's dispatcher). */
+  kubeMinor: number;
+  /** Request bodies above this are refused with 413. */
+  maxBodyBytes: number;
+  watchLimits?: WatchLimits;
+  /** Whether the server is ready to serve (for /readyz); false while shutting down. */
+  ready?: () => boolean;
+}
+
+export const DEFAULT_KUBE_MINOR = 31;
+export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Builds the handler that answers every API request. */
+export function createApi(store: Store, opts: ApiOptions): HttpHandler {
+  const rest = new Rest(store, opts.watchLimits ?? DEFAULT_WATCH_LIMITS);
+  const v1 = openapiV1();
+  const v1Hash = openapiHash(v1);
+  const v1Body = JSON.stringify(v1);
+
+  const fixed = (req: HttpRequest, name: string): HttpReply => {
+    const accept = req.headers.accept ?? '';
+    switch (name) {
+      case 'healthz':
+      case 'livez':
+        return text(200, 'ok');
+      case 'readyz':
+        return opts.ready && !opts.ready() ? text(503, 'shutting down') : text(200, 'ok');
+      case 'version':
+        return json(200, versionInfo(opts.kubeMinor));
+      case 'api':
+        if (wantsAggregated(accept)) return json(200, aggregatedDiscovery(), { 'content-type': AGGREGATED_CONTENT_TYPE });
+        return json(200, apiVersions(req.headers.host ?? '127.0.0.1'));
+      case 'apis':
+        if (wantsAggregated(accept)) return json(200, emptyAggregatedDiscovery(), { 'content-type': AGGREGATED_CONTENT_TYPE });
+        return json(200, apiGroupList());
+      case 'apiv1':
+        return json(200, apiResourceList());
+      case 'openapi-v3':
+        return json(200, openapiRoot(v1Hash));
+      default:
+        return { status: 200, headers: { 'content-type': 'application/json', etag: `"${v1Hash}"`, 'cache-control': 'public, immutable' }, body: v1Body };
+    }
+  };
+
+  return {
+    maxBodyBytes: opts.maxBodyBytes,
+    async handle(req) {
+      try {
+        const r = route(req.path);
+        if (!r) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+        if (r.type === 'fixed') {
+          if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req.method);
+          return fixed(req, r.name);
+        }
+        return await rest.serve(req, r);
+      } catch (e) {
+        return errorReply(e);
+      }
+    },
+    upgrade(req): UpgradeAnswer {
+      try {
+        const r = route(req.path);
+        if (!r || r.type !== 'resource' || (r.name !== undefined && !r.legacyWatch)) throw badRequest('WebSocket is served on watchable collection URLs only');
+        checkOrigin(req);
+        const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        // As kube-apiserver's handshake: at most one subprotocol, echoed back.
+        if (offered.length > 1) throw badRequest('at most one WebSocket subprotocol may be requested');
+        return { protocol: offered[0], start: rest.watchStarter(req, r, 'ws') };
+      } catch (e) {
+        return { reply: errorReply(e) };
+      }
+    },
+  };
+}
+
+/** Browsers may only open watches from the server's own origin (clients without Origin are fine). */
+function checkOrigin(req: HttpRequest): void {
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === '') return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw forbidden(`WebSocket Origin ${JSON.stringify(origin)} is not a valid origin`);
+  }
+  if (host !== req.headers.host) throw forbidden(`WebSocket Origin ${origin} is not allowed for this server`);
+}

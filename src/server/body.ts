@@ -1,0 +1,93 @@
+// Request bodies: media types, JSON (and YAML) decoding, and the apiVersion/kind/name checks
+// kube-apiserver makes before an object reaches the store.
+import { parse as parseYaml } from 'yaml';
+import { badRequest, unsupportedMediaType } from '../api/status.ts';
+import type { KubeObject } from '../api/types.ts';
+import type { HttpRequest } from './http.ts';
+
+/** The media type of a request body, without parameters, lower-cased. */
+export function mediaType(req: HttpRequest): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+const OBJECT_TYPES = ['application/json', 'application/yaml'];
+
+/** Parses a JSON or YAML document (as the media type says) into a value. */
+export function parseDocument(req: HttpRequest, type = mediaType(req)): unknown {
+  const text = req.body.toString('utf8');
+  if (text.trim() === '') throw badRequest('the request body is empty; an object was expected');
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
+    try {
+      return parseYaml(text, { maxAliasCount: 100 });
+    } catch (e) {
+      throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Decodes a create/replace body as an object of `kind`, defaulting apiVersion and kind. */
+export function decodeObject(req: HttpRequest, kind: string): KubeObject {
+  const type = mediaType(req);
+  if (!OBJECT_TYPES.includes(type)) throw unsupportedMediaType(type, OBJECT_TYPES);
+  return checkObject(parseDocument(req, type), kind);
+}
+
+/** Checks that a decoded value is an object of `kind` in v1 and defaults its type fields. */
+export function checkObject(value: unknown, kind: string): KubeObject {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: the body must be a JSON object`);
+  }
+  const obj = value as KubeObject;
+  if (obj.apiVersion !== undefined && obj.apiVersion !== 'v1') {
+    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (v1)`);
+  }
+  if (obj.kind !== undefined && obj.kind !== kind) {
+    throw badRequest(`${String(obj.kind)} in version "v1" cannot be handled as a ${kind}: the kind in the data does not match the expected kind ${kind}`);
+  }
+  if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+  if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) {
+    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: metadata must be an object`);
+  }
+  for (const field of ['name', 'namespace', 'generateName', 'resourceVersion', 'uid'] as const) {
+    const v = obj.metadata[field];
+    if (v !== undefined && typeof v !== 'string') throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: metadata.${field} must be a string`);
+  }
+  for (const field of ['labels', 'annotations'] as const) {
+    const m = obj.metadata[field];
+    if (m === undefined || m === null) continue;
+    if (typeof m !== 'object' || Array.isArray(m) || Object.values(m).some((v) => typeof v !== 'string')) {
+      throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: metadata.${field} must be a map of strings`);
+    }
+  }
+  for (const part of ['spec', 'status'] as const) {
+    const v = obj[part];
+    if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) {
+      throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: ${part} must be an object`);
+    }
+  }
+  obj.apiVersion = 'v1';
+  obj.kind = kind;
+  return obj;
+}
+
+/** Pins name and namespace from the URL; a body that names another object is refused. */
+export function pinIdentity(obj: KubeObject, name: string | undefined, namespace: string | undefined): void {
+  const meta = obj.metadata;
+  if (name !== undefined) {
+    if (meta.name !== undefined && meta.name !== '' && meta.name !== name) {
+      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    meta.name = name;
+  }
+  if (namespace !== undefined) {
+    if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    meta.namespace = namespace;
+  }
+}

@@ -1,0 +1,127 @@
+// The node:http + ws transport: the fallback where uWebSockets.js has no binary (illumos),
+// serving the same HttpHandler as uws.ts.
+import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { tooLarge } from '../api/status.ts';
+import { errorReply } from './errors.ts';
+import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
+import type { Listening, TlsFiles } from './listen.ts';
+
+/** Starts listening on host:port with node:http (or https) and ws. */
+export function listenNode(handler: HttpHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => void serve(handler, req, res);
+  const server = tls ? createHttps({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, onRequest) : createHttp(onRequest);
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (_set, req) => (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol ?? false });
+  const live = new Set<() => void>();
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const request = readRequest(req, Buffer.alloc(0));
+    const answer = handler.upgrade(request);
+    if ('reply' in answer) {
+      writeRaw(socket, answer.reply);
+      return;
+    }
+    (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = answer.protocol;
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const close = (): void => ws.close(1000);
+      live.add(close);
+      ws.on('close', () => live.delete(close));
+      ws.on('message', () => {});
+      const sink: Sink = {
+        write(d) {
+          if (ws.readyState === ws.OPEN) ws.send(d, { binary: typeof d !== 'string' });
+        },
+        buffered: () => ws.bufferedAmount,
+        end: () => ws.close(1000),
+        onClose(cb) {
+          ws.on('close', cb);
+        },
+      };
+      answer.start(sink);
+    });
+  });
+
+  const serve = async (h: HttpHandler, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > h.maxBodyBytes) return writeReply(res, errorReply(tooLarge(h.maxBodyBytes)), true);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > h.maxBodyBytes) return writeReply(res, errorReply(tooLarge(h.maxBodyBytes)), true);
+        chunks.push(chunk as Buffer);
+      }
+    } catch {
+      return; // the client went away mid-body
+    }
+    const request = readRequest(req, Buffer.concat(chunks));
+    const reply = await h.handle(request);
+    if (!isStream(reply)) return writeReply(res, reply, false, request.method === 'HEAD');
+    res.writeHead(reply.status, reply.headers);
+    // Headers go out before the first event: watch clients wait for them (KUBECTL.md §7).
+    res.flushHeaders();
+    const close = (): void => {
+      res.end();
+    };
+    live.add(close);
+    res.on('close', () => live.delete(close));
+    reply.stream({
+      write(d) {
+        if (!res.writableEnded && !res.destroyed) res.write(d);
+      },
+      buffered: () => res.writableLength,
+      end: close,
+      onClose(cb) {
+        res.on('close', cb);
+      },
+    });
+  };
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve({
+        port: typeof address === 'object' && address ? address.port : port,
+        transport: 'node',
+        async close() {
+          for (const close of [...live]) close();
+          await new Promise<void>((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          });
+          wss.close();
+        },
+      });
+    });
+  });
+}
+
+function readRequest(req: IncomingMessage, body: Buffer): HttpRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  return { method: (req.method ?? 'GET').toUpperCase(), path: q < 0 ? url : url.slice(0, q), query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), headers, body };
+}
+
+function writeReply(res: ServerResponse, reply: PlainReply, close = false, head = false): void {
+  const headers: Record<string, string | number> = { ...reply.headers, 'content-length': typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.byteLength };
+  if (close) headers.connection = 'close';
+  res.writeHead(reply.status, headers);
+  res.end(head ? undefined : reply.body);
+}
+
+/** An HTTP answer on a socket that asked to upgrade (refused upgrades). */
+function writeRaw(socket: Duplex, reply: PlainReply): void {
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : Buffer.from(reply.body);
+  const head = [`HTTP/1.1 ${reply.status} ${STATUS_TEXT[reply.status] ?? 'Error'}`, ...Object.entries(reply.headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${body.length}`, 'connection: close', '', ''].join('\r\n');
+  socket.end(Buffer.concat([Buffer.from(head), body]));
+}

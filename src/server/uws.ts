@@ -1,0 +1,207 @@
+// The uWebSockets.js transport: HTTP, chunked and SSE streams, and WebSocket watches, all driven
+// by the transport-neutral HttpHandler.
+import { createRequire } from 'node:module';
+import type * as UWS from 'uWebSockets.js';
+import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
+import { errorReply } from './errors.ts';
+import { tooLarge } from '../api/status.ts';
+import type { Listening, TlsFiles } from './listen.ts';
+
+type UwsModule = typeof UWS;
+
+/** Loads the native module, or explains why it cannot (illumos has no build). */
+export function loadUws(): UwsModule {
+  const require = createRequire(import.meta.url);
+  // The package prints a warning and swaps in a slow JS shim when its binary does not load;
+  // we want our own node:http fallback instead, so load the binary directly.
+  const dir = require.resolve('uWebSockets.js/package.json').replace(/package\.json$/, '');
+  return require(`${dir}binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`) as UwsModule;
+}
+
+interface WsData {
+  start?: (sink: Sink) => void;
+  closers: (() => void)[];
+  closed: boolean;
+}
+
+/** Starts listening on host:port with uWebSockets.js. */
+export function listenUws(handler: HttpHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
+  const uws = loadUws();
+  const app = tls ? uws.SSLApp({ key_file_name: tls.keyFile, cert_file_name: tls.certFile }) : uws.App();
+  const live = new Set<() => void>();
+
+  app.ws<WsData>('/*', {
+    // Client messages are ignored (as kube-apiserver's watch does); keep them small.
+    maxPayloadLength: 64 * 1024,
+    // Above our own slow-watcher limit, so uWS never drops a message silently before we cut the watch.
+    maxBackpressure: 256 * 1024 * 1024,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade(res, req, context) {
+      const request = readRequest(req);
+      const key = req.getHeader('sec-websocket-key');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const answer = handler.upgrade(request);
+      if ('reply' in answer) {
+        writePlain(res, answer.reply);
+        return;
+      }
+      res.upgrade<WsData>({ start: answer.start, closers: [], closed: false }, key, answer.protocol ?? '', extensions, context);
+    },
+    open(ws) {
+      const data = ws.getUserData();
+      const close = (): void => {
+        if (!data.closed) ws.end(1000);
+      };
+      live.add(close);
+      data.closers.push(() => live.delete(close));
+      const sink: Sink = {
+        write(d) {
+          if (data.closed) return;
+          ws.cork(() => {
+            if (ws.send(d, typeof d !== 'string') === 2) ws.end(1011, 'backpressure');
+          });
+        },
+        buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
+        end() {
+          if (!data.closed) ws.cork(() => ws.end(1000));
+        },
+        onClose(cb) {
+          data.closers.push(cb);
+        },
+      };
+      data.start?.(sink);
+    },
+    close(ws) {
+      const data = ws.getUserData();
+      data.closed = true;
+      for (const cb of data.closers) cb();
+    },
+  });
+
+  app.any('/*', (res, req) => {
+    const request = readRequest(req);
+    let aborted = false;
+    const onAbort: (() => void)[] = [];
+    /* onAborted needs to be set if doing anything async like reading body */
+    res.onAborted(() => {
+      aborted = true;
+      for (const cb of onAbort) cb();
+    });
+    const respond = (): void => {
+      handler.handle(request).then((reply) => {
+        if (aborted) return;
+        if (!isStream(reply)) {
+          res.cork(() => writePlain(res, reply, request.method === 'HEAD'));
+          return;
+        }
+        let ended = false;
+        let backlog = 0;
+        const closers: (() => void)[] = [];
+        const finish = (): void => {
+          if (ended) return;
+          ended = true;
+          live.delete(close);
+          for (const cb of closers) cb();
+        };
+        const close = (): void => {
+          if (!ended && !aborted) res.cork(() => res.end());
+          finish();
+        };
+        live.add(close);
+        onAbort.push(finish);
+        res.cork(() => {
+          res.writeStatus(statusLine(reply.status));
+          for (const [k, v] of Object.entries(reply.headers)) res.writeHeader(k, v);
+        });
+        res.onWritable(() => {
+          backlog = 0;
+          return true;
+        });
+        reply.stream({
+          write(d) {
+            if (ended || aborted) return;
+            /* Writes made outside of a uWS callback, like from a timer, must be corked */
+            res.cork(() => {
+              if (!res.write(d)) backlog += typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength;
+            });
+          },
+          buffered: () => backlog,
+          end: close,
+          onClose(cb) {
+            closers.push(cb);
+          },
+        });
+      }, (e: unknown) => {
+        if (!aborted) res.cork(() => writePlain(res, errorReply(e)));
+      });
+    };
+    const length = Number(request.headers['content-length'] ?? 0);
+    const chunked = (request.headers['transfer-encoding'] ?? '').includes('chunked');
+    if (length > handler.maxBodyBytes) {
+      writePlain(res, errorReply(tooLarge(handler.maxBodyBytes)), false, true);
+      return;
+    }
+    if (length === 0 && !chunked) return respond();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      if (aborted || size > handler.maxBodyBytes) return;
+      size += chunk.byteLength;
+      if (size > handler.maxBodyBytes) {
+        res.cork(() => writePlain(res, errorReply(tooLarge(handler.maxBodyBytes)), false, true));
+        aborted = true;
+        return;
+      }
+      /* The chunk is only valid in this callback: copy it out. */
+      chunks.push(Buffer.from(new Uint8Array(chunk)));
+      if (isLast) {
+        request.body = Buffer.concat(chunks);
+        respond();
+      }
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (token) => {
+      if (!token) {
+        reject(new Error(`cannot listen on ${host}:${port}: the address is in use or not available`));
+        return;
+      }
+      resolve({
+        port: uws.us_socket_local_port(token as unknown as UWS.us_socket),
+        transport: 'uws',
+        async close() {
+          uws.us_listen_socket_close(token);
+          for (const close of [...live]) close();
+        },
+      });
+    });
+  });
+}
+
+/* You MUST copy data out of req here, as req is only valid within this immediate callback */
+function readRequest(req: UWS.HttpRequest): HttpRequest {
+  const headers: Record<string, string> = {};
+  req.forEach((k, v) => {
+    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+  });
+  return {
+    method: req.getCaseSensitiveMethod().toUpperCase(),
+    path: req.getUrl(),
+    query: new URLSearchParams(req.getQuery() ?? ''),
+    headers,
+    body: Buffer.alloc(0),
+  };
+}
+
+function statusLine(code: number): string {
+  return `${code} ${STATUS_TEXT[code] ?? 'Unknown'}`;
+}
+
+function writePlain(res: UWS.HttpResponse, reply: PlainReply, head = false, closeConnection = false): void {
+  res.writeStatus(statusLine(reply.status));
+  for (const [k, v] of Object.entries(reply.headers)) res.writeHeader(k, v);
+  if (head) res.endWithoutBody(typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.byteLength);
+  else res.end(reply.body, closeConnection);
+}

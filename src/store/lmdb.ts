@@ -1,0 +1,470 @@
+// The LMDB store: objects, the global revision and the event log, written together in one
+// transaction per change. lmdb-js runs every transaction callback queued in one event turn in a
+// single LMDB write transaction, so concurrent writers share a commit (group commit), and a write
+// is acknowledged only once that commit has been flushed to disk.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { DeleteOptions, KubeObject } from '../api/types.ts';
+import { resourceDef, type ResourceDef } from '../api/resources.ts';
+import { badRequest, invalid } from '../api/status.ts';
+import { keyRange, objectKey } from './keys.ts';
+import { rfc3339 } from './time.ts';
+import {
+  StoreError, type DeleteResult, type EventType, type ListOptions, type ListResult, type Store,
+  type StoreEvent, type UpdateOptions, type WatchListener, type WriteOptions,
+} from './store.ts';
+
+/** One event-log record, keyed by revision. */
+interface LogRecord {
+  t: EventType;
+  r: string;
+  o: KubeObject;
+  p?: KubeObject;
+  /** Commit time (ms), for the time-based retention. */
+  at: number;
+}
+
+export interface LmdbStoreOptions {
+  /** Directory of the LMDB environment. */
+  path: string;
+  /** Wall clock in ms; tests pass a simulated one. */
+  now?: () => number;
+  /** Events always kept, whatever their age (Kubernetes' watch cache keeps a similar window). */
+  retainEvents?: number;
+  /** Events younger than this are always kept. */
+  retainMs?: number;
+  /** How often compaction runs; 0 turns the timer off (tests call compact()). */
+  compactEveryMs?: number;
+}
+
+/** What a planned write changes; computed inside the transaction before anything is written. */
+interface Plan {
+  type: EventType;
+  resource: string;
+  key: string;
+  object: KubeObject;
+  prev?: KubeObject;
+  /** False when nothing changes (a no-op update): no revision, no event. */
+  write: boolean;
+  created?: boolean;
+}
+
+interface Inflight {
+  rev: number;
+  event?: StoreEvent;
+  done: boolean;
+}
+
+const DEFAULT_RETAIN_EVENTS = 10_000;
+const DEFAULT_RETAIN_MS = 5 * 60_000;
+const COMPACT_BATCH = 20_000;
+
+/** The embedded default store. */
+export class LmdbStore implements Store {
+  private readonly root: RootDatabase;
+  private readonly objects: Database<KubeObject, string>;
+  private readonly log: Database<LogRecord, number>;
+  private readonly meta: Database<number, string>;
+  private readonly now: () => number;
+  private readonly retainEvents: number;
+  private readonly retainMs: number;
+  private readonly timer?: NodeJS.Timeout;
+  /** Last revision handed to a transaction. */
+  private rev: number;
+  /** Last revision whose event reached the watchers. */
+  private published: number;
+  /** Per resource: the newest revision compacted out of the log. */
+  private readonly floors = new Map<string, number>();
+  private compactedRev: number;
+  private readonly inflight: Inflight[] = [];
+  private readonly listeners = new Map<string, Set<WatchListener>>();
+  private closed = false;
+
+  constructor(opts: LmdbStoreOptions) {
+    this.root = open({ path: opts.path, compression: false });
+    // Shared structures: msgpackr records store each object shape once, not every key per value.
+    this.objects = this.root.openDB<KubeObject, string>('objects', { encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
+    this.log = this.root.openDB<LogRecord, number>('log', { encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
+    this.meta = this.root.openDB<number, string>('meta', { encoding: 'msgpack' });
+    this.now = opts.now ?? Date.now;
+    this.retainEvents = opts.retainEvents ?? DEFAULT_RETAIN_EVENTS;
+    this.retainMs = opts.retainMs ?? DEFAULT_RETAIN_MS;
+    this.rev = this.meta.get('rev') ?? 0;
+    this.published = this.rev;
+    this.compactedRev = this.meta.get('compacted') ?? 0;
+    for (const { key, value } of this.meta.getRange({ start: 'floor:', end: 'floor:\xff' })) this.floors.set(key.slice(6), value);
+    const every = opts.compactEveryMs ?? 30_000;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.compact().catch(() => {}), every);
+      this.timer.unref();
+    }
+  }
+
+  /** The LMDB environment, for other tables that live beside the objects (IPAM). */
+  get env(): RootDatabase {
+    return this.root;
+  }
+
+  revision(): number {
+    return this.published;
+  }
+
+  /** The oldest revision a continue token or watch may still refer to (any resource). */
+  compactedRevision(): number {
+    return this.compactedRev;
+  }
+
+  get(resource: string, namespace: string, name: string): KubeObject | undefined {
+    return this.objects.get(objectKey(resource, namespace, name));
+  }
+
+  list(resource: string, opts: ListOptions = {}): ListResult {
+    const range = keyRange(resource, opts.namespace);
+    let start = range.start;
+    let revision = this.published;
+    if (opts.continue) {
+      const token = decodeContinue(opts.continue);
+      if (!token.start.startsWith(range.start)) throw new StoreError('Expired', resource, '', 'the continue token does not belong to this list');
+      if (token.rv < this.compactedRev) throw new StoreError('Expired', resource, '', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      start = token.start;
+      revision = token.rv;
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    const items: KubeObject[] = [];
+    let lastKey: string | undefined;
+    let more = false;
+    for (const { key, value } of this.objects.getRange({ start, end: range.end })) {
+      if (opts.filter && !opts.filter(value)) continue;
+      if (items.length >= limit) {
+        more = true;
+        break;
+      }
+      items.push(value);
+      lastKey = key;
+    }
+    const result: ListResult = { items, revision };
+    if (more && lastKey !== undefined) {
+      const next = `${lastKey}\x00`;
+      result.continue = encodeContinue({ rv: revision, start: next });
+      if (!opts.filter) result.remainingItemCount = this.objects.getKeysCount({ start: next, end: range.end });
+    }
+    return result;
+  }
+
+  async create(resource: string, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const def = mustDef(resource);
+    const plan = await this.commit(() => this.planCreate(def, structuredClone(obj)), opts.dryRun);
+    return plan.object;
+  }
+
+  async update(resource: string, namespace: string, name: string, mutate: (current: KubeObject | undefined) => KubeObject, opts: UpdateOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
+    const def = mustDef(resource);
+    const key = objectKey(resource, def.namespaced ? namespace : '', name);
+    const plan = await this.commit(() => {
+      const stored = this.objects.get(key);
+      if (!stored) {
+        if (!opts.createIfMissing) throw new StoreError('NotFound', resource, name);
+        const fresh = mutate(undefined);
+        fresh.metadata = { ...fresh.metadata, name, ...(def.namespaced ? { namespace } : {}) };
+        return this.planCreate(def, fresh);
+      }
+      const next = mutate(structuredClone(stored));
+      return this.planUpdate(def, key, stored, next, opts.subresource ?? 'main');
+    }, opts.dryRun);
+    return { object: plan.object, created: plan.created === true };
+  }
+
+  async delete(resource: string, namespace: string, name: string, opts: Omit<DeleteOptions, 'dryRun'> & WriteOptions = {}): Promise<DeleteResult> {
+    const def = mustDef(resource);
+    const key = objectKey(resource, def.namespaced ? namespace : '', name);
+    const plan = await this.commit(() => {
+      const stored = this.objects.get(key);
+      if (!stored) throw new StoreError('NotFound', resource, name);
+      checkPreconditions(resource, name, stored, opts.preconditions);
+      const grace = def.strategy.gracePeriod?.(stored, opts) ?? 0;
+      const finalizers = (stored.metadata.finalizers?.length ?? 0) + (def.strategy.finalizers?.(stored).length ?? 0);
+      const terminating = stored.metadata.deletionTimestamp !== undefined;
+      if ((grace > 0 || finalizers > 0) && !(terminating && grace === 0 && finalizers === 0)) {
+        const next = structuredClone(stored);
+        const deadline = this.now() + grace * 1000;
+        if (terminating) {
+          // A second delete may only shorten the grace period.
+          const current = Date.parse(stored.metadata.deletionTimestamp ?? '');
+          if (!(deadline < current) || finalizers > 0) return { type: 'MODIFIED', resource, key, object: stored, write: false };
+        } else {
+          def.strategy.markDeleting?.(next);
+          if (def.strategy.tracksGeneration) next.metadata.generation = (stored.metadata.generation ?? 1) + 1;
+        }
+        next.metadata.deletionTimestamp = rfc3339(deadline);
+        next.metadata.deletionGracePeriodSeconds = grace;
+        return { type: 'MODIFIED', resource, key, object: next, prev: stored, write: true };
+      }
+      return { type: 'DELETED', resource, key, object: structuredClone(stored), write: true };
+    }, opts.dryRun);
+    return { object: plan.object, removed: plan.type === 'DELETED' };
+  }
+
+  async finalize(resource: string, namespace: string, name: string, opts: { uid?: string } = {}): Promise<KubeObject> {
+    const def = mustDef(resource);
+    const key = objectKey(resource, def.namespaced ? namespace : '', name);
+    const plan = await this.commit(() => {
+      const stored = this.objects.get(key);
+      if (!stored) throw new StoreError('NotFound', resource, name);
+      checkPreconditions(resource, name, stored, { uid: opts.uid });
+      return { type: 'DELETED', resource, key, object: structuredClone(stored), write: true };
+    });
+    return plan.object;
+  }
+
+  watch(resource: string, fromRev: number | undefined, listener: WatchListener): () => void {
+    if (this.closed) throw new StoreError('Expired', resource, '', 'the store is closing');
+    if (fromRev !== undefined) {
+      const floor = this.floors.get(resource) ?? 0;
+      if (fromRev < floor) throw new StoreError('Expired', resource, '', `too old resource version: ${fromRev} (${floor})`);
+      // Replay and subscribe in one synchronous step: nothing can be published in between.
+      for (const { key, value } of this.log.getRange({ start: fromRev + 1, end: this.published + 1 })) {
+        if (value.r === resource) listener(toEvent(key, value));
+      }
+    }
+    const after = fromRev ?? this.published;
+    const wrapped: WatchListener = (e) => {
+      if (e.rev > after) listener(e);
+    };
+    let set = this.listeners.get(resource);
+    if (!set) this.listeners.set(resource, (set = new Set()));
+    set.add(wrapped);
+    return () => {
+      set.delete(wrapped);
+    };
+  }
+
+  /**
+   * Drops log records that are both older than the time window and beyond the newest
+   * `retainEvents`, and raises each resource's floor to its newest dropped revision.
+   */
+  async compact(): Promise<number> {
+    const count = this.log.getKeysCount({ start: 0, end: Number.MAX_SAFE_INTEGER });
+    if (count <= this.retainEvents) return 0;
+    const cutoffTime = this.now() - this.retainMs;
+    let excess = Math.min(count - this.retainEvents, COMPACT_BATCH);
+    const drop: number[] = [];
+    const floors = new Map<string, number>();
+    // Numeric keys only: the shared msgpack structures live in this table under a symbol key.
+    for (const { key, value } of this.log.getRange({ start: 0, end: Number.MAX_SAFE_INTEGER })) {
+      if (excess <= 0 || value.at >= cutoffTime) break;
+      drop.push(key);
+      floors.set(value.r, key);
+      excess--;
+    }
+    if (drop.length === 0) return 0;
+    const last = drop[drop.length - 1] ?? 0;
+    await this.root.transaction(() => {
+      for (const k of drop) this.log.remove(k);
+      for (const [r, k] of floors) this.meta.put(`floor:${r}`, k);
+      this.meta.put('compacted', last);
+    });
+    for (const [r, k] of floors) this.floors.set(r, k);
+    this.compactedRev = last;
+    return drop.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.listeners.clear();
+    await this.root.flushed;
+    await this.root.close();
+  }
+
+  /** Runs `plan` inside the write transaction and writes what it returns, with a new revision. */
+  private async commit(plan: () => Plan, dryRun = false): Promise<Plan> {
+    if (this.closed) throw new Error('store is closed');
+    let planned: Plan | undefined;
+    let failure: unknown;
+    let entry: Inflight | undefined;
+    const txn = this.root.transaction(() => {
+      // Never throw out of a shared transaction: that would abort the other writers' work too.
+      try {
+        planned = plan();
+      } catch (e) {
+        failure = e;
+        return;
+      }
+      if (!planned.write || dryRun) return;
+      const rev = ++this.rev;
+      const object = planned.object;
+      object.metadata.resourceVersion = String(rev);
+      if (planned.type === 'DELETED') this.objects.remove(planned.key);
+      else this.objects.put(planned.key, object);
+      const record: LogRecord = { t: planned.type, r: planned.resource, o: object, at: this.now() };
+      if (planned.prev) record.p = planned.prev;
+      this.log.put(rev, record);
+      this.meta.put('rev', rev);
+      entry = { rev, done: false, event: toEvent(rev, record) };
+      this.inflight.push(entry);
+    });
+    try {
+      await txn;
+      if (entry) await this.root.flushed;
+    } catch (e) {
+      if (entry) {
+        entry.event = undefined;
+        entry.done = true;
+        this.drain();
+      }
+      throw e;
+    }
+    if (failure !== undefined) throw failure;
+    if (entry) {
+      entry.done = true;
+      this.drain();
+    }
+    if (!planned) throw new Error('transaction did not run');
+    return planned;
+  }
+
+  /** Publishes finished commits strictly in revision order. */
+  private drain(): void {
+    while (this.inflight.length > 0 && this.inflight[0]?.done) {
+      const head = this.inflight.shift() as Inflight;
+      this.published = head.rev;
+      if (head.event) this.publish(head.event);
+    }
+  }
+
+  private publish(event: StoreEvent): void {
+    const set = this.listeners.get(event.resource);
+    if (!set) return;
+    for (const l of set) {
+      try {
+        l(event);
+      } catch (e) {
+        // One broken watcher must not starve the others.
+        console.error(`watch listener for ${event.resource} failed:`, e);
+      }
+    }
+  }
+
+  private planCreate(def: ResourceDef, obj: KubeObject): Plan {
+    const meta = (obj.metadata ??= {});
+    const namespace = def.namespaced ? (meta.namespace ?? '') : '';
+    if (!def.namespaced) delete meta.namespace;
+    if (def.namespaced) this.checkNamespace(def, namespace);
+    if (!meta.name && meta.generateName) meta.name = this.generateName(def, namespace, meta.generateName);
+    def.strategy.prepareForCreate(obj);
+    const causes = def.strategy.validate(obj);
+    if (causes.length > 0) throw invalid(def.kind, meta.name ?? '', causes);
+    const name = meta.name as string;
+    const key = objectKey(def.resource, namespace, name);
+    if (this.objects.get(key)) throw new StoreError('AlreadyExists', def.resource, name);
+    obj.apiVersion = 'v1';
+    obj.kind = def.kind;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = rfc3339(this.now());
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.resourceVersion;
+    if (def.strategy.tracksGeneration) meta.generation = 1;
+    else delete meta.generation;
+    return { type: 'ADDED', resource: def.resource, key, object: obj, write: true, created: true };
+  }
+
+  private planUpdate(def: ResourceDef, key: string, stored: KubeObject, next: KubeObject, sub: 'main' | 'status' | 'raw'): Plan {
+    const name = stored.metadata.name as string;
+    next.metadata ??= {};
+    const rv = next.metadata.resourceVersion;
+    if (rv !== undefined && rv !== '' && rv !== stored.metadata.resourceVersion) throw new StoreError('Conflict', def.resource, name);
+    const uid = next.metadata.uid;
+    if (uid !== undefined && uid !== '' && uid !== stored.metadata.uid) {
+      throw new StoreError('Conflict', def.resource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${stored.metadata.uid}`);
+    }
+    if (sub === 'main') def.strategy.prepareForUpdate(next, stored);
+    else if (sub === 'status') def.strategy.prepareForStatusUpdate(next, stored);
+    // Server-owned metadata is never a client's to change.
+    const m = next.metadata;
+    const s = stored.metadata;
+    m.name = s.name;
+    if (s.namespace !== undefined) m.namespace = s.namespace;
+    else delete m.namespace;
+    m.uid = s.uid;
+    m.creationTimestamp = s.creationTimestamp;
+    m.resourceVersion = s.resourceVersion;
+    setOrDelete(m, 'deletionTimestamp', s.deletionTimestamp);
+    setOrDelete(m, 'deletionGracePeriodSeconds', s.deletionGracePeriodSeconds);
+    setOrDelete(m, 'generation', s.generation);
+    next.apiVersion = 'v1';
+    next.kind = def.kind;
+    const causes = def.strategy.validate(next);
+    if (sub === 'main' && def.strategy.validateUpdate) causes.push(...def.strategy.validateUpdate(next, stored));
+    if (causes.length > 0) throw invalid(def.kind, name, causes);
+    if (def.strategy.tracksGeneration && JSON.stringify(next.spec) !== JSON.stringify(stored.spec)) m.generation = (s.generation ?? 0) + 1;
+    if (JSON.stringify(next) === JSON.stringify(stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
+    // An object kept only by finalizers goes once the last one is removed.
+    if (m.deletionTimestamp && !(m.finalizers?.length) && !(def.strategy.finalizers?.(next).length) && !def.strategy.gracePeriod) {
+      return { type: 'DELETED', resource: def.resource, key, object: next, write: true };
+    }
+    return { type: 'MODIFIED', resource: def.resource, key, object: next, prev: stored, write: true };
+  }
+
+  private checkNamespace(def: ResourceDef, namespace: string): void {
+    const ns = this.objects.get(objectKey('namespaces', '', namespace));
+    if (!ns) throw new StoreError('NamespaceNotFound', def.resource, namespace);
+    // Events may still be reported while a namespace drains (as Kubernetes allows).
+    if (ns.metadata.deletionTimestamp && def.resource !== 'events') throw new StoreError('NamespaceTerminating', def.resource, namespace);
+  }
+
+  private generateName(def: ResourceDef, namespace: string, prefix: string): string {
+    for (let i = 0; i < 8; i++) {
+      const candidate = `${prefix}${randomSuffix()}`;
+      if (!this.objects.get(objectKey(def.resource, namespace, candidate))) return candidate;
+    }
+    throw new StoreError('AlreadyExists', def.resource, prefix, 'could not generate a unique name');
+  }
+}
+
+function mustDef(resource: string): ResourceDef {
+  const def = resourceDef(resource);
+  if (!def) throw new Error(`unknown resource ${resource}`);
+  return def;
+}
+
+function checkPreconditions(resource: string, name: string, stored: KubeObject, pre?: { uid?: string; resourceVersion?: string }): void {
+  if (pre?.uid && pre.uid !== stored.metadata.uid) {
+    throw new StoreError('Conflict', resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${stored.metadata.uid}`);
+  }
+  if (pre?.resourceVersion && pre.resourceVersion !== stored.metadata.resourceVersion) {
+    throw new StoreError('Conflict', resource, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${stored.metadata.resourceVersion}`);
+  }
+}
+
+function setOrDelete<K extends string>(o: { [k in K]?: unknown }, k: K, v: unknown): void {
+  if (v === undefined) delete o[k];
+  else o[k] = v;
+}
+
+function toEvent(rev: number, r: LogRecord): StoreEvent {
+  const e: StoreEvent = { type: r.t, rev, resource: r.r, object: r.o, cache: new Map() };
+  return r.p ? { ...e, prev: r.p } : e;
+}
+
+const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Kubernetes' generateName suffix: five characters without vowels. */
+function randomSuffix(): string {
+  return [...randomBytes(5)].map((b) => ALPHABET[b % ALPHABET.length]).join('');
+}
+
+function encodeContinue(t: { rv: number; start: string }): string {
+  return Buffer.from(JSON.stringify({ v: 1, rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v?: number; rv?: unknown; start?: unknown };
+    if (t.v === 1 && typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('continue key is not valid');
+}

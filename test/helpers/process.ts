@@ -1,0 +1,221 @@
+// Runs the real `reddwarf serve` (bin/reddwarf.mjs) as a child process on 127.0.0.1, for end-to-end
+// tests: a free port, a temp data dir, readiness by polling /readyz, SIGTERM/SIGKILL, and the
+// server's stderr kept for diagnostics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(REPO_ROOT, 'bin', 'reddwarf.mjs');
+
+export const SERVE_TRANSPORTS = ['uws', 'node'] as const;
+export type ServeTransport = (typeof SERVE_TRANSPORTS)[number];
+
+/** Keeps at most this many characters of each output stream. */
+const MAX_CAPTURE = 256 * 1024;
+
+export interface ServeOptions {
+  transport?: ServeTransport;
+  /** Reuse this data directory (e.g. to restart on the same store); otherwise a fresh temp dir. */
+  dataDir?: string;
+  kubeMinor?: number;
+  /** How long to wait for /readyz to answer 200. */
+  readyTimeoutMs?: number;
+}
+
+export interface ServeProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly kubeconfig: string;
+  readonly transport: ServeTransport;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Everything the server wrote on stderr so far (its log). */
+  stderr(): string;
+  stdout(): string;
+  /** The last `lines` lines of stderr, for assertion messages. */
+  stderrTail(lines?: number): string;
+  /** Whether the process has exited. */
+  exited(): boolean;
+  exitCode(): number | null;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves with the exit code (null if signalled). */
+  stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL at once (a crash), resolves when the process is gone. */
+  kill9(): Promise<void>;
+  /** Removes the data directory if this helper created it (call after stop/kill9). */
+  cleanup(): void;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Never leave a server behind if the test runner exits while one is still up. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** A port nobody listens on right now (listen on 0, read it, close). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close((err) => (err ? reject(err) : port ? resolvePort(port) : reject(new Error('no port from listen(0)'))));
+    });
+  });
+}
+
+/** A fresh temporary directory. */
+export function makeTempDir(prefix = 'reddwarf-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` every `stepMs` until it returns a truthy value or `timeoutMs` passes (then returns undefined). */
+export async function pollUntil<T>(check: () => T | Promise<T>, timeoutMs: number, stepMs = 50): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(Math.min(stepMs, Math.max(1, deadline - Date.now())));
+  }
+}
+
+function tail(s: string, lines: number): string {
+  return s.split('\n').slice(-lines - 1).join('\n');
+}
+
+/** Starts `reddwarf serve` and resolves once /readyz answers 200; retries on a lost port race. */
+export async function startServe(opts: ServeOptions = {}): Promise<ServeProcess> {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (e) {
+      lastError = e as Error;
+      // Someone took the port between freePort() and the server's bind: pick another.
+      if (!/EADDRINUSE|address already in use/i.test(lastError.message)) throw lastError;
+    }
+  }
+  throw lastError ?? new Error('startServe failed');
+}
+
+async function startOnce(opts: ServeOptions): Promise<ServeProcess> {
+  installExitHook();
+  const transport = opts.transport ?? 'uws';
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? makeTempDir();
+  const port = await freePort();
+  const args = [BIN, 'serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, '--http', transport];
+  if (opts.kubeMinor !== undefined) args.push('--kube-minor', String(opts.kubeMinor));
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  live.add(child);
+  let err = '';
+  let out = '';
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    err = (err + d).slice(-MAX_CAPTURE);
+  });
+  child.stdout?.on('data', (d: string) => {
+    out = (out + d).slice(-MAX_CAPTURE);
+  });
+  let exited = false;
+  let code: number | null = null;
+  let signal: NodeJS.Signals | null = null;
+  const exitPromise = new Promise<void>((r) => {
+    child.once('exit', (c, s) => {
+      exited = true;
+      code = c;
+      signal = s;
+      live.delete(child);
+      r();
+    });
+  });
+  child.once('error', (e) => {
+    err += `\n[spawn error] ${e.message}`;
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  const waitExit = async (ms: number): Promise<boolean> => {
+    if (exited) return true;
+    return (await pollUntil(() => exited, ms, 20)) ?? false;
+  };
+
+  const proc: ServeProcess = {
+    url,
+    port,
+    dataDir,
+    kubeconfig,
+    transport,
+    child,
+    pid: child.pid ?? -1,
+    stderr: () => err,
+    stdout: () => out,
+    stderrTail: (lines = 30) => tail(err, lines),
+    exited: () => exited,
+    exitCode: () => code,
+    async stop(graceMs = 5_000) {
+      if (!exited) {
+        child.kill('SIGTERM');
+        if (!(await waitExit(graceMs))) {
+          child.kill('SIGKILL');
+          await exitPromise;
+        }
+      }
+      return code;
+    },
+    async kill9() {
+      if (!exited) child.kill('SIGKILL');
+      await exitPromise;
+    },
+    cleanup() {
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+
+  const timeoutMs = opts.readyTimeoutMs ?? 15_000;
+  const ready = await pollUntil(
+    async () => {
+      if (exited) return 'exited';
+      try {
+        const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        await res.arrayBuffer();
+        return res.status === 200 && existsSync(kubeconfig) ? 'ready' : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    timeoutMs,
+    50,
+  );
+  if (ready !== 'ready') {
+    await proc.kill9();
+    proc.cleanup();
+    const why = ready === 'exited' ? `exited early (code ${String(code)}, signal ${String(signal)})` : `no 200 from /readyz within ${timeoutMs} ms`;
+    throw new Error(`reddwarf serve (${transport}) on ${url} ${why}; stderr:\n${tail(err, 40)}`);
+  }
+  return proc;
+}

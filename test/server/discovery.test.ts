@@ -1,0 +1,105 @@
+// Discovery: /version, /api, /apis, /api/v1 and aggregated discovery as kubectl and client-node read them.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupList, apiResourceList, apiVersions, emptyAggregatedDiscovery, versionInfo, wantsAggregated,
+} from '../../src/server/discovery.ts';
+import { RESOURCES } from '../../src/api/resources.ts';
+
+const KUBECTL_DISCOVERY_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+
+describe('versionInfo', () => {
+  it('reports the minor that picks the kubectl binary', () => {
+    assert.deepEqual(versionInfo(32), {
+      major: '1', minor: '32', gitVersion: 'v1.32.0', gitCommit: 'reddwarf', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64',
+    });
+    assert.equal(versionInfo(31, 'illumos/amd64').platform, 'illumos/amd64');
+    assert.equal(versionInfo(31).gitVersion, 'v1.31.0');
+  });
+});
+
+describe('legacy discovery', () => {
+  it('/api and /apis', () => {
+    assert.deepEqual(apiVersions('127.0.0.1:6443'), { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
+    assert.deepEqual(apiGroupList(), { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+  });
+
+  const list = apiResourceList();
+  const entry = (name: string) => list.resources.find((r) => r.name === name);
+
+  it('/api/v1 lists every resource with shortNames, categories, verbs and singularName', () => {
+    assert.equal(list.kind, 'APIResourceList');
+    assert.equal(list.groupVersion, 'v1');
+    for (const def of RESOURCES) {
+      const r = entry(def.resource);
+      assert.ok(r, def.resource);
+      assert.equal(r.singularName, def.singular);
+      assert.equal(r.namespaced, def.namespaced);
+      assert.equal(r.kind, def.kind);
+      assert.deepEqual(r.verbs, [...def.verbs].sort());
+      assert.deepEqual(r.shortNames ?? [], [...def.shortNames]);
+      assert.deepEqual(r.categories ?? [], [...def.categories]);
+    }
+    assert.deepEqual(entry('pods')?.shortNames, ['po']);
+    assert.deepEqual(entry('services')?.categories, ['all']);
+  });
+
+  it('advertises deletecollection only when the resource has it', () => {
+    for (const def of RESOURCES) assert.equal(entry(def.resource)?.verbs.includes('deletecollection'), def.verbs.includes('deletecollection'), def.resource);
+  });
+
+  it('pods/eviction is policy/v1 Eviction, which kubectl drain requires', () => {
+    assert.deepEqual(entry('pods/eviction'), { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] });
+  });
+
+  it('lists status and binding subresources, but not finalize', () => {
+    assert.deepEqual(entry('pods/binding'), { name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] });
+    assert.deepEqual(entry('pods/status'), { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] });
+    for (const n of ['nodes/status', 'namespaces/status', 'services/status']) assert.ok(entry(n), n);
+    assert.equal(entry('nodes/status')?.namespaced, false);
+    assert.equal(entry('nodes/status')?.kind, 'Node');
+    assert.ok(!list.resources.some((r) => r.name.endsWith('/finalize')));
+    assert.equal(entry('events/status'), undefined);
+  });
+
+  it('is sorted by name like kube-apiserver', () => {
+    const names = list.resources.map((r) => r.name);
+    assert.deepEqual(names, [...names].sort());
+  });
+});
+
+describe('aggregated discovery', () => {
+  it('/api carries the core group with every resource', () => {
+    const d = aggregatedDiscovery();
+    assert.equal(d.kind, 'APIGroupDiscoveryList');
+    assert.equal(d.apiVersion, 'apidiscovery.k8s.io/v2');
+    assert.equal(d.items.length, 1);
+    assert.equal(d.items[0]?.metadata.creationTimestamp, null);
+    const v = d.items[0]?.versions[0];
+    assert.equal(v?.version, 'v1');
+    assert.equal(v?.freshness, 'Current');
+    assert.equal(v?.resources.length, RESOURCES.length);
+    const pods = v?.resources.find((r) => r.resource === 'pods');
+    assert.deepEqual(pods?.responseKind, { group: '', version: 'v1', kind: 'Pod' });
+    assert.equal(pods?.scope, 'Namespaced');
+    assert.equal(pods?.singularResource, 'pod');
+    assert.deepEqual(pods?.shortNames, ['po']);
+    assert.deepEqual(pods?.categories, ['all']);
+    assert.deepEqual(pods?.subresources?.map((s) => s.subresource), ['binding', 'eviction', 'status']);
+    assert.deepEqual(pods?.subresources?.find((s) => s.subresource === 'eviction'), { subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
+    assert.equal(v?.resources.find((r) => r.resource === 'nodes')?.scope, 'Cluster');
+  });
+
+  it('/apis is an empty list', () => {
+    assert.deepEqual(emptyAggregatedDiscovery(), { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: [] });
+  });
+
+  it('content type and Accept detection', () => {
+    assert.equal(AGGREGATED_CONTENT_TYPE, 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    assert.equal(wantsAggregated(KUBECTL_DISCOVERY_ACCEPT), true);
+    assert.equal(wantsAggregated('application/json, application/json;as=APIGroupDiscoveryList;v=v2;g=apidiscovery.k8s.io'), true);
+    assert.equal(wantsAggregated('application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json'), false);
+    assert.equal(wantsAggregated('application/json, */*'), false);
+    assert.equal(wantsAggregated(''), false);
+  });
+});
