@@ -14,16 +14,27 @@
 // Reading it: events_expected = watchers × published pod events; events_lost must be 0, and
 // duplicates and out_of_order too (per watcher, by resourceVersion). watchers_cut counts watchers
 // the server closed with ERROR 410 (its 16 MiB per-watcher buffer limit) and watchers_closed any
-// other close: both are findings, not noise. delivered_per_s = events delivered / wall, where wall
-// runs from the first write to the last delivery. server_peak_rss_mb is this process (API server
-// and store only: the clients are other processes). The client side is one JS thread parsing
-// every message's resourceVersion; when it is the bottleneck, drain_s (last write ack → last
-// delivery) grows and latency is mostly queueing in the socket buffers — compare transports, not
-// absolute values. The DESIGN.md fan-out figures (2.7M events/s with uWS publish) are for the
-// server side alone.
+// other close: both are findings, not noise. delivered_per_s = events delivered / wall, where
+// wall runs from the first write to the last delivery. drain_s runs from the last write's ack to
+// the last delivery: near 0 (or negative: every watcher had the last event before its writer had
+// the ack) means the watchers kept up and the server is what limits the rate; when the client is
+// the bottleneck, drain_s grows and latency is mostly queueing in socket buffers. Watch
+// writes_per_s and write_p50_ms too: fan-out runs on the server's one JS thread, so a slow
+// fan-out slows every write. server_peak_rss_mb is this process only (API server and store; the
+// clients are other processes). The DESIGN.md fan-out figures (2.7M events/s with uWS publish)
+// are for a server sending alone; here one machine runs server, clients and writers (and whatever
+// else runs there: loadavg_1m is [start, end]).
+//
+// Writers start no new write after --write-seconds, so a slow fan-out shows as writes_truncated
+// with fewer events_published than events_planned instead of an unbounded run. Watchers then get
+// --idle-seconds without any message before what they lack counts as lost.
 //
 // Usage: node --import tsx bench/watch.ts [--transport uws|node] [--watchers 1000] [--events 10000]
-//        [--pods 2000] [--writers 50] [--idle-seconds 20]
+//        [--pods 2000] [--writers 50] [--write-seconds 40] [--idle-seconds 20]
+//        [--watch-buffer-bytes N] [--slow-watchers K]
+// To see the slow-watcher cut-off at work: K watchers stop reading until the writes are done, and
+// N lowers the server's 16 MiB limit, e.g. --slow-watchers 2 --watch-buffer-bytes 65536 with
+// --events 20000 (the kernel's loopback buffers absorb several MB before the server sees any).
 // Progress goes to stderr; the last line of stdout is one JSON object.
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -91,6 +102,8 @@ interface OpenSpec {
   rv: number;
   /** Slots per watcher: revisions rv+1 … rv+span. */
   span: number;
+  /** This many watchers stop reading until the writes are done (a slow consumer). */
+  slow: number;
 }
 
 const RV_KEY = Buffer.from('"resourceVersion":"');
@@ -117,6 +130,7 @@ function watchersMain(): void {
   let lastMessageAt = 0;
   let messages = 0;
   const closeCodes: Record<string, number> = {};
+  const wasCut: boolean[] = [];
   const stopping = { value: false };
 
   // One stamp per socket read: ws emits every message of a chunk synchronously, so they all get
@@ -147,7 +161,10 @@ function watchersMain(): void {
     if (c === CH_E) {
       errors++;
       const text = data.toString('utf8');
-      if (text.includes('"code":410')) cut++;
+      if (text.includes('"code":410') && !wasCut[w]) {
+        wasCut[w] = true;
+        cut++;
+      }
       if (cutMessages.length < 3) cutMessages.push(text.slice(0, 300));
       return;
     }
@@ -197,7 +214,8 @@ function watchersMain(): void {
         });
         ws.on('close', (code) => {
           if (stopping.value) return;
-          closed++;
+          // A cut watcher's close is counted as the cut.
+          if (!wasCut[w]) closed++;
           closeCodes[code] = (closeCodes[code] ?? 0) + 1;
           resolve();
         });
@@ -206,12 +224,14 @@ function watchersMain(): void {
     for (let w = 0; w < s.watchers; w += 200) {
       await Promise.all(Array.from({ length: Math.min(200, s.watchers - w) }, (_, k) => one(w + k)));
     }
+    for (let w = 0; w < Math.min(s.slow, s.watchers); w++) sockets[w]?.pause();
     return { op: 'opened', failed, firstFailure, ms: round(hrMs() - t0, 1) };
   };
 
   /** Resolves when every live watcher has `finalRv` (or nothing arrived for idleMs). */
   const drain = (finalRv: number, idleMs: number): Promise<Msg> =>
     new Promise((resolve) => {
+      for (const ws of sockets) if (ws.isPaused) ws.resume();
       const check = (): void => {
         let behind = 0;
         for (let w = 0; w < spec.watchers; w++) {
@@ -310,6 +330,8 @@ interface WriteSpec {
   pods: number;
   updatesPerPod: number;
   writers: number;
+  /** No new write starts after this many seconds (the run stays bounded when fan-out is slow). */
+  seconds: number;
 }
 
 function request(agent: http.Agent, port: number, method: string, path: string, type: string, body: unknown): Promise<{ status: number; text: string }> {
@@ -333,7 +355,13 @@ async function write(s: WriteSpec): Promise<Msg> {
   let errors = 0;
   let firstError: string | undefined;
   const started = hrMs();
-  const one = async (method: string, path: string, type: string, body: unknown, expect: number): Promise<void> => {
+  const deadline = started + s.seconds * 1000;
+  let truncated = false;
+  const one = async (method: string, path: string, type: string, body: unknown, expect: number): Promise<boolean> => {
+    if (hrMs() > deadline) {
+      truncated = true;
+      return false;
+    }
     const t0 = performance.now();
     try {
       const r = await request(agent, s.port, method, path, type, body);
@@ -346,17 +374,19 @@ async function write(s: WriteSpec): Promise<Msg> {
       errors++;
       firstError ??= `${method} ${path}: ${String(e)}`;
     }
+    return true;
   };
   // Writer w owns pods w, w+writers, …: it creates each, then patches its status.
   const writer = async (w: number): Promise<void> => {
     for (let p = w; p < s.pods; p += s.writers) {
       const name = `w-${p}`;
-      await one('POST', '/api/v1/namespaces/default/pods', 'application/json', {
+      const going = await one('POST', '/api/v1/namespaces/default/pods', 'application/json', {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name, labels: { app: 'watch-bench' } },
         spec: { containers: [{ name: 'app', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] },
       }, 201);
+      if (!going) return;
       for (let u = 1; u <= s.updatesPerPod; u++) {
         await one('PATCH', `/api/v1/namespaces/default/pods/${name}/status`, 'application/merge-patch+json', {
           status: { phase: 'Running', message: `step ${u}`, podIP: `10.0.${p % 250}.${u}` },
@@ -375,6 +405,7 @@ async function write(s: WriteSpec): Promise<Msg> {
     firstError,
     started,
     finished,
+    truncated,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
   };
@@ -407,10 +438,16 @@ async function driverMain(): Promise<void> {
       events: { type: 'string', default: '10000' },
       pods: { type: 'string', default: '2000' },
       writers: { type: 'string', default: '50' },
+      'write-seconds': { type: 'string', default: '40' },
       'idle-seconds': { type: 'string', default: '20' },
+      'watch-buffer-bytes': { type: 'string' },
+      'slow-watchers': { type: 'string', default: '0' },
     },
   });
   const { startServer, TRANSPORTS } = await import('../test/helpers/server.ts');
+  const { DEFAULT_WATCH_LIMITS } = await import('../src/server/watch.ts');
+  // Only to check that cut watchers are counted: a small limit makes the server cut them.
+  const watchLimits = values['watch-buffer-bytes'] === undefined ? DEFAULT_WATCH_LIMITS : { ...DEFAULT_WATCH_LIMITS, maxBufferedBytes: Number(values['watch-buffer-bytes']) };
   type Transport = (typeof TRANSPORTS)[number];
   const transports: Transport[] = values.transport === undefined ? [...TRANSPORTS] : [values.transport as Transport];
   for (const t of transports) if (!TRANSPORTS.includes(t)) throw new Error(`unknown transport ${t}; use one of ${TRANSPORTS.join(', ')}`);
@@ -420,16 +457,19 @@ async function driverMain(): Promise<void> {
   const events = pods * (1 + updatesPerPod);
   const writers = Number(values.writers);
   const idleMs = Number(values['idle-seconds']) * 1000;
+  const writeSeconds = Number(values['write-seconds']);
+  const slow = Number(values['slow-watchers']);
 
+  const load0 = loadavg()[0] ?? 0;
   const guard = setTimeout(() => {
-    log('giving up: the run took longer than 6 minutes');
+    log('giving up: the run took longer than 5 minutes');
     process.exit(2);
-  }, 6 * 60_000);
+  }, 5 * 60_000);
   guard.unref();
 
   const results: Record<string, Record<string, unknown>> = {};
   for (const transport of transports) {
-    const server = await startServer(transport);
+    const server = await startServer(transport, { watchLimits });
     const port = Number(new URL(server.url).port);
     const watcherProc = new Child('watchers');
     const writerProc = new Child('writers');
@@ -450,13 +490,14 @@ async function driverMain(): Promise<void> {
       });
       try {
         await Promise.all([watcherProc.ready, writerProc.ready]);
-        const opened = await watcherProc.ask({ op: 'open', spec: { port, watchers, rv, span: events + 1000 } satisfies OpenSpec }, 'opened');
+        const opened = await watcherProc.ask({ op: 'open', spec: { port, watchers, rv, span: events + 1000, slow } satisfies OpenSpec }, 'opened');
         log(`${transport}: ${watchers - (opened.failed as number)} of ${watchers} watchers open from resourceVersion ${rv} in ${opened.ms} ms${opened.firstFailure ? ` (first failure: ${opened.firstFailure})` : ''}`);
         const rssBefore = process.memoryUsage.rss();
         log(`${transport}: ${writers} writers making ${events} pod events (${pods} creates + ${updatesPerPod} status patches each)`);
-        const written = await writerProc.ask({ op: 'write', spec: { port, pods, updatesPerPod, writers } satisfies WriteSpec }, 'written');
-        const writeSeconds = ((written.finished as number) - (written.started as number)) / 1000;
-        log(`${transport}: ${written.ok} writes ok, ${written.errors} errors in ${writeSeconds.toFixed(2)} s (p50 ${(written.p50 as number).toFixed(1)} ms, p99 ${(written.p99 as number).toFixed(1)} ms)${written.firstError ? `; first error: ${written.firstError}` : ''}`);
+        const written = await writerProc.ask({ op: 'write', spec: { port, pods, updatesPerPod, writers, seconds: writeSeconds } satisfies WriteSpec }, 'written');
+        const wrote = ((written.finished as number) - (written.started as number)) / 1000;
+        if (written.truncated) log(`${transport}: writers stopped at the ${writeSeconds} s limit (--write-seconds) before making all ${events} events`);
+        log(`${transport}: ${written.ok} writes ok, ${written.errors} errors in ${wrote.toFixed(2)} s (p50 ${(written.p50 as number).toFixed(1)} ms, p99 ${(written.p99 as number).toFixed(1)} ms)${written.firstError ? `; first error: ${written.firstError}` : ''}`);
         const finalRv = revs[revs.length - 1] ?? rv;
         const drained = await watcherProc.ask({ op: 'drain', finalRv, idleMs }, 'drained');
         if (drained.idle) log(`${transport}: ${drained.behind} watchers still lacked revision ${finalRv} after ${idleMs / 1000} s without a message`);
@@ -469,6 +510,8 @@ async function driverMain(): Promise<void> {
           writes_ok: written.ok,
           write_errors: written.errors,
           ...(written.firstError ? { first_write_error: written.firstError } : {}),
+          events_planned: events,
+          writes_truncated: written.truncated,
           events_published: revs.length,
           events_expected: expected,
           events_delivered: r.delivered,
@@ -479,13 +522,13 @@ async function driverMain(): Promise<void> {
           unexpected: r.outOfRange,
           watchers_cut: r.cut,
           watchers_closed: r.closed,
-          ...(r.closed ? { close_codes: r.closeCodes } : {}),
+          ...(Object.keys(r.closeCodes as object).length ? { close_codes: r.closeCodes } : {}),
           ...((r.cutMessages as string[]).length ? { error_events: r.cutMessages } : {}),
           latency_ms: { p50: round(r.p50 as number), p90: round(r.p90 as number), p99: round(r.p99 as number), max: round(r.max as number), mean: round(r.mean as number) },
           write_p50_ms: round(written.p50 as number),
           write_p99_ms: round(written.p99 as number),
-          write_s: round(writeSeconds),
-          writes_per_s: round((written.ok as number) / writeSeconds, 1),
+          write_s: round(wrote),
+          writes_per_s: round((written.ok as number) / wrote, 1),
           drain_s: round(((r.lastDelivery as number) - (written.finished as number)) / 1000),
           wall_s: round(wall),
           delivered_per_s: Math.round((r.delivered as number) / wall),
@@ -510,8 +553,8 @@ async function driverMain(): Promise<void> {
     node: process.version,
     cpus: availableParallelism(),
     platform: `${process.platform}-${process.arch}`,
-    loadavg_1m: round(loadavg()[0] ?? 0, 2),
-    params: { watchers, events, pods, updates_per_pod: updatesPerPod, writers, framing: 'WebSocket (ws client, no compression)', latency: 'store publish (after LMDB flush) → watcher receive' },
+    loadavg_1m: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
+    params: { watchers, events, pods, updates_per_pod: updatesPerPod, writers, write_seconds: writeSeconds, watch_buffer_bytes: watchLimits.maxBufferedBytes, slow_watchers: slow, framing: 'WebSocket (ws client, no compression)', latency: 'store publish (after LMDB flush) → watcher receive' },
     results,
   }));
 }

@@ -26,9 +26,14 @@ export function balancedAllocation(requested: Requests, allocatable: Requests): 
 /** The final score: the two scores averaged, rounded down. */
 export const combine = (least: number, balanced: number): number => Math.floor((least + balanced) / 2);
 
+// Reused by scoreNode (synchronous, never re-entered): one allocation per feasible node of every
+// decision was a tenth of the scheduler's time in garbage collection at 5,000 nodes.
+const requested: Requests = { cpu: 0, memory: 0 };
+
 /** The score of placing `pod` on `node`, given what the node already holds. */
 export function scoreNode(pod: PodFacts, node: NodeFacts, used: Usage): number {
-  const requested = { cpu: used.scoreCpu + pod.scoring.cpu, memory: used.scoreMemory + pod.scoring.memory };
+  requested.cpu = used.scoreCpu + pod.scoring.cpu;
+  requested.memory = used.scoreMemory + pod.scoring.memory;
   return combine(leastAllocated(requested, node.allocatable), balancedAllocation(requested, node.allocatable));
 }
 

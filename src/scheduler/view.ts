@@ -18,6 +18,10 @@ export interface Placement {
 
 export interface ViewContext {
   nodes: Map<string, NodeFacts>;
+  /** The same nodes as an array (order irrelevant), so a decision can start anywhere and wrap. */
+  nodeList: NodeFacts[];
+  /** Position of each node in nodeList. */
+  nodeIndex: Map<string, number>;
   /** Per node name (whether or not the node is known yet): what its pods request. */
   usage: Map<string, Usage>;
   /** Per pod key: the pods that hold resources on a node. */
@@ -39,7 +43,7 @@ type ViewEvents = {
   podSeen: { pod: Pod };
   podGone: { key: string };
   assumed: { pod: PodFacts; node: string };
-  forgotten: { key: string };
+  forgotten: { key: string; uid: string };
 };
 
 /** Whether a pod holds resources on its node: bound and not finished. Terminating pods still hold them. */
@@ -81,6 +85,26 @@ function account(ctx: ViewContext, key: string, next: Placement | undefined): vo
   }
 }
 
+function putNode(ctx: ViewContext, facts: NodeFacts): void {
+  ctx.nodes.set(facts.name, facts);
+  const i = ctx.nodeIndex.get(facts.name);
+  if (i !== undefined) ctx.nodeList[i] = facts;
+  else ctx.nodeIndex.set(facts.name, ctx.nodeList.push(facts) - 1);
+}
+
+function removeNode(ctx: ViewContext, name: string): void {
+  const i = ctx.nodeIndex.get(name);
+  if (i === undefined) return;
+  // Swap-remove: the list's order carries no meaning.
+  const last = ctx.nodeList.pop() as NodeFacts;
+  if (last.name !== name) {
+    ctx.nodeList[i] = last;
+    ctx.nodeIndex.set(last.name, i);
+  }
+  ctx.nodeIndex.delete(name);
+  ctx.nodes.delete(name);
+}
+
 // The maps are changed in place and the context object renewed. Copying 5,000 nodes and 10,000
 // placements on every watch event would make each heartbeat O(cluster); nothing outside this
 // store writes them, and `version` tells readers that something changed.
@@ -89,28 +113,27 @@ const renewed = (ctx: ViewContext): ViewContext => ({ ...ctx, version: ctx.versi
 /** A new, empty view. */
 export function createView() {
   return createStore<ViewContext, ViewEvents, ViewEmitted>({
-    context: { nodes: new Map(), usage: new Map(), placed: new Map(), version: 0 },
+    context: { nodes: new Map(), nodeList: [], nodeIndex: new Map(), usage: new Map(), placed: new Map(), version: 0 },
     on: {
       nodesListed: (ctx, e, enq) => {
         ctx.nodes.clear();
-        for (const n of e.nodes) {
-          const facts = nodeFacts(n);
-          ctx.nodes.set(facts.name, facts);
-        }
+        ctx.nodeList.length = 0;
+        ctx.nodeIndex.clear();
+        for (const n of e.nodes) putNode(ctx, nodeFacts(n));
         enq.emit.capacity({ why: 'nodes listed' });
         return renewed(ctx);
       },
       nodeSeen: (ctx, e, enq) => {
         const facts = nodeFacts(e.node);
         const prev = ctx.nodes.get(facts.name);
-        ctx.nodes.set(facts.name, facts);
+        putNode(ctx, facts);
         // Heartbeats change only times: they must not wake every waiting pod.
         if (!prev) enq.emit.capacity({ why: `node ${facts.name} added` });
         else if (prev.signature !== facts.signature) enq.emit.capacity({ why: `node ${facts.name} changed` });
         return renewed(ctx);
       },
       nodeGone: (ctx, e) => {
-        ctx.nodes.delete(e.name);
+        removeNode(ctx, e.name);
         return renewed(ctx);
       },
       podsListed: (ctx, e, enq) => {
@@ -153,7 +176,8 @@ export function createView() {
         return renewed(ctx);
       },
       forgotten: (ctx, e, enq) => {
-        if (!ctx.placed.get(e.key)?.assumed) return ctx;
+        const p = ctx.placed.get(e.key);
+        if (!p?.assumed || p.uid !== e.uid) return ctx;
         account(ctx, e.key, undefined);
         enq.emit.capacity({ why: `bind of ${e.key} failed` });
         return renewed(ctx);

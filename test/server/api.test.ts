@@ -123,7 +123,7 @@ for (const transport of TRANSPORTS) {
       assertStatus(await call('GET', '/api/v1/nopes'), 404, 'NotFound');
     });
 
-    it('refuses malformed input with a Status and keeps serving', async () => {
+    it('refuses malformed input with a Status carrying reason and code, and keeps serving (bug 12)', async () => {
       assertStatus(await call('POST', '/api/v1/namespaces/default/pods', '{"metadata": '), 400, 'BadRequest');
       assertStatus(await call('POST', '/api/v1/namespaces/default/pods', '[1,2]'), 400, 'BadRequest');
       assertStatus(await call('POST', '/api/v1/namespaces/default/pods', { ...podBody('k'), kind: 'Node' }), 400, 'BadRequest');

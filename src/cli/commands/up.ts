@@ -1,14 +1,32 @@
-// `reddwarf up`: the single-host mode. Today it serves the control plane; the node agent joins it
-// in the same process once the actor system lands.
+// `reddwarf up`: everything on one host — API server, scheduler, node liveness and the node
+// agent, in one process with the in-process client.
 import { Command } from 'clipanion';
-import { ServeCommand } from './serve.ts';
+import { agentFlags, controlPlaneFlags, parseRuntime, withFlags } from '../flags.ts';
+import { runAgent, runControlPlane } from '../run.ts';
+import { log } from '../log.ts';
+import { waitForSignal } from '../signals.ts';
 
-export class UpCommand extends ServeCommand {
+export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...agentFlags() })) {
   static override paths = [['up']];
   static override usage = Command.Usage({
-    description: 'run everything on this host: API server, controllers and (soon) the node agent',
+    description: 'run everything on this host: API server, scheduler, node liveness and the node agent',
     examples: [['Start on the default address', 'reddwarf up --data-dir ./reddwarf-data']],
   });
 
-  protected override what = 'reddwarf (single host)';
+  async execute(): Promise<number> {
+    const runtime = parseRuntime(this.runtime);
+    if (runtime === 'mock') log(`zone runtime: mock (this host is ${process.platform}, not illumos): zones are simulated in ${this.dataDir}/zones`);
+    const cp = await runControlPlane(this, log);
+    const agent = await runAgent(this, this.dataDir, cp.client, log).catch(async (e: unknown) => {
+      await cp.stop();
+      throw e;
+    });
+    log(`reddwarf is up on ${cp.server.url} (${cp.server.listening.transport}), node ${agent.node}`);
+    log(`kubeconfig: ${cp.server.kubeconfig}  —  try: kubectl --kubeconfig ${cp.server.kubeconfig} get nodes`);
+    await waitForSignal();
+    log('shutting down (zones keep running)');
+    await agent.stop();
+    await cp.stop();
+    return 0;
+  }
 }

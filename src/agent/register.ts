@@ -1,0 +1,66 @@
+// Node registration and heartbeats: the agent creates its Node (retrying until the API answers),
+// refreshes labels and resources on every start, and posts Ready every 10 s. A deleted Node is
+// registered again (SPEC §11.26).
+import type { Node } from '../api/types.ts';
+import { ClientError, type Client } from '../client/client.ts';
+import { withReady } from '../control/nodes.ts';
+import type { NodeResources } from '../runtime/host.ts';
+import { rfc3339 } from '../store/time.ts';
+import { ZONE_BRANDS_LABEL } from '../scheduler/brands.ts';
+
+export interface NodeIdentity {
+  name: string;
+  brands: string[];
+  resources: NodeResources;
+  runtime: string;
+}
+
+export const HEARTBEAT_MS = 10_000;
+
+function labels(id: NodeIdentity): Record<string, string> {
+  return { 'kubernetes.io/hostname': id.name, 'kubernetes.io/os': 'illumos', 'node.kubernetes.io/instance-type': 'reddwarf-zone', // A label value cannot hold ',' (SPEC's separator): '_' joins the brands.
+    [ZONE_BRANDS_LABEL]: id.brands.join('_') };
+}
+
+function readyNow(node: Node | undefined, now: number): Node['status'] {
+  const t = rfc3339(now);
+  return {
+    ...node?.status,
+    conditions: withReady(node?.status?.conditions, { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'reddwarf node agent is posting ready status', lastHeartbeatTime: t, lastTransitionTime: t }),
+  };
+}
+
+/** Creates or refreshes the Node object once; throws when the API cannot be reached. */
+export async function registerOnce(client: Client, id: NodeIdentity, now: number): Promise<Node> {
+  const status = (node?: Node): Node['status'] => ({
+    ...readyNow(node, now),
+    capacity: id.resources.capacity,
+    allocatable: id.resources.allocatable,
+    addresses: [{ type: 'Hostname', address: id.name }],
+    nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: process.arch, osImage: id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`, kernelVersion: '' },
+  });
+  try {
+    const created = await client.create<Node>('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: id.name, labels: labels(id) }, spec: {}, status: {} });
+    return await client.updateStatus<Node>('nodes', { ...created, status: status(created) });
+  } catch (e) {
+    if (!(e instanceof ClientError && e.code === 409)) throw e;
+  }
+  const existing = await client.get<Node>('nodes', '', id.name);
+  const relabelled = await client.update<Node>('nodes', { ...existing, metadata: { ...existing.metadata, labels: { ...existing.metadata.labels, ...labels(id) } } });
+  return client.updateStatus<Node>('nodes', { ...relabelled, status: status(relabelled) });
+}
+
+/** Posts one heartbeat: Ready=True with a fresh lastHeartbeatTime; re-registers a deleted Node. */
+export async function heartbeat(client: Client, id: NodeIdentity, now: number): Promise<void> {
+  let node: Node;
+  try {
+    node = await client.get<Node>('nodes', '', id.name);
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 404) {
+      await registerOnce(client, id, now);
+      return;
+    }
+    throw e;
+  }
+  await client.updateStatus<Node>('nodes', { ...node, status: readyNow(node, now) });
+}

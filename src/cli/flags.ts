@@ -1,0 +1,76 @@
+// Flag groups shared by `serve`, `up` and `agent`. clipanion reads options from the command
+// instance's own properties, so a group is assigned in the constructor (see withFlags).
+import { Command, Option, UsageError } from 'clipanion';
+import { DEFAULT_KUBE_MINOR } from '../server/api.ts';
+import { DEFAULT_MAX_PODS, DEFAULT_SYSTEM_RESERVED_CPU, DEFAULT_SYSTEM_RESERVED_MEMORY } from '../runtime/host.ts';
+import type { ZoneBrand } from '../runtime/runtime.ts';
+
+/** Flags of the control plane (`serve`, `up`). */
+export const controlPlaneFlags = () => ({
+  bind: Option.String('--bind', '127.0.0.1:6443', { description: 'address:port to listen on' }),
+  dataDir: Option.String('--data-dir', './reddwarf-data', { description: 'directory for the store, kubeconfig, zones and TLS material' }),
+  http: Option.String('--http', 'auto', { description: 'HTTP transport: auto (uWebSockets.js, else node:http), uws or node' }),
+  kubeMinor: Option.String('--kube-minor', String(DEFAULT_KUBE_MINOR), { description: 'the Kubernetes minor version /version reports (27–33)' }),
+  nodeMonitorGracePeriod: Option.String('--node-monitor-grace-period', '40s', { description: 'silence after which a node is marked Ready=Unknown' }),
+});
+
+/** Flags of a node agent (`agent`, `up`). */
+export const agentFlags = () => ({
+  nodeName: Option.String('--node-name', { description: 'node name to register (default: the host name, lower-cased)' }),
+  runtime: Option.String('--runtime', 'auto', { description: 'zone runtime: auto (illumos on illumos, else mock), illumos or mock' }),
+  podCidr: Option.String('--pod-cidr', '10.88.0.0/16', { description: 'addresses for pods' }),
+  systemReservedCpu: Option.String('--system-reserved-cpu', DEFAULT_SYSTEM_RESERVED_CPU, { description: 'CPU kept for the host' }),
+  systemReservedMemory: Option.String('--system-reserved-memory', DEFAULT_SYSTEM_RESERVED_MEMORY, { description: 'memory kept for the host' }),
+  maxPods: Option.String('--max-pods', String(DEFAULT_MAX_PODS), { description: 'pods this node accepts' }),
+  supportedBrands: Option.String('--supported-brands', 'reddwarf,lx', { description: 'zone brands this node runs, comma-separated' }),
+  etherstubName: Option.String('--etherstub-name', 'reddwarf0', { description: 'etherstub the pod VNICs sit on' }),
+  zonepathPrefix: Option.String('--zonepath-prefix', '/rpool/zones', { description: 'parent directory of zone roots' }),
+});
+
+export type ControlPlaneFlags = ReturnType<typeof controlPlaneFlags>;
+export type AgentFlags = ReturnType<typeof agentFlags>;
+
+/** Parses a duration such as `40s`, `500ms`, `2m` into ms. */
+export function parseDuration(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 40s, 500ms or 2m (got ${JSON.stringify(v)})`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** A positive integer flag. */
+export function parseCount(flag: string, v: string): number {
+  if (!/^\d{1,6}$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} must be a positive whole number (got ${JSON.stringify(v)})`);
+  return Number(v);
+}
+
+const BRANDS: readonly ZoneBrand[] = ['reddwarf', 'lx'];
+
+/** `--supported-brands`: known brands only; bhyve is refused with a clear word. */
+export function parseBrands(v: string): ZoneBrand[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const b of list) {
+    if (b === 'bhyve') throw new UsageError('--supported-brands: the bhyve brand is not supported yet');
+    if (!BRANDS.includes(b as ZoneBrand)) throw new UsageError(`--supported-brands: unknown brand ${JSON.stringify(b)} (known: ${BRANDS.join(', ')})`);
+  }
+  if (list.length === 0) throw new UsageError('--supported-brands needs at least one brand');
+  return list as ZoneBrand[];
+}
+
+/** `--runtime`: auto picks illumos on illumos hosts. */
+export function parseRuntime(v: string): 'mock' | 'illumos' {
+  if (v === 'auto') return process.platform === 'sunos' ? 'illumos' : 'mock';
+  if (v === 'mock' || v === 'illumos') return v;
+  throw new UsageError(`--runtime must be auto, illumos or mock (got ${JSON.stringify(v)})`);
+}
+
+/** A Command base class carrying a flag group as its own properties (where clipanion looks). */
+export function withFlags<T extends object>(make: () => T): (abstract new () => Command & T) & Omit<typeof Command, 'prototype'> {
+  abstract class WithFlags extends Command {
+    constructor() {
+      super();
+      Object.assign(this, make());
+    }
+  }
+  return WithFlags as unknown as (abstract new () => Command & T) & Omit<typeof Command, 'prototype'>;
+}

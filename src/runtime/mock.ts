@@ -1,0 +1,357 @@
+// MockRuntime: a simulated illumos host for other platforms and tests. Zones, datasets and VNICs
+// live in one JSON file, so they survive an agent restart as on a real host (upstream's mock lost
+// them, SPEC §5.7); steps take a little time and can be made to fail.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from './errors.ts';
+import type { DeprovisionReport, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from './runtime.ts';
+import { runWithRollback, type FaultHandle, type FaultOptions, type ZoneStep } from './steps.ts';
+import { assertZoneSpec } from './zonespec.ts';
+
+export interface MockRuntimeOptions {
+  /** Where the host state file (`mock-host.json`) lives; created when missing. */
+  dir: string;
+  /** Time each step takes, in ms: fixed or a [min, max] range (default 20–50; tests pass 0). */
+  stepDelayMs?: number | readonly [number, number];
+  /** Parent of the zone datasets (default `rpool/zones`). */
+  zonesDataset?: string;
+}
+
+/** A failure injected with `injectFault`. */
+export class InjectedFault extends ZoneError {
+  constructor(zoneName: string, readonly step: ZoneStep, message: string) {
+    super(zoneName, message);
+  }
+}
+
+interface ZoneRecord {
+  spec: ZoneSpec;
+  state: ZoneState;
+  zoneId?: number;
+}
+
+/** The state file's shape. */
+interface HostFile {
+  version: 1;
+  nextZoneId: number;
+  zones: Record<string, ZoneRecord>;
+  datasets: string[];
+  vnics: string[];
+}
+
+interface Fault extends FaultOptions {
+  step: ZoneStep;
+  remaining: number;
+  fired: () => void;
+}
+
+const STATE_FILE = 'mock-host.json';
+const BOOTED: readonly ZoneState[] = ['running', 'ready', 'shutting_down', 'down'];
+
+/** The ZoneRuntime of hosts that are not illumos. */
+export class MockRuntime implements ZoneRuntime {
+  readonly kind = 'mock' as const;
+  /** The state file. */
+  readonly path: string;
+  private readonly delay: readonly [number, number];
+  private readonly zonesDataset: string;
+  private readonly zones = new Map<string, ZoneRecord>();
+  private readonly datasetSet = new Set<string>();
+  private readonly vnicSet = new Set<string>();
+  private nextZoneId = 1;
+  private faults: Fault[] = [];
+  private saving: Promise<void> = Promise.resolve();
+  private tmpSeq = 0;
+
+  constructor(opts: MockRuntimeOptions) {
+    const d = opts.stepDelayMs ?? [20, 50];
+    this.delay = typeof d === 'number' ? [d, d] : d;
+    this.zonesDataset = opts.zonesDataset ?? 'rpool/zones';
+    mkdirSync(opts.dir, { recursive: true });
+    this.path = join(opts.dir, STATE_FILE);
+    this.load();
+  }
+
+  async provision(spec: ZoneSpec, signal?: AbortSignal): Promise<ZoneStatus> {
+    assertZoneSpec(spec);
+    const z = spec.zoneName;
+    this.checkOwner(spec);
+    const dataset = this.datasetOf(z);
+    const vnic = spec.network.vnic;
+    // Each step adopts what already exists (a provision resumed after a restart); rollback removes
+    // it all the same, so a failed provision leaves nothing of this pod behind.
+    await runWithRollback(z, [
+      {
+        name: 'dataset',
+        run: (s) => this.step('dataset', z, s, () => this.datasetSet.has(dataset), () => void this.datasetSet.add(dataset)),
+        undo: () => this.destroyDataset(z),
+      },
+      {
+        name: 'vnic',
+        run: (s) => this.step('vnic', z, s, () => this.vnicSet.has(vnic), () => void this.vnicSet.add(vnic)),
+        undo: () => this.deleteVnic(z, vnic),
+      },
+      {
+        name: 'configure',
+        run: (s) => this.step('configure', z, s, () => this.zones.has(z), () => {
+          this.checkOwner(spec);
+          this.zones.set(z, { spec: structuredClone(spec), state: 'configured' });
+        }),
+        undo: () => this.zoneStep('delete', z),
+      },
+      {
+        name: 'install',
+        run: (s) => this.step('install', z, s, () => this.must(z).state !== 'configured', () => this.transition(z, ['configured'], 'installed')),
+        undo: () => this.zoneStep('uninstall', z),
+      },
+      {
+        name: 'boot',
+        run: (s) => this.step('boot', z, s, () => this.must(z).state === 'running', () => this.bootNow(z)),
+        undo: () => this.zoneStep('halt', z),
+      },
+    ], signal);
+    return this.status(z);
+  }
+
+  async state(zoneName: string): Promise<ZoneState> {
+    return this.zones.get(zoneName)?.state ?? 'absent';
+  }
+
+  async boot(zoneName: string, signal?: AbortSignal): Promise<ZoneStatus> {
+    await this.zoneStep('boot', zoneName, signal);
+    return this.status(zoneName);
+  }
+
+  async shutdown(zoneName: string, signal?: AbortSignal): Promise<void> {
+    await this.zoneStep('shutdown', zoneName, signal);
+  }
+
+  async halt(zoneName: string, signal?: AbortSignal): Promise<void> {
+    await this.zoneStep('halt', zoneName, signal);
+  }
+
+  async deprovision(spec: ZoneSpec, signal?: AbortSignal): Promise<DeprovisionReport> {
+    const z = spec.zoneName;
+    const owner = this.zones.get(z)?.spec.uid;
+    // The name is taken by another pod (a newer one of the same name): none of it is ours to remove.
+    if (owner !== undefined && owner !== spec.uid) return { problems: [`zone ${z} belongs to pod uid ${owner}; left alone`] };
+    const problems: string[] = [];
+    const attempt = async (what: string, op: () => Promise<void>): Promise<boolean> => {
+      try {
+        await op();
+        return true;
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        problems.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
+    };
+    // Walk the zone down from whatever state it is in; a zone that is already gone is not a problem.
+    for (let record = this.zones.get(z); record; record = this.zones.get(z)) {
+      const step: ZoneStep = BOOTED.includes(record.state) ? 'halt' : record.state === 'installed' ? 'uninstall' : 'delete';
+      if (!(await attempt(`${step} zone ${z}`, () => this.zoneStep(step, z, signal)))) break;
+    }
+    // Carry on past a stuck zone: the VNIC and dataset are still worth removing (upstream leaked them).
+    if (this.vnicSet.has(spec.network.vnic)) await attempt(`delete vnic ${spec.network.vnic}`, () => this.deleteVnic(z, spec.network.vnic, signal));
+    if (this.datasetSet.has(this.datasetOf(z))) await attempt(`destroy dataset ${this.datasetOf(z)}`, () => this.destroyDataset(z, signal));
+    return { problems };
+  }
+
+  async list(): Promise<ZoneStatus[]> {
+    return [...this.zones.keys()].sort().map((z) => this.status(z));
+  }
+
+  /** Makes the next `times` attempts of `step` fail (or hang until aborted). */
+  injectFault(step: ZoneStep, opts: FaultOptions = {}): FaultHandle {
+    let fired!: () => void;
+    const reached = new Promise<void>((resolve) => (fired = resolve));
+    this.faults.push({ ...opts, step, remaining: opts.times ?? 1, fired });
+    return { reached };
+  }
+
+  /** Drops every fault not yet used. */
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** The zone stops as a crashed zone does (`installed`), or vanishes altogether with `vanish`. */
+  async crash(zoneName: string, opts: { vanish?: boolean } = {}): Promise<void> {
+    const record = this.must(zoneName);
+    if (opts.vanish) this.zones.delete(zoneName);
+    else {
+      record.state = 'installed';
+      delete record.zoneId;
+    }
+    await this.save();
+  }
+
+  /** The zone datasets that exist on the simulated host. */
+  datasets(): string[] {
+    return [...this.datasetSet].sort();
+  }
+
+  /** The VNICs that exist on the simulated host. */
+  vnics(): string[] {
+    return [...this.vnicSet].sort();
+  }
+
+  /** Resolves once every state change so far is on disk. */
+  async flushed(): Promise<void> {
+    await this.saving;
+  }
+
+  private datasetOf(zoneName: string): string {
+    return `${this.zonesDataset}/${zoneName}`;
+  }
+
+  private status(zoneName: string): ZoneStatus {
+    const r = this.zones.get(zoneName);
+    const s: ZoneStatus = { zoneName, state: r?.state ?? 'absent' };
+    if (r?.zoneId !== undefined) s.zoneId = r.zoneId;
+    return s;
+  }
+
+  private must(zoneName: string): ZoneRecord {
+    const r = this.zones.get(zoneName);
+    if (!r) throw new ZoneNotFound(zoneName);
+    return r;
+  }
+
+  /** A zone of this name that belongs to another pod is never adopted or undone. */
+  private checkOwner(spec: ZoneSpec): void {
+    const r = this.zones.get(spec.zoneName);
+    if (r && r.spec.uid !== spec.uid) throw new ZoneAlreadyExists(spec.zoneName, r.spec.uid);
+  }
+
+  private transition(zoneName: string, from: readonly ZoneState[], to: ZoneState): void {
+    const r = this.must(zoneName);
+    if (!from.includes(r.state)) throw new InvalidZoneTransition(zoneName, r.state, to);
+    r.state = to;
+    if (to !== 'running') delete r.zoneId;
+  }
+
+  private bootNow(zoneName: string): void {
+    this.transition(zoneName, ['installed', 'ready'], 'running');
+    this.must(zoneName).zoneId = this.nextZoneId++;
+  }
+
+  /** One zoneadm/zonecfg operation on an existing zone, with the upstream mock's state rules. */
+  private async zoneStep(step: 'boot' | 'shutdown' | 'halt' | 'uninstall' | 'delete', zoneName: string, signal?: AbortSignal): Promise<void> {
+    this.must(zoneName);
+    const effects = {
+      boot: () => this.bootNow(zoneName),
+      shutdown: () => this.transition(zoneName, ['running'], 'installed'),
+      halt: () => this.transition(zoneName, BOOTED, 'installed'),
+      uninstall: () => this.transition(zoneName, ['installed'], 'configured'),
+      delete: () => {
+        this.transition(zoneName, ['configured', 'incomplete'], 'absent');
+        this.zones.delete(zoneName);
+      },
+    };
+    return this.step(step, zoneName, signal, () => false, effects[step]);
+  }
+
+  private deleteVnic(zoneName: string, vnic: string, signal?: AbortSignal): Promise<void> {
+    return this.step('vnic-delete', zoneName, signal, () => !this.vnicSet.has(vnic), () => {
+      // As dladm does: a link in use by a booted zone cannot go.
+      if (this.usedByBootedZone((r) => r.spec.network.vnic === vnic)) throw new ZoneError(zoneName, `vnic ${vnic} is busy (in use by a running zone)`);
+      this.vnicSet.delete(vnic);
+    });
+  }
+
+  private destroyDataset(zoneName: string, signal?: AbortSignal): Promise<void> {
+    const dataset = this.datasetOf(zoneName);
+    return this.step('dataset-destroy', zoneName, signal, () => !this.datasetSet.has(dataset), () => {
+      if (this.usedByBootedZone((r) => r.spec.zoneName === zoneName)) throw new ZoneError(zoneName, `cannot destroy '${dataset}': dataset is busy`);
+      this.datasetSet.delete(dataset);
+    });
+  }
+
+  private usedByBootedZone(match: (r: ZoneRecord) => boolean): boolean {
+    return [...this.zones.values()].some((r) => BOOTED.includes(r.state) && match(r));
+  }
+
+  /**
+   * Runs one step: nothing when `done()` already holds, else the step's delay, an injected fault if
+   * one is armed, then `effect` (which checks the state it needs at that moment) and a save.
+   */
+  private async step(step: ZoneStep, zoneName: string, signal: AbortSignal | undefined, done: () => boolean, effect: () => void): Promise<void> {
+    signal?.throwIfAborted();
+    if (done()) return;
+    const [min, max] = this.delay;
+    if (max > 0) await sleep(min + Math.random() * (max - min), undefined, signal ? { signal } : {});
+    const fault = this.takeFault(step, zoneName);
+    if (fault) {
+      fault.fired();
+      if (fault.hang) await hangUntil(signal);
+      throw new InjectedFault(zoneName, step, fault.message ?? `injected ${step} failure for zone ${zoneName}`);
+    }
+    signal?.throwIfAborted();
+    effect();
+    await this.save();
+  }
+
+  private takeFault(step: ZoneStep, zoneName: string): Fault | undefined {
+    const fault = this.faults.find((f) => f.step === step && f.remaining > 0 && (f.zone === undefined || f.zone === zoneName));
+    if (fault) fault.remaining--;
+    return fault;
+  }
+
+  private load(): void {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    let file: HostFile;
+    try {
+      file = JSON.parse(text) as HostFile;
+    } catch (e) {
+      throw new Error(`mock host state ${this.path} is not valid JSON`, { cause: e });
+    }
+    if (file.version !== 1) throw new Error(`mock host state ${this.path} has unknown version ${String(file.version)}`);
+    this.nextZoneId = file.nextZoneId;
+    for (const [name, record] of Object.entries(file.zones)) this.zones.set(name, record);
+    for (const d of file.datasets) this.datasetSet.add(d);
+    for (const v of file.vnics) this.vnicSet.add(v);
+  }
+
+  /** Writes the state as it is now; writes are queued so an older one never lands after a newer one. */
+  private save(): Promise<void> {
+    const file: HostFile = {
+      version: 1,
+      nextZoneId: this.nextZoneId,
+      zones: Object.fromEntries(this.zones),
+      datasets: this.datasets(),
+      vnics: this.vnics(),
+    };
+    const text = `${JSON.stringify(file, null, 2)}\n`;
+    const tmp = `${this.path}.${process.pid}.${this.tmpSeq++}.tmp`;
+    const write = this.saving.then(() => writeAtomically(this.path, tmp, text));
+    this.saving = write.catch(() => {});
+    return write;
+  }
+}
+
+/** tmp + fsync + rename: a reader (or a crash) sees the old file or the new one, never half of one. */
+async function writeAtomically(path: string, tmp: string, text: string): Promise<void> {
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+}
+
+/** A step that never finishes: rejects with the abort reason when (and only if) `signal` aborts. */
+function hangUntil(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}

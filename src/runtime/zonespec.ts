@@ -1,0 +1,106 @@
+// Pod → ZoneSpec (SPEC §5.4): brand, processes, caps, names and network. The IP is allocated by
+// the caller, so building a spec never holds an address (upstream allocated one here, §6.1).
+import type { Container, Pod, ResourceList } from '../api/types.ts';
+import { parseCpu, parseMemory } from '../api/quantity.ts';
+import { ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
+import { InvalidZoneSpec } from './errors.ts';
+import type { IpAllocation } from './ipam.ts';
+import { isValidLinkName, isValidZoneName, vnicName, zoneName } from './names.ts';
+import type { ZoneBrand, ZoneProcess, ZoneSpec } from './runtime.ts';
+
+/** The pod annotation naming the Linux image an `lx` zone is installed from. */
+export const LX_IMAGE_ANNOTATION = 'reddwarf.io/lx-image';
+
+const BRANDS: readonly ZoneBrand[] = ['reddwarf', 'lx'];
+
+export interface ZoneSpecOptions {
+  /** Parent directory of zonepaths, e.g. `/rpool/zones`. */
+  zonepathPrefix: string;
+  /** The etherstub (or physical link) the pod's VNIC sits on. */
+  link: string;
+  /** The pod's address, from Ipam.allocate. */
+  ip: IpAllocation;
+  /** The brand of a pod without the annotation. */
+  defaultBrand: ZoneBrand;
+}
+
+/** A pod that cannot become a zone; names the pod. */
+export class PodSpecError extends Error {
+  constructor(readonly pod: string, problem: string) {
+    super(`pod ${pod}: ${problem}`);
+    this.name = 'PodSpecError';
+  }
+}
+
+/** Builds the ZoneSpec of `pod`; throws PodSpecError for an unknown brand or an lx pod without an image. */
+export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
+  const name = pod.metadata?.name;
+  const namespace = pod.metadata?.namespace || 'default';
+  if (!name) throw new PodSpecError(`${namespace}/`, 'Pod has no name');
+  const key = `${namespace}/${name}`;
+  if (!pod.spec) throw new PodSpecError(key, 'Pod has no spec');
+  const annotations = pod.metadata.annotations ?? {};
+  const wanted = annotations[ZONE_BRAND_ANNOTATION] ?? opts.defaultBrand;
+  // Upstream turned an unknown brand into a reddwarf zone without a word (SPEC §11.21).
+  const brand = BRANDS.find((b) => b === wanted);
+  if (!brand) throw new PodSpecError(key, `unknown zone brand "${wanted}" (annotation ${ZONE_BRAND_ANNOTATION}): supported brands are ${BRANDS.join(', ')}`);
+  const imagePath = annotations[LX_IMAGE_ANNOTATION];
+  // Refused here, before anything exists on the host (upstream failed only at install, §5.6).
+  if (brand === 'lx' && !imagePath) throw new PodSpecError(key, `brand lx needs the annotation ${LX_IMAGE_ANNOTATION} (path of a Linux image to install from)`);
+  const zone = zoneName(namespace, name);
+  const containers = pod.spec.containers ?? [];
+  const cpu = sumResources(containers, (r) => parseCpu(r.cpu));
+  const memory = sumResources(containers, (r) => parseMemory(r.memory));
+  const spec: ZoneSpec = {
+    pod: key,
+    uid: pod.metadata.uid ?? '',
+    zoneName: zone,
+    brand,
+    zonepath: `${opts.zonepathPrefix.replace(/\/+$/, '')}/${zone}`,
+    network: { vnic: vnicName(namespace, name), link: opts.link, ...opts.ip },
+    processes: containers.map(toProcess),
+  };
+  if (brand === 'lx') spec.imagePath = imagePath;
+  if (cpu > 0) spec.cpuCapMillis = cpu;
+  if (memory > 0) spec.memoryCapBytes = memory;
+  return spec;
+}
+
+/** Why `spec` cannot be provisioned (checked by runtimes before they create anything), or undefined. */
+export function zoneSpecProblem(spec: ZoneSpec): string | undefined {
+  if (!isValidZoneName(spec.zoneName)) return `'${spec.zoneName}' is not a valid zone name`;
+  if (!isValidLinkName(spec.network.vnic)) return `'${spec.network.vnic}' is not a valid datalink name`;
+  if (spec.brand === 'lx' && !spec.imagePath) return 'LX brand zone requires an image path';
+  return undefined;
+}
+
+/** Throws InvalidZoneSpec when `spec` cannot be provisioned. */
+export function assertZoneSpec(spec: ZoneSpec): void {
+  const problem = zoneSpecProblem(spec);
+  if (problem) throw new InvalidZoneSpec(spec.zoneName, problem);
+}
+
+function toProcess(c: Container): ZoneProcess {
+  const p: ZoneProcess = {
+    name: c.name,
+    command: [...(c.command ?? []), ...(c.args ?? [])],
+    // `valueFrom` entries have no literal value and are dropped, as upstream does.
+    env: (c.env ?? []).flatMap((e): [string, string][] => (typeof e.value === 'string' ? [[e.name, e.value]] : [])),
+  };
+  if (c.workingDir) p.workingDir = c.workingDir;
+  return p;
+}
+
+/**
+ * Per container the limits map when it exists (even without this resource), else the requests;
+ * unparsable and negative values count 0, and the sum stays a safe integer (upstream wrapped, §11.22).
+ */
+function sumResources(containers: Container[], value: (r: ResourceList) => number | undefined): number {
+  let sum = 0;
+  for (const c of containers) {
+    const list = c.resources?.limits ?? c.resources?.requests;
+    const v = list ? (value(list) ?? 0) : 0;
+    sum = Math.min(Number.MAX_SAFE_INTEGER, sum + Math.max(0, v));
+  }
+  return sum;
+}

@@ -1,0 +1,293 @@
+// The pod machine under a simulated clock: every transition of a pod's life, no real waiting.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createActor, fromPromise, SimulatedClock, type AnyActorRef } from 'xstate';
+import { clusterMachine, podId } from '../../machines/cluster.ts';
+import { podMachine, type PodInput, type PodReport, type PodEventRecord, type ZoneHealth, type ZoneUp } from '../../machines/pod.ts';
+
+/** Lets promise actors settle after the clock moved. */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+interface Harness {
+  clock: SimulatedClock;
+  reports: PodReport[];
+  events: PodEventRecord[];
+  calls: string[];
+  zone: { health: ZoneHealth; provisionFails?: string; restartFails: number; shutdownHangs: boolean };
+  send(e: Parameters<ReturnType<typeof createActor<typeof clusterMachine>>['send']>[0]): void;
+  pod(key?: string): AnyActorRef | undefined;
+  state(key?: string): unknown;
+  context(key?: string): Record<string, unknown>;
+}
+
+function harness(): Harness {
+  const clock = new SimulatedClock();
+  const reports: PodReport[] = [];
+  const events: PodEventRecord[] = [];
+  const calls: string[] = [];
+  const zone = { health: 'running' as ZoneHealth, provisionFails: undefined as string | undefined, restartFails: 0, shutdownHangs: false };
+  const hosted = podMachine.provide({
+    actors: {
+      provisionZone: fromPromise<ZoneUp, { key: string }>(async () => {
+        calls.push('provision');
+        if (zone.provisionFails) throw new Error(zone.provisionFails);
+        zone.health = 'running';
+        return { podIP: '10.88.0.2' };
+      }),
+      checkZone: fromPromise<ZoneHealth, { key: string }>(async () => {
+        calls.push('check');
+        return zone.health;
+      }),
+      restartZone: fromPromise<ZoneUp, { key: string }>(async () => {
+        calls.push('restart');
+        if (zone.restartFails > 0) {
+          zone.restartFails--;
+          throw new Error('boot failed');
+        }
+        zone.health = 'running';
+        return { podIP: '10.88.0.2' };
+      }),
+      shutdownZone: fromPromise<void, { key: string }>(({ signal }) => {
+        calls.push('shutdown');
+        if (!zone.shutdownHangs) return Promise.resolve();
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      }),
+      haltZone: fromPromise<void, { key: string }>(async () => {
+        calls.push('halt');
+      }),
+      deprovisionZone: fromPromise<{ problems: string[] }, { key: string }>(async () => {
+        calls.push('deprovision');
+        return { problems: [] };
+      }),
+      finalizePod: fromPromise<void, { key: string; uid: string }>(async () => {
+        calls.push('finalize');
+      }),
+    },
+    actions: {
+      report: (_, p: PodReport) => {
+        reports.push(p);
+      },
+      record: (_, p: PodEventRecord) => {
+        events.push(p);
+      },
+    },
+  });
+  const root = createActor(clusterMachine.provide({ actors: { pod: hosted } }), { clock });
+  root.subscribe({ error: (e) => assert.fail(`cluster failed: ${String(e)}`) });
+  root.start();
+  const key0 = 'default/web';
+  return {
+    clock,
+    reports,
+    events,
+    calls,
+    zone,
+    send: (e) => root.send(e),
+    pod: (key = key0) => root.system.get(podId(key)),
+    state: (key = key0) => root.system.get(podId(key))?.getSnapshot().value,
+    context: (key = key0) => root.system.get(podId(key))?.getSnapshot().context,
+  };
+}
+
+const input = (extra: Partial<PodInput> = {}): PodInput => ({ key: 'default/web', uid: 'u1', restartPolicy: 'Always', ...extra });
+
+describe('pod machine', () => {
+  it('provisions a new pod and runs it, reporting Pending then Running', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    assert.equal(h.state(), 'Provisioning');
+    await settle();
+    assert.deepEqual(h.state(), { Running: 'Idle' });
+    assert.deepEqual(h.reports.map((r) => r.phase), ['Pending', 'Running']);
+    assert.deepEqual(h.events.map((e) => e.reason), ['Provisioning', 'Started']);
+    assert.equal(h.context().podIP, '10.88.0.2');
+  });
+
+  it('goes Failed with the runtime message when provisioning fails', async () => {
+    const h = harness();
+    h.zone.provisionFails = 'zoneadm install exited 1';
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    assert.equal(h.state(), 'Failed');
+    const failed = h.reports.at(-1);
+    assert.equal(failed?.phase, 'Failed');
+    assert.match(failed?.message ?? '', /zoneadm install exited 1/);
+    assert.ok(h.events.some((e) => e.reason === 'Failed' && e.type === 'Warning' && /zoneadm install exited 1/.test(e.message)));
+  });
+
+  it('checks the zone every 30 s and restarts a crashed one with backoff 10 s, 20 s …', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.clock.increment(29_999);
+    await settle();
+    assert.equal(h.calls.filter((c) => c === 'check').length, 0);
+    h.clock.increment(1);
+    await settle();
+    assert.equal(h.calls.filter((c) => c === 'check').length, 1);
+    assert.deepEqual(h.state(), { Running: 'Idle' });
+    h.zone.health = 'stopped';
+    h.zone.restartFails = 1;
+    h.clock.increment(30_000);
+    await settle();
+    assert.equal(h.state(), 'BackOff');
+    assert.ok(h.events.some((e) => e.reason === 'BackOff'));
+    h.clock.increment(9_999);
+    await settle();
+    assert.equal(h.state(), 'BackOff');
+    h.clock.increment(1);
+    await settle();
+    // The first restart fails: back off twice as long.
+    assert.equal(h.state(), 'BackOff');
+    assert.equal(h.context().backoffMs, 20_000);
+    h.clock.increment(20_000);
+    await settle();
+    assert.deepEqual(h.state(), { Running: 'Idle' });
+    assert.equal(h.context().restartCount, 1);
+    assert.deepEqual(h.calls.filter((c) => c === 'restart').length, 2);
+  });
+
+  it('caps the restart backoff at 5 minutes', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.zone.health = 'stopped';
+    h.zone.restartFails = 100;
+    h.clock.increment(30_000);
+    await settle();
+    for (let i = 0; i < 8; i++) {
+      h.clock.increment(300_000);
+      await settle();
+    }
+    assert.equal(h.context().backoffMs, 300_000);
+  });
+
+  it('fails a crashed zone instead of restarting it when restartPolicy is Never', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input({ restartPolicy: 'Never' }) });
+    await settle();
+    h.zone.health = 'absent';
+    h.clock.increment(30_000);
+    await settle();
+    assert.equal(h.state(), 'Failed');
+    assert.match(h.reports.at(-1)?.message ?? '', /absent/);
+  });
+
+  it('shuts down gracefully on delete, deprovisions, finalizes and is stopped by the parent', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.send({ type: 'POD_DELETING', key: 'default/web', graceMs: 30_000 });
+    await settle();
+    assert.deepEqual(h.calls, ['provision', 'shutdown', 'deprovision', 'finalize']);
+    assert.deepEqual(h.events.map((e) => e.reason), ['Provisioning', 'Started', 'Killing', 'Deprovisioned']);
+    assert.equal(h.pod(), undefined, 'the finalized pod actor was stopped');
+  });
+
+  it('halts the zone when the grace period expires', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.zone.shutdownHangs = true;
+    h.send({ type: 'POD_DELETING', key: 'default/web', graceMs: 5_000 });
+    await settle();
+    assert.equal(h.state(), 'Terminating');
+    h.clock.increment(4_999);
+    await settle();
+    assert.equal(h.state(), 'Terminating');
+    h.clock.increment(1);
+    await settle();
+    assert.deepEqual(h.calls, ['provision', 'shutdown', 'halt', 'deprovision', 'finalize']);
+    assert.ok(h.events.some((e) => e.reason === 'Halted'));
+    assert.equal(h.pod(), undefined);
+  });
+
+  it('lets a second delete shorten the grace period', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.zone.shutdownHangs = true;
+    h.send({ type: 'POD_DELETING', key: 'default/web', graceMs: 60_000 });
+    h.send({ type: 'POD_DELETING', key: 'default/web', graceMs: 2_000 });
+    h.clock.increment(2_000);
+    await settle();
+    assert.ok(h.calls.includes('halt'));
+  });
+
+  it('retries the finalize call until it succeeds', async () => {
+    let fails = 2;
+    const clock = new SimulatedClock();
+    const calls: string[] = [];
+    const root = createActor(clusterMachine.provide({
+      actors: {
+        pod: podMachine.provide({
+          actors: {
+            provisionZone: fromPromise(async () => ({ podIP: '10.88.0.9' })),
+            shutdownZone: fromPromise(async () => {}),
+            deprovisionZone: fromPromise(async () => ({ problems: [] as string[] })),
+            finalizePod: fromPromise(async () => {
+              calls.push('finalize');
+              if (fails-- > 0) throw new Error('API unreachable');
+            }),
+          },
+        }),
+      },
+    }), { clock }).start();
+    root.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    root.send({ type: 'POD_DELETING', key: 'default/web', graceMs: 1_000 });
+    await settle();
+    assert.equal(root.system.get(podId('default/web'))?.getSnapshot().value, 'FinalizeRetry');
+    clock.increment(5_000);
+    await settle();
+    clock.increment(5_000);
+    await settle();
+    assert.equal(calls.length, 3);
+    assert.equal(root.system.get(podId('default/web')), undefined);
+  });
+
+  it('adopts a running zone after a restart without provisioning it again', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input({ adopt: 'running', podIP: '10.88.0.7', restartCount: 2 }) });
+    await settle();
+    assert.deepEqual(h.state(), { Running: 'Idle' });
+    assert.ok(!h.calls.includes('provision'));
+    assert.equal(h.context().restartCount, 2);
+    assert.equal(h.reports.at(-1)?.phase, 'Running');
+  });
+
+  it('adopts a terminating pod and resumes terminating', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input({ adopt: 'terminating', graceMs: 3_000 }) });
+    await settle();
+    assert.deepEqual(h.calls, ['shutdown', 'deprovision', 'finalize']);
+  });
+
+  it('checks a stopped zone found at adoption at once instead of waiting for the tick', async () => {
+    const h = harness();
+    h.zone.health = 'stopped';
+    h.send({ type: 'POD_BOUND', input: input({ adopt: 'stopped' }) });
+    await settle();
+    assert.equal(h.state(), 'BackOff');
+  });
+
+  it('cleans up without finalizing when the object was removed behind its back', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.send({ type: 'POD_REMOVED', key: 'default/web' });
+    await settle();
+    assert.deepEqual(h.calls, ['provision', 'deprovision']);
+    assert.equal(h.pod(), undefined);
+  });
+
+  it('never spawns two actors for one pod', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    assert.equal(h.calls.filter((c) => c === 'provision').length, 1);
+  });
+});
