@@ -25,8 +25,6 @@ export function kubeconfigPath(path?: string): string {
   return resolve(first ?? DEFAULT_KUBECONFIG);
 }
 
-type Named<T> = { name?: unknown } & { [key: string]: T | unknown };
-
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Reads the current context of a kubeconfig; errors name the file and what is wrong with it. */
@@ -52,7 +50,7 @@ export function readKubeconfig(path?: string): KubeconfigAccess {
   const pick = (section: string, name: string): Record<string, unknown> => {
     const entries = doc[section];
     if (entries !== undefined && entries !== null && !Array.isArray(entries)) throw fail(`${section} must be a list`);
-    const entry = ((entries ?? []) as Named<unknown>[]).find((e) => isRecord(e) && e.name === name);
+    const entry = ((entries ?? []) as unknown[]).filter(isRecord).find((e) => e.name === name);
     if (!entry) throw fail(`${section} has no entry named ${JSON.stringify(name)}`);
     const body = entry[section.replace(/s$/, '')];
     if (!isRecord(body)) throw fail(`${section} entry ${JSON.stringify(name)} has no ${section.replace(/s$/, '')} mapping`);
@@ -62,7 +60,7 @@ export function readKubeconfig(path?: string): KubeconfigAccess {
   let contextName = doc['current-context'];
   if (typeof contextName !== 'string' || contextName === '') {
     // kubectl refuses too, but a file with a single context has only one sensible reading.
-    const contexts = Array.isArray(doc.contexts) ? (doc.contexts as Named<unknown>[]) : [];
+    const contexts = Array.isArray(doc.contexts) ? (doc.contexts as unknown[]).filter(isRecord) : [];
     if (contexts.length !== 1 || typeof contexts[0]?.name !== 'string') throw fail('current-context is not set');
     contextName = contexts[0].name;
   }

@@ -98,7 +98,7 @@ export class RemoteClient implements Client {
     this.agent.destroy();
   }
 
-  get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
+  async get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
     return this.call<T>('GET', this.itemPath(resource, namespace, name));
   }
 
@@ -114,20 +114,20 @@ export class RemoteClient implements Client {
     return answer;
   }
 
-  create<T extends KubeObject>(resource: string, obj: T): Promise<T> {
+  async create<T extends KubeObject>(resource: string, obj: T): Promise<T> {
     const def = this.def(resource);
     return this.call<T>('POST', this.collectionPath(resource, def.namespaced ? (obj.metadata.namespace ?? 'default') : undefined), { body: obj });
   }
 
-  update<T extends KubeObject>(resource: string, obj: T): Promise<T> {
+  async update<T extends KubeObject>(resource: string, obj: T): Promise<T> {
     return this.call<T>('PUT', this.objectPath(resource, obj), { body: obj });
   }
 
-  updateStatus<T extends KubeObject>(resource: string, obj: T): Promise<T> {
+  async updateStatus<T extends KubeObject>(resource: string, obj: T): Promise<T> {
     return this.call<T>('PUT', `${this.objectPath(resource, obj)}/status`, { body: obj });
   }
 
-  patch<T extends KubeObject>(resource: string, namespace: string, name: string, patch: unknown, opts: { status?: boolean } = {}): Promise<T> {
+  async patch<T extends KubeObject>(resource: string, namespace: string, name: string, patch: unknown, opts: { status?: boolean } = {}): Promise<T> {
     const path = this.itemPath(resource, namespace, name) + (opts.status ? '/status' : '');
     return this.call<T>('PATCH', path, { body: patch, type: 'application/merge-patch+json' });
   }
@@ -339,10 +339,13 @@ class RemoteWatch<T extends KubeObject> {
     ws.on('unexpected-response', (req, res) => {
       // The upgrade was refused with a Status (bad selector, unknown resource, shutting down).
       const chunks: Buffer[] = [];
+      // Once the reply has ended the request lets go of its (keep-alive) socket: close it here.
+      const socket = res.socket;
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', () => {});
       res.on('end', () => {
         req.destroy();
+        socket?.destroy();
         if (!end()) return;
         const err = replyError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
         if (isTransient(err.code)) this.retry();

@@ -9,8 +9,18 @@ export interface SchedulerInput extends SchedulerOptions {
   onStart?: (scheduler: Scheduler) => void;
 }
 
+/** Runs the loop for one actor's life; the returned cleanup stops it. */
+function run(input: SchedulerInput): () => void {
+  const { onStart, ...options } = input;
+  const scheduler = startScheduler(options);
+  onStart?.(scheduler);
+  return () => {
+    void scheduler.stop();
+  };
+}
+
 /**
- * The scheduler actor logic.
+ * The scheduler actor logic, configured by its input.
  * @example
  * let loop: Scheduler | undefined;
  * const actor = createActor(schedulerActor, { input: { client: new LocalClient(store), log, onStart: (s) => (loop = s) } }).start();
@@ -18,11 +28,14 @@ export interface SchedulerInput extends SchedulerOptions {
  * actor.stop();
  * await loop?.stop();
  */
-export const schedulerActor = fromCallback<EventObject, SchedulerInput>(({ input }) => {
-  const { onStart, ...options } = input;
-  const scheduler = startScheduler(options);
-  onStart?.(scheduler);
-  return () => {
-    void scheduler.stop();
-  };
-});
+export const schedulerActor = fromCallback<EventObject, SchedulerInput>(({ input }) => run(input));
+
+/**
+ * The scheduler actor logic with its options bound, for a machine that invokes it without input
+ * (the cluster machine's `scheduler` slot).
+ * @example
+ * startControlPlane({ client, scheduler: schedulerActorWith({ client, log, onStart: (s) => (loop = s) }), … });
+ */
+export function schedulerActorWith(options: SchedulerInput) {
+  return fromCallback<EventObject>(() => run(options));
+}

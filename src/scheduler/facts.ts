@@ -17,6 +17,7 @@ export interface Requests {
 export const DEFAULT_SCORE_CPU = 100;
 export const DEFAULT_SCORE_MEMORY = 200 * 1024 * 1024;
 
+/** What a decision needs of a pending pod. */
 export interface PodFacts {
   /** `namespace/name`. */
   key: string;
@@ -35,6 +36,7 @@ export interface PodFacts {
   hash: number;
 }
 
+/** What a decision needs of a node. */
 export interface NodeFacts {
   name: string;
   /** The Ready condition is True. */

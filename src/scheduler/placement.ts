@@ -6,10 +6,12 @@ import { scoreNode, tieBreak } from './scores.ts';
 import { zoneBrandError } from './brands.ts';
 import { fitErrorMessage, NO_NODES_MESSAGE } from './messages.ts';
 
+/** A node for the pod, or the FitError message and its per-reason counts. */
 export type Decision =
   | { fits: true; node: string; score: number; feasible: number; examined: number }
   | { fits: false; message: string; reasons: ReadonlyMap<string, number>; examined: number };
 
+/** How much of a large cluster one decision looks at. */
 export interface PlaceOptions {
   /** Index in the node list to start from; the caller rotates it so every node gets its turn. */
   start?: number;

@@ -3,6 +3,7 @@
 // One timer for the earliest deadline, on an injected clock, however many pods wait.
 import type { SchedulerClock } from './clock.ts';
 
+/** The first backoff and its cap, in ms. */
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;

@@ -8,6 +8,7 @@ import type { SchedulerClock } from './clock.ts';
 import { isAlreadyExists, isNotFound } from './errors.ts';
 import { podKey } from './facts.ts';
 
+/** Who the Events say reported them. */
 export interface RecorderOptions {
   /** source.component and reportingComponent. */
   component: string;

@@ -5,12 +5,14 @@ import type { KubeObject } from '../api/types.ts';
 import type { Client, ClientWatchEvent } from '../client/client.ts';
 import type { SchedulerClock } from './clock.ts';
 
+/** Where a reflector delivers what it lists and watches. */
 export interface ReflectorHandlers<T extends KubeObject> {
   /** The whole current state, replacing whatever came before. */
   listed(items: T[]): void;
   event(e: ClientWatchEvent<T>): void;
 }
 
+/** A running list-then-watch. */
 export interface Reflector {
   /** Resolves after the first successful list has been handed to `listed`. */
   readonly synced: Promise<void>;

@@ -20,6 +20,7 @@ import { createView, type View } from './view.ts';
 /** The name pods without `spec.schedulerName` are meant for. */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
+/** How to start the scheduling loop. */
 export interface SchedulerOptions {
   /** The only way the scheduler reads and writes: in-process or remote, it cannot tell. */
   client: Client;
@@ -39,6 +40,7 @@ export interface SchedulerOptions {
   percentageOfNodesToScore?: number;
 }
 
+/** Counters since start. */
 export interface SchedulerStats {
   /** Successful binds. */
   bound: number;
@@ -52,6 +54,7 @@ export interface SchedulerStats {
   errors: number;
 }
 
+/** A running scheduling loop. */
 export interface Scheduler {
   /** The in-memory view the decisions read. */
   readonly view: View;

@@ -16,6 +16,7 @@ export interface Placement {
   assumed: boolean;
 }
 
+/** The view's state. */
 export interface ViewContext {
   nodes: Map<string, NodeFacts>;
   /** The same nodes as an array (order irrelevant), so a decision can start anywhere and wrap. */
@@ -175,11 +176,12 @@ export function createView() {
         account(ctx, p.key, { node: e.node, uid: p.uid, requests: p.requests, scoring: p.scoring, assumed: true });
         return renewed(ctx);
       },
-      forgotten: (ctx, e, enq) => {
+      forgotten: (ctx, e) => {
         const p = ctx.placed.get(e.key);
         if (!p?.assumed || p.uid !== e.uid) return ctx;
         account(ctx, e.key, undefined);
-        enq.emit.capacity({ why: `bind of ${e.key} failed` });
+        // No capacity signal: two pods whose binds keep failing would wake each other forever.
+        // The reservation lasted one round trip; whoever it kept out retries on its backoff.
         return renewed(ctx);
       },
     },

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { tooLarge } from '../api/status.ts';
 import { errorReply } from './errors.ts';
+import { FrameQueue } from './batch.ts';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 
@@ -32,12 +33,24 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       live.add(close);
       ws.on('close', () => live.delete(close));
       ws.on('message', () => {});
+      // ws keeps its socket private; corking it batches a turn's frames into one write.
+      const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      const queue = new FrameQueue((frames) => {
+        if (ws.readyState !== ws.OPEN) return;
+        socket?.cork();
+        for (const d of frames) ws.send(d, { binary: typeof d !== 'string' });
+        socket?.uncork();
+      });
+      ws.on('close', () => queue.clear());
       const sink: Sink = {
         write(d) {
-          if (ws.readyState === ws.OPEN) ws.send(d, { binary: typeof d !== 'string' });
+          if (ws.readyState === ws.OPEN) queue.push(d);
         },
-        buffered: () => ws.bufferedAmount,
-        end: () => ws.close(1000),
+        buffered: () => ws.bufferedAmount + queue.queued,
+        end: () => {
+          queue.flush();
+          ws.close(1000);
+        },
         onClose(cb) {
           ws.on('close', cb);
         },
@@ -66,16 +79,26 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
     res.writeHead(reply.status, reply.headers);
     // Headers go out before the first event: watch clients wait for them (KUBECTL.md §7).
     res.flushHeaders();
+    const queue = new FrameQueue((frames) => {
+      if (res.writableEnded || res.destroyed) return;
+      res.cork();
+      for (const d of frames) res.write(d);
+      res.uncork();
+    });
     const close = (): void => {
+      queue.flush();
       res.end();
     };
     live.add(close);
-    res.on('close', () => live.delete(close));
+    res.on('close', () => {
+      live.delete(close);
+      queue.clear();
+    });
     reply.stream({
       write(d) {
-        if (!res.writableEnded && !res.destroyed) res.write(d);
+        if (!res.writableEnded && !res.destroyed) queue.push(d);
       },
-      buffered: () => res.writableLength,
+      buffered: () => res.writableLength + queue.queued,
       end: close,
       onClose(cb) {
         res.on('close', cb);

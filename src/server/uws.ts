@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type * as UWS from 'uWebSockets.js';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
 import { errorReply } from './errors.ts';
+import { FrameQueue } from './batch.ts';
 import { tooLarge } from '../api/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 
@@ -55,15 +56,26 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
       };
       live.add(close);
       data.closers.push(() => live.delete(close));
+      const queue = new FrameQueue((frames) => {
+        if (data.closed) return;
+        /* Writes made outside of a uWS callback, like from a timer, must be corked */
+        ws.cork(() => {
+          for (const d of frames) {
+            if (ws.send(d, typeof d !== 'string') === 2) {
+              ws.end(1011, 'backpressure');
+              return;
+            }
+          }
+        });
+      });
+      data.closers.push(() => queue.clear());
       const sink: Sink = {
         write(d) {
-          if (data.closed) return;
-          ws.cork(() => {
-            if (ws.send(d, typeof d !== 'string') === 2) ws.end(1011, 'backpressure');
-          });
+          if (!data.closed) queue.push(d);
         },
-        buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
+        buffered: () => (data.closed ? 0 : ws.getBufferedAmount() + queue.queued),
         end() {
+          queue.flush();
           if (!data.closed) ws.cork(() => ws.end(1000));
         },
         onClose(cb) {
@@ -104,12 +116,21 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
           live.delete(close);
           for (const cb of closers) cb();
         };
+        const queue = new FrameQueue((frames) => {
+          if (ended || aborted) return;
+          const chunk = frames.every((f) => typeof f === 'string') ? frames.join('') : Buffer.concat(frames.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)));
+          /* Writes made outside of a uWS callback, like from a timer, must be corked */
+          res.cork(() => {
+            if (!res.write(chunk)) backlog += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+          });
+        });
         const close = (): void => {
+          queue.flush();
           if (!ended && !aborted) res.cork(() => res.end());
           finish();
         };
         live.add(close);
-        onAbort.push(finish);
+        onAbort.push(() => queue.clear(), finish);
         res.cork(() => {
           res.writeStatus(statusLine(reply.status));
           for (const [k, v] of Object.entries(reply.headers)) res.writeHeader(k, v);
@@ -120,13 +141,9 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
         });
         reply.stream({
           write(d) {
-            if (ended || aborted) return;
-            /* Writes made outside of a uWS callback, like from a timer, must be corked */
-            res.cork(() => {
-              if (!res.write(d)) backlog += typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength;
-            });
+            if (!ended && !aborted) queue.push(d);
           },
-          buffered: () => backlog,
+          buffered: () => backlog + queue.queued,
           end: close,
           onClose(cb) {
             closers.push(cb);

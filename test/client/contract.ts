@@ -1,6 +1,6 @@
 // The behaviour every Client implementation shares, as one suite: LocalClient and RemoteClient
 // (over each transport) must be indistinguishable to the agent, the scheduler and the CLI.
-import { describe, it, before, after } from 'node:test';
+import { describe, it as test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientError, type Client, type ClientWatchEvent } from '../../src/client/client.ts';
 import type { KubeObject, Pod } from '../../src/api/types.ts';
@@ -58,6 +58,7 @@ export function record(client: Client, resource: string, q: Parameters<Client['w
   return r;
 }
 
+/** A minimal valid pod. */
 export const pod = (name: string, namespace: string, labels: Record<string, string> = {}): Pod =>
   ({ metadata: { name, namespace, labels }, spec: { containers: [{ name: 'c', image: 'i' }] } }) as Pod;
 
@@ -74,8 +75,14 @@ export async function rejectsWith(p: Promise<unknown>, code: number, reason: str
   assert.fail(`expected ${code} ${reason}, but the call succeeded`);
 }
 
-/** Registers the shared Client suite under `name`. */
-export function clientContract(name: string, make: () => Promise<ClientFixture>): void {
+/** Registers the shared Client suite under `name`; `knownGaps` marks tests (by title) as todo, with why. */
+export function clientContract(name: string, make: () => Promise<ClientFixture>, knownGaps: Record<string, string> = {}): void {
+  // A known gap still runs, but as todo: it reports without failing the suite until fixed.
+  const it = (title: string, fn: () => Promise<void>): void => {
+    const todo = knownGaps[title];
+    if (todo) test(title, { todo }, fn);
+    else test(title, fn);
+  };
   describe(`Client contract: ${name}`, () => {
     let fx: ClientFixture;
     let c: Client;

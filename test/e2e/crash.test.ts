@@ -33,7 +33,9 @@ function podBody(name: string): string {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels: { app: 'crash' } },
-    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    // Bound to a node no agent runs: the scheduler leaves it alone, so the only writes to these
+    // pods are the test's own creates (the watch replay then holds exactly ADDED events).
+    spec: { nodeName: 'crash-test-node', containers: [{ name: 'c', image: 'busybox' }] },
   });
 }
 

@@ -1,6 +1,6 @@
-// Runs the real `reddwarf serve` (bin/reddwarf.mjs) as a child process on 127.0.0.1, for end-to-end
-// tests: a free port, a temp data dir, readiness by polling /readyz, SIGTERM/SIGKILL, and the
-// server's stderr kept for diagnostics.
+// Runs the real `reddwarf serve`, `up` and `agent` (bin/reddwarf.mjs) as child processes on
+// 127.0.0.1, for end-to-end tests: a free port, a temp data dir, readiness by polling /readyz (and,
+// for `up` and `agent`, their "running" log line), SIGTERM/SIGKILL, and stderr kept for diagnostics.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -24,16 +24,15 @@ export interface ServeOptions {
   kubeMinor?: number;
   /** How long to wait for /readyz to answer 200. */
   readyTimeoutMs?: number;
+  /** More command-line flags (e.g. `--node-monitor-grace-period 3s`). */
+  args?: string[];
 }
 
-export interface ServeProcess {
+export interface ServeProcess extends ChildHandle {
   readonly url: string;
   readonly port: number;
-  readonly dataDir: string;
   readonly kubeconfig: string;
   readonly transport: ServeTransport;
-  readonly child: ChildProcess;
-  readonly pid: number;
   /** Everything the server wrote on stderr so far (its log). */
   stderr(): string;
   stdout(): string;
@@ -108,28 +107,98 @@ function tail(s: string, lines: number): string {
 
 /** Starts `reddwarf serve` and resolves once /readyz answers 200; retries on a lost port race. */
 export async function startServe(opts: ServeOptions = {}): Promise<ServeProcess> {
+  return retryOnPortRace(() => startServing('serve', opts));
+}
+
+export interface UpOptions extends ServeOptions {
+  /** `--node-name` (default `e2e-up`: the host name may not be a valid node name). */
+  nodeName?: string;
+}
+
+export interface UpProcess extends ServeProcess {
+  readonly nodeName: string;
+}
+
+/**
+ * Starts `reddwarf up` (API server, scheduler, node liveness and the node agent in one process)
+ * and resolves once /readyz answers 200 and the process has logged that it is up (its node is
+ * registered and the pods bound to it are adopted).
+ */
+export async function startUp(opts: UpOptions = {}): Promise<UpProcess> {
+  const nodeName = opts.nodeName ?? 'e2e-up';
+  const p = await retryOnPortRace(() => startServing('up', { ...opts, args: ['--node-name', nodeName, ...(opts.args ?? [])] }));
+  return Object.assign(p, { nodeName });
+}
+
+export interface AgentOptions {
+  /** The API server's URL (`--server`). */
+  server: string;
+  nodeName: string;
+  /** Reuse this data directory (a restarted agent); otherwise a fresh temp dir. */
+  dataDir?: string;
+  args?: string[];
+  /** How long to wait for the agent to say it is running (its Node registered). */
+  readyTimeoutMs?: number;
+}
+
+export interface AgentProcess extends ChildHandle {
+  readonly server: string;
+  readonly nodeName: string;
+}
+
+/** Starts `reddwarf agent --server … --node-name …` and resolves once it logs that it is running. */
+export async function startAgent(opts: AgentOptions): Promise<AgentProcess> {
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? makeTempDir('reddwarf-e2e-agent-');
+  const args = ['agent', '--server', opts.server, '--node-name', opts.nodeName, '--data-dir', dataDir, ...(opts.args ?? [])];
+  const h = spawnReddwarf(args, dataDir, ownDir, `reddwarf agent ${opts.nodeName}`);
+  const running = `agent for node ${opts.nodeName} is running`;
+  const timeoutMs = opts.readyTimeoutMs ?? 20_000;
+  const ready = await pollUntil(() => (h.exited() ? 'exited' : h.stderr().includes(running) ? 'ready' : undefined), timeoutMs, 50);
+  if (ready !== 'ready') {
+    await h.kill9();
+    h.cleanup();
+    const why = ready === 'exited' ? `exited early (code ${String(h.exitCode())})` : `did not log "${running}" within ${timeoutMs} ms`;
+    throw new Error(`${h.label} against ${opts.server} ${why}; stderr:\n${h.stderrTail(40)}`);
+  }
+  return Object.assign(h, { server: opts.server, nodeName: opts.nodeName });
+}
+
+/** What every spawned reddwarf process offers (ServeProcess and AgentProcess add to it). */
+export interface ChildHandle {
+  /** e.g. `reddwarf serve (uws)`, `reddwarf agent n1`: for messages. */
+  readonly label: string;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  stderr(): string;
+  stdout(): string;
+  stderrTail(lines?: number): string;
+  exited(): boolean;
+  exitCode(): number | null;
+  stop(graceMs?: number): Promise<number | null>;
+  kill9(): Promise<void>;
+  cleanup(): void;
+}
+
+async function retryOnPortRace<T>(start: () => Promise<T>): Promise<T> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(opts);
+      return await start();
     } catch (e) {
       lastError = e as Error;
       // Someone took the port between freePort() and the server's bind: pick another.
       if (!/EADDRINUSE|address already in use/i.test(lastError.message)) throw lastError;
     }
   }
-  throw lastError ?? new Error('startServe failed');
+  throw lastError ?? new Error('start failed');
 }
 
-async function startOnce(opts: ServeOptions): Promise<ServeProcess> {
+/** Spawns `node bin/reddwarf.mjs <args>` and keeps its output. */
+function spawnReddwarf(args: string[], dataDir: string, ownDir: boolean, label: string): ChildHandle {
   installExitHook();
-  const transport = opts.transport ?? 'uws';
-  const ownDir = opts.dataDir === undefined;
-  const dataDir = opts.dataDir ?? makeTempDir();
-  const port = await freePort();
-  const args = [BIN, 'serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, '--http', transport];
-  if (opts.kubeMinor !== undefined) args.push('--kube-minor', String(opts.kubeMinor));
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   live.add(child);
   let err = '';
   let out = '';
@@ -156,25 +225,18 @@ async function startOnce(opts: ServeOptions): Promise<ServeProcess> {
   child.once('error', (e) => {
     err += `\n[spawn error] ${e.message}`;
   });
-
-  const url = `http://127.0.0.1:${port}`;
-  const kubeconfig = join(dataDir, 'kubeconfig');
   const waitExit = async (ms: number): Promise<boolean> => {
     if (exited) return true;
     return (await pollUntil(() => exited, ms, 20)) ?? false;
   };
-
-  const proc: ServeProcess = {
-    url,
-    port,
+  return {
+    label,
     dataDir,
-    kubeconfig,
-    transport,
     child,
     pid: child.pid ?? -1,
     stderr: () => err,
     stdout: () => out,
-    stderrTail: (lines = 30) => tail(err, lines),
+    stderrTail: (lines = 30) => tail(err, lines) + (exited ? `\n[${label} exited: code ${String(code)}, signal ${String(signal)}]` : ''),
     exited: () => exited,
     exitCode: () => code,
     async stop(graceMs = 5_000) {
@@ -195,11 +257,30 @@ async function startOnce(opts: ServeOptions): Promise<ServeProcess> {
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
 
-  const timeoutMs = opts.readyTimeoutMs ?? 15_000;
+/** `serve` or `up` on a free port: ready once /readyz answers 200 (and, for `up`, the agent is up). */
+async function startServing(command: 'serve' | 'up', opts: ServeOptions): Promise<ServeProcess> {
+  const transport = opts.transport ?? 'uws';
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? makeTempDir();
+  const port = await freePort();
+  const args = [command, '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, '--http', transport];
+  if (opts.kubeMinor !== undefined) args.push('--kube-minor', String(opts.kubeMinor));
+  args.push(...(opts.args ?? []));
+  const label = `reddwarf ${command} (${transport})`;
+  const h = spawnReddwarf(args, dataDir, ownDir, label);
+  const url = `http://127.0.0.1:${port}`;
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  const proc: ServeProcess = Object.assign(h, { url, port, kubeconfig, transport });
+
+  // `up` logs this once its agent has registered the node and adopted its pods.
+  const upLine = `reddwarf is up on ${url}`;
+  const timeoutMs = opts.readyTimeoutMs ?? (command === 'up' ? 25_000 : 15_000);
   const ready = await pollUntil(
     async () => {
-      if (exited) return 'exited';
+      if (h.exited()) return 'exited';
+      if (command === 'up' && !h.stderr().includes(upLine)) return undefined;
       try {
         const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
         await res.arrayBuffer();
@@ -214,8 +295,8 @@ async function startOnce(opts: ServeOptions): Promise<ServeProcess> {
   if (ready !== 'ready') {
     await proc.kill9();
     proc.cleanup();
-    const why = ready === 'exited' ? `exited early (code ${String(code)}, signal ${String(signal)})` : `no 200 from /readyz within ${timeoutMs} ms`;
-    throw new Error(`reddwarf serve (${transport}) on ${url} ${why}; stderr:\n${tail(err, 40)}`);
+    const why = ready === 'exited' ? `exited early (code ${String(h.exitCode())})` : command === 'up' ? `not up within ${timeoutMs} ms (no 200 from /readyz or no "${upLine}" log line)` : `no 200 from /readyz within ${timeoutMs} ms`;
+    throw new Error(`${label} on ${url} ${why}; stderr:\n${tail(h.stderr(), 40)}`);
   }
   return proc;
 }

@@ -96,6 +96,13 @@ export function zoneRuntimeContract(make: () => Promise<RuntimeHarness>): void {
       assert.equal(await h.runtime.state(spec.zoneName), 'running');
     }));
 
+    it('deprovisions whatever holds the name when the spec has no uid (orphan cleanup)', () => withHost(async (h) => {
+      const spec = testSpec('web');
+      await h.runtime.provision(spec);
+      assert.deepEqual(await h.runtime.deprovision({ ...spec, uid: '' }), { problems: [] });
+      await assertGone(h, spec);
+    }));
+
     it('refuses an lx zone without an image before creating anything (bug 6)', () => withHost(async (h) => {
       const spec = testSpec('linux', { brand: 'lx' });
       await assert.rejects(h.runtime.provision(spec), (e) => e instanceof InvalidZoneSpec && /LX brand zone requires an image path/.test(e.message));

@@ -2,9 +2,9 @@
 // it lets go of its watches and timers.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createActor, createMachine, SimulatedClock } from 'xstate';
+import { createActor, createMachine, fromCallback, SimulatedClock } from 'xstate';
 import type { Pod } from '../../src/api/types.ts';
-import { schedulerActor } from '../../src/scheduler/actor.ts';
+import { schedulerActor, schedulerActorWith } from '../../src/scheduler/actor.ts';
 import type { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { cluster, node, pod } from './fixtures.ts';
 
@@ -40,6 +40,24 @@ describe('schedulerActor', () => {
       });
       const root = createActor(controlPlane).start();
       assert.ok(root.getSnapshot().children.scheduler);
+      await c.client.create('pods', pod('a'));
+      await loop!.idle();
+      assert.equal((await c.client.get<Pod>('pods', 'default', 'a')).spec.nodeName, 'n1');
+      root.stop();
+      await loop!.stop();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('fills a machine\'s input-less `scheduler` slot when its options are bound', async () => {
+    const c = await cluster();
+    try {
+      await c.client.create('nodes', node('n1'));
+      let loop: Scheduler | undefined;
+      // The shape of machines/cluster.ts: a placeholder actor, provided by the host.
+      const cluster0 = createMachine({ id: 'cluster', invoke: { id: 'scheduler', src: 'scheduler' } }, { actors: { scheduler: fromCallback(() => () => {}) } });
+      const root = createActor(cluster0.provide({ actors: { scheduler: schedulerActorWith({ client: c.client, onStart: (s) => (loop = s) }) } })).start();
       await c.client.create('pods', pod('a'));
       await loop!.idle();
       assert.equal((await c.client.get<Pod>('pods', 'default', 'a')).spec.nodeName, 'n1');

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
 import type { CoreEvent, Pod } from '../../src/api/types.ts';
-import type { Binding, Client } from '../../src/client/client.ts';
+import { ClientError, type Binding, type Client } from '../../src/client/client.ts';
 import { startScheduler } from '../../src/scheduler/scheduler.ts';
 import { cluster, node, pod } from './fixtures.ts';
 
@@ -148,6 +148,35 @@ describe('binding races', () => {
       const created = await c.client.create('pods', pod('p'));
       await sched.idle();
       assert.deepEqual(binds, [{ nodeName: 'n1', uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion }]);
+      await sched.stop();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('reports a bind the API refuses for another reason, backs off and retries', async () => {
+    const c = await cluster();
+    try {
+      await c.client.create('nodes', node('n1'));
+      let refusals = 1;
+      const client = hooked(c.client, async () => {
+        if (refusals-- > 0) throw new ClientError(500, 'InternalError', 'Internal error occurred: disk full');
+      });
+      const clock = new SimulatedClock();
+      const logs: string[] = [];
+      const sched = startScheduler({ client, clock, log: (m) => logs.push(m) });
+      await sched.synced;
+      await c.client.create('pods', pod('p'));
+      await sched.idle();
+      assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, undefined);
+      const failed = (await c.client.list<CoreEvent>('events', { namespace: 'default', fieldSelector: 'reason=FailedScheduling' })).items;
+      assert.deepEqual(failed.map((e) => [e.type, e.message]), [['Warning', 'Binding rejected: Internal error occurred: disk full']]);
+      assert.equal(sched.stats().errors, 1);
+      assert.equal(sched.view.getSnapshot().context.placed.size, 0, 'the reservation was released');
+      assert.ok(logs.some((m) => /binding pod default\/p failed/.test(m)));
+      clock.increment(1000);
+      await sched.idle();
+      assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, 'n1');
       await sched.stop();
     } finally {
       await c.close();

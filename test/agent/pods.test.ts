@@ -1,0 +1,128 @@
+// The agent's pod host on a real store and the simulated (mock) host: provisioning, rollback of a
+// failed step, adoption after an agent restart, and the way out through finalize.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { LocalClient } from '../../src/client/local.ts';
+import { startPodHost, type PodHost } from '../../src/agent/pods.ts';
+import { Ipam } from '../../src/runtime/ipam.ts';
+import { MockRuntime } from '../../src/runtime/mock.ts';
+import { PROVISION_STEPS } from '../../src/runtime/steps.ts';
+import type { CoreEvent, Pod } from '../../src/api/types.ts';
+import { openStore } from '../helpers/server.ts';
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function setup() {
+  const { store, dir, close } = await openStore();
+  const client = new LocalClient(store);
+  const env = open({ path: join(dir, 'agent'), compression: false });
+  const ipam = Ipam.open(env, '10.88.0.0/16');
+  const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
+  const hosts: PodHost[] = [];
+  const host = (rt: MockRuntime = runtime): PodHost => {
+    const h = startPodHost({ client, node: 'n1', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, log: () => {} });
+    hosts.push(h);
+    return h;
+  };
+  const pod = async (name: string): Promise<Pod> => client.create<Pod>('pods', { metadata: { name, namespace: 'default' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } });
+  const get = (name: string): Pod | undefined => store.get('pods', 'default', name) as Pod | undefined;
+  const events = (name: string): string[] => store.list('events', { namespace: 'default' }).items.filter((e) => (e as CoreEvent).involvedObject.name === name).map((e) => (e as CoreEvent).reason ?? '');
+  return {
+    store, client, ipam, runtime, host, pod, get, events, dir,
+    async close() {
+      for (const h of hosts) h.stop();
+      await env.close();
+      await close();
+    },
+  };
+}
+
+describe('agent pod host', () => {
+  it('provisions a bound pod to Running with an address, a zone, a VNIC and a dataset', async () => {
+    const t = await setup();
+    t.host();
+    await t.pod('web');
+    await until('Running', () => t.get('web')?.status?.phase === 'Running');
+    const ip = t.get('web')?.status?.podIP ?? '';
+    assert.match(ip, /^10\.88\.\d+\.\d+$/);
+    assert.equal(t.ipam.lookup('default/web')?.ip, ip);
+    assert.equal((await t.runtime.list()).filter((z) => z.state === 'running').length, 1);
+    assert.equal(t.runtime.vnics().length, 1);
+    assert.equal(t.runtime.datasets().length, 1);
+    await until('events', () => t.events('web').includes('Started'));
+    assert.deepEqual(t.events('web'), ['Provisioning', 'Started']);
+    await t.close();
+  });
+
+  for (const step of PROVISION_STEPS) {
+    it(`leaves nothing behind when the ${step} step fails: no zone, VNIC, dataset or address`, async () => {
+      const t = await setup();
+      t.runtime.injectFault(step, { message: `${step} exploded` });
+      t.host();
+      await t.pod('bad');
+      await until('Failed', () => t.get('bad')?.status?.phase === 'Failed');
+      assert.match(t.get('bad')?.status?.message ?? '', new RegExp(`${step} exploded`));
+      assert.deepEqual(await t.runtime.list(), []);
+      assert.deepEqual(t.runtime.vnics(), []);
+      assert.deepEqual(t.runtime.datasets(), []);
+      assert.equal(t.ipam.lookup('default/bad'), undefined);
+      await t.close();
+    });
+  }
+
+  it('deletes a running pod: shutdown, deprovision, address released, object finalized', async () => {
+    const t = await setup();
+    t.host();
+    await t.pod('web');
+    await until('Running', () => t.get('web')?.status?.phase === 'Running');
+    await t.client.delete('pods', 'default', 'web');
+    await until('gone', () => t.get('web') === undefined);
+    assert.deepEqual(await t.runtime.list(), []);
+    assert.deepEqual(t.runtime.vnics(), []);
+    assert.equal(t.ipam.lookup('default/web'), undefined);
+    await t.close();
+  });
+
+  it('adopts a running zone after an agent restart instead of provisioning it again', async () => {
+    const t = await setup();
+    const first = t.host();
+    await t.pod('web');
+    await until('Running', () => t.get('web')?.status?.phase === 'Running');
+    const before = await t.runtime.list();
+    first.stop();
+    await t.runtime.flushed();
+    // A new agent process: a new runtime object on the same host state.
+    const again = new MockRuntime({ dir: join(t.dir, 'zones'), stepDelayMs: 0 });
+    const second = t.host(again);
+    await second.ready;
+    await until('actor', () => second.actor.system.get('pod/default/web') !== undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await again.list(), before, 'same zone, same id: not re-provisioned');
+    assert.equal(t.get('web')?.status?.phase, 'Running');
+    assert.equal(t.events('web').filter((e) => e === 'Provisioning').length, 1);
+    await t.close();
+  });
+
+  it('notices a crashed zone at the reconcile and backs off before restarting it', async () => {
+    const t = await setup();
+    const h = t.host();
+    await t.pod('web');
+    await until('Running', () => t.get('web')?.status?.phase === 'Running');
+    const zone = (await t.runtime.list())[0]?.zoneName as string;
+    await t.runtime.crash(zone);
+    // Ask for the reconcile now instead of waiting 30 s (the node tick's RECONCILE event).
+    h.actor.send({ type: 'RECONCILE_ALL' });
+    await until('BackOff', () => h.actor.system.get('pod/default/web')?.getSnapshot().value === 'BackOff');
+    await until('BackOff event', () => t.events('web').includes('BackOff'));
+    await until('CrashLoopBackOff status', () => t.get('web')?.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'CrashLoopBackOff');
+    await t.close();
+  });
+});
