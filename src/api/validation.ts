@@ -1,6 +1,7 @@
 // Field validation of the kinds we serve, in Kubernetes' wording (apimachinery util/validation, pkg/apis/core/validation).
 import type { CoreEvent, Namespace, Node, ObjectMeta, Pod, Service } from './types.ts';
 import { cause, type StatusCause } from './status.ts';
+import { KNOWN_BRANDS, PLANNED_BRANDS, ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
 import { jsonEqual } from './patch.ts';
 
 // The patterns and texts are Kubernetes' own, so clients and people see the messages they know.
@@ -352,7 +353,17 @@ export function validatePod(pod: Pod): StatusCause[] {
     else for (const m of dns1123SubdomainErrors(nodeName)) causes.push(cause.invalid('spec.nodeName', nodeName, m));
   }
   causes.push(...validateTolerations(spec.tolerations, 'spec.tolerations'));
+  causes.push(...validateZoneBrand(pod.metadata?.annotations));
   return causes;
+}
+
+/** The zone brand annotation names a brand the runtime builds (bhyve: not yet). */
+function validateZoneBrand(annotations: unknown): StatusCause[] {
+  const brand = isRecord(annotations) ? annotations[ZONE_BRAND_ANNOTATION] : undefined;
+  if (typeof brand !== 'string' || KNOWN_BRANDS.includes(brand)) return [];
+  const field = `metadata.annotations[${ZONE_BRAND_ANNOTATION}]`;
+  if (PLANNED_BRANDS.includes(brand)) return [cause.invalid(field, brand, `zone brand "${brand}" is not supported yet`)];
+  return [cause.notSupported(field, brand, [...KNOWN_BRANDS])];
 }
 
 /** Causes for a Node: metadata (subdomain name, cluster-scoped) and taints. */

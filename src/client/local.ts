@@ -8,7 +8,7 @@ import { notFound } from '../api/status.ts';
 import { bindPod } from '../api/pod/binding.ts';
 import type { Store } from '../store/store.ts';
 import { toApiError } from '../server/errors.ts';
-import { checkObject } from '../server/body.ts';
+import { checkObject, pinIdentity } from '../server/body.ts';
 import { rfc3339 } from '../store/time.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 
@@ -27,6 +27,8 @@ function filterOf(resource: string, q: { labelSelector?: string; fieldSelector?:
   const fs = q.fieldSelector ? parseFieldSelector(q.fieldSelector, resource) : undefined;
   return (o) => (!ls || matchesLabels(ls, o.metadata.labels)) && (!fs || matchesFields(fs, fieldsOf(resource, o)));
 }
+
+const kindOf = (resource: string): string => resourceDef(resource)?.kind ?? '';
 
 const ns = (resource: string, obj: KubeObject): string => (resourceDef(resource)?.namespaced ? (obj.metadata.namespace ?? 'default') : '');
 
@@ -51,25 +53,41 @@ export class LocalClient implements Client {
   }
 
   create<T extends KubeObject>(resource: string, obj: T): Promise<T> {
-    return guard(async () => (await this.store.create(resource, obj)) as T);
+    return guard(async () => {
+      const body = checkObject(structuredClone(obj), kindOf(resource));
+      if (resourceDef(resource)?.namespaced) body.metadata.namespace = ns(resource, body);
+      return (await this.store.create(resource, body)) as T;
+    });
   }
 
   update<T extends KubeObject>(resource: string, obj: T): Promise<T> {
-    return guard(async () => (await this.store.update(resource, ns(resource, obj), obj.metadata.name ?? '', () => structuredClone(obj))).object as T);
+    return this.replace(resource, obj, 'main');
   }
 
   updateStatus<T extends KubeObject>(resource: string, obj: T): Promise<T> {
-    return guard(async () => (await this.store.update(resource, ns(resource, obj), obj.metadata.name ?? '', () => structuredClone(obj), { subresource: 'status' })).object as T);
+    return this.replace(resource, obj, 'status');
   }
 
   patch<T extends KubeObject>(resource: string, namespace: string, name: string, patch: unknown, opts: { status?: boolean } = {}): Promise<T> {
-    const kind = resourceDef(resource)?.kind ?? '';
-    return guard(async () => (await this.store.update(resource, namespace, name, (cur) => checkObject(mergePatch(cur, patch), kind), { subresource: opts.status ? 'status' : 'main' })).object as T);
+    const namespaced = resourceDef(resource)?.namespaced;
+    return guard(async () => (await this.store.update(resource, namespace, name, (cur) => {
+      const next = checkObject(mergePatch(cur, patch), kindOf(resource));
+      // As over HTTP: a patch cannot move or rename the object it addresses.
+      pinIdentity(next, name, namespaced ? namespace : undefined);
+      return next;
+    }, { subresource: opts.status ? 'status' : 'main' })).object as T);
   }
 
   delete(resource: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
-    const { dryRun: _ignored, ...rest } = opts;
-    return guard(async () => (await this.store.delete(resource, namespace, name, rest)).object);
+    const { dryRun, ...rest } = opts;
+    return guard(async () => (await this.store.delete(resource, namespace, name, { ...rest, dryRun: dryRun?.includes('All') ?? false })).object);
+  }
+
+  private replace<T extends KubeObject>(resource: string, obj: T, subresource: 'main' | 'status'): Promise<T> {
+    return guard(async () => {
+      const body = checkObject(structuredClone(obj), kindOf(resource));
+      return (await this.store.update(resource, ns(resource, body), body.metadata.name ?? '', () => body, { subresource })).object as T;
+    });
   }
 
   bind(namespace: string, name: string, b: Binding): Promise<void> {
@@ -80,15 +98,17 @@ export class LocalClient implements Client {
 
   finalize(resource: string, namespace: string, name: string, opts: { uid?: string } = {}): Promise<void> {
     return guard(async () => {
+      // Served on pods only, as over HTTP.
+      if (resource !== 'pods') throw notFound(resource, name);
       await this.store.finalize(resource, namespace, name, opts);
     });
   }
 
   watch<T extends KubeObject>(resource: string, q: WatchQuery, h: WatchHandlers<T>): () => void {
-    const filter = filterOf(resource, q);
-    const inScope = (o: KubeObject | undefined): boolean => o !== undefined && (q.namespace === undefined || o.metadata.namespace === q.namespace) && filter(o);
     let from: number;
     try {
+      const filter = filterOf(resource, q);
+      const inScope = (o: KubeObject | undefined): boolean => o !== undefined && (q.namespace === undefined || o.metadata.namespace === q.namespace) && filter(o);
       if (q.resourceVersion === undefined || q.resourceVersion === '0') {
         const snapshot = this.store.list(resource, { namespace: q.namespace, filter });
         from = snapshot.revision;

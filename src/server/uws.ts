@@ -5,7 +5,7 @@ import type * as UWS from 'uWebSockets.js';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
 import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
-import { tooLarge } from '../api/status.ts';
+import { ApiError, tooLarge } from '../api/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 
 type UwsModule = typeof UWS;
@@ -30,6 +30,9 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
   const uws = loadUws();
   const app = tls ? uws.SSLApp({ key_file_name: tls.keyFile, cert_file_name: tls.certFile }) : uws.App();
   const live = new Set<() => void>();
+  // uWS has no app.close(): keep-alive connections outlive the listen socket, so after close()
+  // every request on them is refused and the connection closed.
+  let closing = false;
 
   app.ws<WsData>('/*', {
     // Client messages are ignored (as kube-apiserver's watch does); keep them small.
@@ -92,6 +95,10 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
   });
 
   app.any('/*', (res, req) => {
+    if (closing) {
+      writePlain(res, errorReply(new ApiError(503, 'ServiceUnavailable', 'the server is shutting down')), false, true);
+      return;
+    }
     const request = readRequest(req);
     let aborted = false;
     const onAbort: (() => void)[] = [];
@@ -189,6 +196,9 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
         port: uws.us_socket_local_port(token as unknown as UWS.us_socket),
         transport: 'uws',
         async close() {
+          // Closing a listen socket twice crashes the process (SIGSEGV).
+          if (closing) return;
+          closing = true;
           uws.us_listen_socket_close(token);
           for (const close of [...live]) close();
         },

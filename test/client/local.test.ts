@@ -6,7 +6,4 @@ import { clientContract, compactStore } from './contract.ts';
 clientContract('LocalClient', async () => {
   const { store, close } = await openStore();
   return { client: new LocalClient(store), stop: close, compact: () => compactStore(store) };
-}, {
-  // local.ts parses the selectors before its try block, so watch() throws an ApiError instead.
-  'ends a watch with a bad selector as not expired': 'LocalClient.watch throws on a bad selector instead of calling closed',
 });
