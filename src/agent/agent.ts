@@ -27,6 +27,8 @@ export interface AgentOptions {
   /** Mock runtime step delay (ms); tests pass 0. */
   mockStepDelayMs?: number;
   reconcileMs?: number;
+  /** Heartbeat period (kubelet's --node-status-update-frequency); 10 s by default. */
+  heartbeatMs?: number;
   log: (m: string) => void;
 }
 
@@ -66,7 +68,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   o.log(`node ${o.nodeName} registered (${o.runtime} runtime, pod CIDR ${ipam.cidr})`);
   const beat = setInterval(() => {
     heartbeat(o.client, identity, Date.now()).catch((e: unknown) => o.log(`heartbeat failed: ${(e as Error).message}; will retry`));
-  }, HEARTBEAT_MS);
+  }, o.heartbeatMs ?? HEARTBEAT_MS);
   const pods = startPodHost({
     client: o.client,
     node: o.nodeName,

@@ -25,6 +25,7 @@ export const agentFlags = () => ({
   supportedBrands: Option.String('--supported-brands', 'reddwarf,lx', { description: 'zone brands this node runs, comma-separated' }),
   etherstubName: Option.String('--etherstub-name', 'reddwarf0', { description: 'etherstub the pod VNICs sit on' }),
   zonepathPrefix: Option.String('--zonepath-prefix', '/rpool/zones', { description: 'parent directory of zone roots' }),
+  nodeStatusUpdateFrequency: Option.String('--node-status-update-frequency', '10s', { description: 'how often the agent posts its Node status (heartbeat)' }),
 });
 
 export type ControlPlaneFlags = ReturnType<typeof controlPlaneFlags>;

@@ -72,6 +72,7 @@ export async function runAgent(f: AgentFlags, dataDir: string, client: Client, l
     brands: parseBrands(f.supportedBrands),
     etherstub: f.etherstubName,
     zonepathPrefix: f.zonepathPrefix,
+    heartbeatMs: parseDuration('--node-status-update-frequency', f.nodeStatusUpdateFrequency),
     log,
   });
 }
