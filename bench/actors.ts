@@ -21,12 +21,21 @@
 // SimulatedClock, driven through the same provision → Running → N ticks with the same promises.
 // `heap_ratio` / `*_cpu_ratio` are actor ÷ baseline, measured in one process.
 //
-// Heap = heapUsed after repeated global.gc() (the children run with --expose-gc; to run one
-// layout by hand: REDDWARF_BENCH_ROLE=layout REDDWARF_BENCH_LAYOUT=flat node --expose-gc --import tsx bench/actors.ts).
+// Heap = heapUsed after repeated global.gc(), from before the pods' inputs are made (so a pod's
+// key and uid strings count, in both the actors and the baseline) to all Running; the inputs
+// array itself is dropped before the second reading. heap_left_after_stop ≈ 0 means no leak.
+// The driver forks each layout with --expose-gc; to run one layout by hand:
+//   REDDWARF_BENCH_ROLE=layout REDDWARF_BENCH_LAYOUT=flat node --expose-gc --import tsx bench/actors.ts
 // CPU = process.cpuUsage() user+system (ms) of the phase, wall = performance.now().
 //
 // Usage: node --import tsx bench/actors.ts [--pods 10000] [--ticks 3] [--tick-ms 30000]
-//        [--layouts flat,nodes,systems] [--per-node 110] [--warmup 300] [--timeout-seconds 300]
+//        [--layouts systems,nodes,flat] [--flat-pods 2000] [--per-node 110] [--warmup 300]
+//        [--timeout-seconds 300]
+// The flat layout is O(N²) in spawn and stop (measured: 10,000 pods take ~95 s to spawn and ~70 s
+// to stop on a loaded 2-core box), so by default it runs with --flat-pods 2000 to keep the whole
+// bench near two minutes; `--layouts flat --flat-pods 10000` measures it at full size. Compare
+// `spawn.first_tenth_us_per_actor` with `last_tenth_us_per_actor`: equal for a constant cost per
+// spawn, growing with N for the flat layout.
 // Progress goes to stderr; the last line of stdout is one JSON object.
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -39,7 +48,7 @@ import { podMachine, type PodInput, type PodReport, type ZoneHealth, type ZoneUp
 
 const ROLE_ENV = 'REDDWARF_BENCH_ROLE';
 const LAYOUT_ENV = 'REDDWARF_BENCH_LAYOUT';
-const LAYOUTS = ['flat', 'nodes', 'systems'] as const;
+const LAYOUTS = ['systems', 'nodes', 'flat'] as const;
 type Layout = (typeof LAYOUTS)[number];
 
 const { values: args } = parseArgs({
@@ -48,12 +57,15 @@ const { values: args } = parseArgs({
     ticks: { type: 'string', default: '3' },
     'tick-ms': { type: 'string', default: '30000' },
     layouts: { type: 'string', default: LAYOUTS.join(',') },
+    'flat-pods': { type: 'string', default: '2000' },
     'per-node': { type: 'string', default: '110' },
     warmup: { type: 'string', default: '300' },
     'timeout-seconds': { type: 'string', default: '300' },
   },
 });
-const PODS = Number(args.pods);
+const ALL_PODS = Number(args.pods);
+const FLAT_PODS = Number(args['flat-pods']);
+const PODS = process.env[LAYOUT_ENV] === 'flat' ? FLAT_PODS : ALL_PODS;
 const TICKS = Number(args.ticks);
 const TICK_MS = Number(args['tick-ms']);
 const PER_NODE = Number(args['per-node']);
@@ -213,7 +225,7 @@ async function until(what: string, cond: () => boolean, limitMs = 600_000): Prom
 const allIdle = (h: Host): boolean => h.pods().every((p) => p.getSnapshot().matches({ Running: 'Idle' }));
 
 interface ActorRun {
-  spawn: { wall_ms: number; cpu_ms: number; actors_per_s: number };
+  spawn: { wall_ms: number; cpu_ms: number; actors_per_s: number; first_tenth_us_per_actor: number; last_tenth_us_per_actor: number };
   to_running: { wall_ms: number; cpu_ms: number; pods_per_s: number };
   ticks: { wall_ms: number; cpu_ms: number; checks: number }[];
   stop: { wall_ms: number; cpu_ms: number };
@@ -230,42 +242,56 @@ interface ActorRun {
 
 /** The pods through spawn → Running → ticks → stop, measured when `measure` is set. */
 async function runActors(layout: Layout, n: number, prefix: string, measure: boolean): Promise<ActorRun> {
-  const clock = new SimulatedClock();
-  const inputs = Array.from({ length: n }, (_, i) => inputOf(i, prefix));
+  // Before the inputs: a pod's key and uid strings, which its context keeps, count as its cost.
   const h0 = measure ? await heap() : 0;
-  const host = build(layout, clock, n);
-  const running0 = counters.running;
   const checks0 = counters.checks;
   const failures0 = counters.failures;
-  const whole = new Phase();
-  const spawnPhase = new Phase();
-  for (let i = 0; i < n; i++) host.bind(i, inputs[i] as PodInput);
-  const spawn = spawnPhase.done();
-  if (measure) progress(`spawned ${n} pod actors in ${spawn.wall_ms} ms (cpu ${spawn.cpu_ms} ms)`);
-  await until('all pods Running', () => counters.running - running0 >= n);
-  const toRunning = whole.done();
-  if (measure) progress(`${n} pods Running after ${toRunning.wall_ms} ms (cpu ${toRunning.cpu_ms} ms)`);
-  inputs.length = 0;
-  const pendingTimers = host.pendingTimers();
-  const h1 = measure ? await heap() : 0;
-  const ticks: ActorRun['ticks'] = [];
-  for (let t = 0; t < TICKS; t++) {
-    const before = counters.checks;
-    const p = new Phase();
-    clock.increment(TICK_MS);
-    await until(`tick ${t + 1}`, () => counters.checks - before >= n && allIdle(host));
-    ticks.push({ ...p.done(), checks: counters.checks - before });
-    if (measure) progress(`tick ${t + 1}: ${n} checks in ${ticks[t]?.wall_ms} ms (cpu ${ticks[t]?.cpu_ms} ms)`);
-  }
-  const h2 = measure ? await heap() : 0;
-  const stopPhase = new Phase();
-  host.stop();
-  const stop = stopPhase.done();
-  if (measure) progress(`stopped all in ${stop.wall_ms} ms (cpu ${stop.cpu_ms} ms)`);
+  // Everything that references the actors lives in here, so the last reading sees what they leave.
+  const drive = async () => {
+    const inputs = Array.from({ length: n }, (_, i) => inputOf(i, prefix));
+    const clock = new SimulatedClock();
+    const host = build(layout, clock, n);
+    const running0 = counters.running;
+    const whole = new Phase();
+    const spawnPhase = new Phase();
+    const tenth = Math.max(1, Math.floor(n / 10));
+    const marks: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i === tenth || i === n - tenth) marks.push(performance.now());
+      host.bind(i, inputs[i] as PodInput);
+    }
+    const spawn = spawnPhase.done();
+    const spawnEnd = performance.now();
+    const firstTenth = (((marks[0] ?? spawnEnd) - (spawnEnd - spawn.wall_ms)) * 1000) / tenth;
+    const lastTenth = ((spawnEnd - (marks[1] ?? spawnEnd)) * 1000) / tenth;
+    if (measure) progress(`spawned ${n} pod actors in ${spawn.wall_ms} ms (cpu ${spawn.cpu_ms} ms)`);
+    await until('all pods Running', () => counters.running - running0 >= n);
+    const toRunning = whole.done();
+    if (measure) progress(`${n} pods Running after ${toRunning.wall_ms} ms (cpu ${toRunning.cpu_ms} ms)`);
+    inputs.length = 0;
+    const pendingTimers = host.pendingTimers();
+    const h1 = measure ? await heap() : 0;
+    const ticks: ActorRun['ticks'] = [];
+    for (let t = 0; t < TICKS; t++) {
+      const before = counters.checks;
+      const p = new Phase();
+      clock.increment(TICK_MS);
+      await until(`tick ${t + 1}`, () => counters.checks - before >= n && allIdle(host));
+      ticks.push({ ...p.done(), checks: counters.checks - before });
+      if (measure) progress(`tick ${t + 1}: ${n} checks in ${ticks[t]?.wall_ms} ms (cpu ${ticks[t]?.cpu_ms} ms)`);
+    }
+    const h2 = measure ? await heap() : 0;
+    const stopPhase = new Phase();
+    host.stop();
+    const stop = stopPhase.done();
+    if (measure) progress(`stopped all in ${stop.wall_ms} ms (cpu ${stop.cpu_ms} ms)`);
+    return { spawn, firstTenth, lastTenth, toRunning, pendingTimers, h1, ticks, h2, stop };
+  };
+  const { spawn, firstTenth, lastTenth, toRunning, pendingTimers, h1, ticks, h2, stop } = await drive();
   const h3 = measure ? await heap() : 0;
   if (counters.checks - checks0 < n * TICKS) throw new Error(`only ${counters.checks - checks0} checks for ${n} pods × ${TICKS} ticks`);
   return {
-    spawn: { ...spawn, actors_per_s: Math.round(n / (spawn.wall_ms / 1000)) },
+    spawn: { ...spawn, actors_per_s: Math.round(n / (spawn.wall_ms / 1000)), first_tenth_us_per_actor: round(firstTenth), last_tenth_us_per_actor: round(lastTenth) },
     to_running: { ...toRunning, pods_per_s: Math.round(n / (toRunning.wall_ms / 1000)) },
     ticks,
     stop,
@@ -312,8 +338,9 @@ interface BaselineRun {
 
 async function runBaseline(n: number, prefix: string, measure: boolean): Promise<BaselineRun> {
   const clock = new SimulatedClock();
-  const inputs = Array.from({ length: n }, (_, i) => inputOf(i, prefix));
+  // Before the inputs: a pod's key and uid strings, which its context keeps, count as its cost.
   const h0 = measure ? await heap() : 0;
+  const inputs = Array.from({ length: n }, (_, i) => inputOf(i, prefix));
   const pods = new Map<string, PlainPod>();
   let running = 0;
   let checks = 0;
@@ -382,6 +409,7 @@ async function layoutMain(layout: Layout): Promise<void> {
   const ratio = (a: number, b: number): number => (b > 0 ? round(a / b, 2) : 0);
   const result = {
     layout,
+    pods: PODS,
     parents: layout === 'flat' ? 1 : Math.ceil(PODS / PER_NODE),
     actor_systems: layout === 'systems' ? Math.ceil(PODS / PER_NODE) : 1,
     ...actors,
@@ -402,7 +430,7 @@ async function driverMain(): Promise<void> {
   const t0 = performance.now();
   const results: Record<string, unknown> = {};
   for (const layout of layouts) {
-    progress(`${layout}: ${PODS} pods, ${TICKS} ticks of ${TICK_MS} ms (simulated), ≤ ${PER_NODE} pods per parent where it applies`);
+    progress(`${layout}: ${layout === 'flat' ? FLAT_PODS : ALL_PODS} pods, ${TICKS} ticks of ${TICK_MS} ms (simulated), ≤ ${PER_NODE} pods per parent where it applies`);
     const execArgv = [...process.execArgv.filter((a) => a !== '--expose-gc'), '--expose-gc'];
     const child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), { execArgv, env: { ...process.env, [ROLE_ENV]: 'layout', [LAYOUT_ENV]: layout }, stdio: ['ignore', 2, 2, 'ipc'] });
     results[layout] = await new Promise((resolve) => {
@@ -426,7 +454,7 @@ async function driverMain(): Promise<void> {
     cpus: availableParallelism(),
     platform: `${process.platform}-${process.arch}`,
     loadavg_1m: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
-    params: { pods: PODS, ticks: TICKS, tick_ms: TICK_MS, per_node: PER_NODE, warmup: WARMUP, clock: 'SimulatedClock', effects: 'in-memory promises resolving at once' },
+    params: { pods: ALL_PODS, flat_pods: FLAT_PODS, ticks: TICKS, tick_ms: TICK_MS, per_node: PER_NODE, warmup: WARMUP, clock: 'SimulatedClock', effects: 'in-memory promises resolving at once' },
     total_s: round((performance.now() - t0) / 1000),
     results,
   }));

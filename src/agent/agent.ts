@@ -87,7 +87,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       stopped = true;
       clearInterval(beat);
       // Actors stop; zones keep running (workloads survive an agent restart).
-      pods.stop();
+      await pods.stop();
       await env.close();
     },
   };

@@ -29,7 +29,8 @@ export interface PodHost {
   actor: ReturnType<typeof createActor<typeof clusterMachine>>;
   /** Resolves once the first list of this node's pods has been adopted. */
   ready: Promise<void>;
-  stop(): void;
+  /** Stops the actors; resolves when the effects they aborted have wound down (≤ 5 s). */
+  stop(): Promise<void>;
 }
 
 const keyOf = (pod: Pod): string => `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -110,27 +111,39 @@ export function startPodHost(o: PodHostOptions): PodHost {
     }
   };
 
+  // Effects still running when the host stops (an aborted provision releasing its address):
+  // stop() waits for them, so the agent does not close IPAM under their feet.
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    const forget = (): void => {
+      inflight.delete(p);
+    };
+    p.then(forget, forget);
+    return p;
+  };
+
   const hosted = podMachine.provide({
     actors: {
-      provisionZone: fromPromise<ZoneUp, { key: string }>(({ input, signal }) => provision(input.key, signal)),
+      provisionZone: fromPromise<ZoneUp, { key: string }>(({ input, signal }) => track(provision(input.key, signal))),
       checkZone: fromPromise<ZoneHealth, { key: string }>(async ({ input }) => {
         const state = await o.runtime.state(cleanupSpec(input.key).zoneName);
         return state === 'running' ? 'running' : state === 'absent' ? 'absent' : 'stopped';
       }),
-      restartZone: fromPromise<ZoneUp, { key: string }>(async ({ input, signal }) => {
+      restartZone: fromPromise<ZoneUp, { key: string }>(({ input, signal }) => track((async () => {
         const spec = cleanupSpec(input.key);
         // A vanished zone is built again; a stopped one is booted.
         if ((await o.runtime.state(spec.zoneName)) === 'absent') return provision(input.key, signal);
         await o.runtime.boot(spec.zoneName, signal);
         return { podIP: spec.network.ip };
-      }),
+      })())),
       shutdownZone: fromPromise<void, { key: string }>(({ input, signal }) => o.runtime.shutdown(cleanupSpec(input.key).zoneName, signal)),
       haltZone: fromPromise<void, { key: string }>(({ input, signal }) => o.runtime.halt(cleanupSpec(input.key).zoneName, signal)),
-      deprovisionZone: fromPromise<{ problems: string[] }, { key: string }>(async ({ input, signal }) => {
+      deprovisionZone: fromPromise<{ problems: string[] }, { key: string }>(({ input, signal }) => track((async () => {
         const report = await o.runtime.deprovision(cleanupSpec(input.key), signal);
         await o.ipam.release(input.key);
         return report;
-      }),
+      })())),
       finalizePod: fromPromise<void, { key: string; uid: string }>(async ({ input }) => {
         const [namespace, name] = ns(input.key);
         try {
@@ -162,10 +175,13 @@ export function startPodHost(o: PodHostOptions): PodHost {
   const host: PodHost = {
     actor: createActor(logic, { systemId: 'cluster', ...(o.clock ? { clock: o.clock } : {}), ...(o.inspect ? { inspect: o.inspect } : {}) }),
     ready: Promise.resolve(),
-    stop() {
+    async stop() {
       stopped = true;
       stopWatch();
       host.actor.stop();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
     },
   };
   host.actor.subscribe({ error: (e) => o.log(`pod host actor failed: ${String(e)}`) });

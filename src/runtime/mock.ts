@@ -64,6 +64,7 @@ export class MockRuntime implements ZoneRuntime {
   private faults: Fault[] = [];
   private saving: Promise<void> = Promise.resolve();
   private tmpSeq = 0;
+  private queued?: Promise<void>;
 
   constructor(opts: MockRuntimeOptions) {
     const d = opts.stepDelayMs ?? [20, 50];
@@ -321,18 +322,25 @@ export class MockRuntime implements ZoneRuntime {
     for (const v of file.vnics) this.vnicSet.add(v);
   }
 
-  /** Writes the state as it is now; writes are queued so an older one never lands after a newer one. */
+  /**
+   * Writes the state. One write is in flight and at most one waits behind it; the waiting one
+   * renders the state when it starts, so any number of steps meanwhile cost one write (a full
+   * rewrite per step grew with the number of zones: bench/startup.ts).
+   */
   private save(): Promise<void> {
-    const file: HostFile = {
-      version: 1,
-      nextZoneId: this.nextZoneId,
-      zones: Object.fromEntries(this.zones),
-      datasets: this.datasets(),
-      vnics: this.vnics(),
-    };
-    const text = `${JSON.stringify(file, null, 2)}\n`;
-    const tmp = `${this.path}.${process.pid}.${this.tmpSeq++}.tmp`;
-    const write = this.saving.then(() => writeAtomically(this.path, tmp, text));
+    if (this.queued) return this.queued;
+    const write = this.saving.then(() => {
+      this.queued = undefined;
+      const file: HostFile = {
+        version: 1,
+        nextZoneId: this.nextZoneId,
+        zones: Object.fromEntries(this.zones),
+        datasets: this.datasets(),
+        vnics: this.vnics(),
+      };
+      return writeAtomically(this.path, `${this.path}.${process.pid}.${this.tmpSeq++}.tmp`, `${JSON.stringify(file)}\n`);
+    });
+    this.queued = write;
     this.saving = write.catch(() => {});
     return write;
   }

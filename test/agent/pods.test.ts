@@ -38,7 +38,7 @@ async function setup() {
   return {
     store, client, ipam, runtime, host, pod, get, events, dir,
     async close() {
-      for (const h of hosts) h.stop();
+      for (const h of hosts) await h.stop();
       await env.close();
       await close();
     },
@@ -97,7 +97,7 @@ describe('agent pod host', () => {
     await t.pod('web');
     await until('Running', () => t.get('web')?.status?.phase === 'Running');
     const before = await t.runtime.list();
-    first.stop();
+    await first.stop();
     await t.runtime.flushed();
     // A new agent process: a new runtime object on the same host state.
     const again = new MockRuntime({ dir: join(t.dir, 'zones'), stepDelayMs: 0 });
