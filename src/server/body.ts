@@ -2,6 +2,7 @@
 // kube-apiserver makes before an object reaches the store.
 import { parse as parseYaml } from 'yaml';
 import { badRequest, unsupportedMediaType } from '../api/status.ts';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../api/protobuf/decode.ts';
 import type { KubeObject } from '../api/types.ts';
 import type { HttpRequest } from './http.ts';
 
@@ -10,10 +11,11 @@ export function mediaType(req: HttpRequest): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-const OBJECT_TYPES = ['application/json', 'application/yaml'];
+const OBJECT_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
-/** Parses a JSON or YAML document (as the media type says) into a value. */
+/** Parses a JSON, YAML or protobuf document (as the media type says) into a value. */
 export function parseDocument(req: HttpRequest, type = mediaType(req)): unknown {
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeProtobuf(req.body).object;
   const text = req.body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty; an object was expected');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {

@@ -8,6 +8,8 @@ import { parseFieldSelector, parseLabelSelector, matchesLabels, matchesFields, f
 import { mergePatch, jsonPatch } from '../api/patch.ts';
 import { strategicMergePatch } from '../api/strategic.ts';
 import { unknownFields } from '../api/schema.ts';
+import { applyConfig } from '../api/apply.ts';
+import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/protobuf/decode.ts';
 import { parseIncludeObject, toTable, wantsTable } from '../api/table.ts';
 import type { Store, Subresource } from '../store/store.ts';
 import { rfc3339 } from '../store/time.ts';
@@ -24,7 +26,8 @@ export interface ResourceCall {
   legacyWatch: boolean;
 }
 
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const APPLY_PATCH = 'application/apply-patch+yaml';
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY_PATCH];
 
 /** How long a list with a future resourceVersion waits for the store to catch up. */
 const FRESHNESS_WAIT_MS = 3000;
@@ -143,14 +146,38 @@ export class Rest {
     const obj = decodeObject(req, def.kind);
     const warnings = checkFields(req, def.kind, obj);
     pinIdentity(obj, name, def.namespaced ? call.namespace : undefined);
-    const { object } = await this.store.update(def.resource, call.namespace ?? '', name, () => obj, { subresource: sub, dryRun: dryRunParam(req.query) });
+    const { object } = await this.store.update(def.resource, call.namespace ?? '', name, (current) => {
+      // A body without managedFields keeps the recorded ones (as kube-apiserver does).
+      if (obj.metadata.managedFields === undefined && current?.metadata.managedFields) obj.metadata.managedFields = current.metadata.managedFields;
+      return obj;
+    }, { subresource: sub, dryRun: dryRunParam(req.query) });
     return json(200, object, warnings);
+  }
+
+  /** Server-side apply: create-or-update with field ownership (src/api/apply.ts). */
+  private async apply(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
+    const { def } = call;
+    const manager = req.query.get('fieldManager') ?? '';
+    if (manager === '') {
+      throw new ApiError(422, 'Invalid', 'fieldManager: Required value: is required for apply patch', { name, kind: def.kind, causes: [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }] });
+    }
+    const force = boolParam(req.query, 'force') === true;
+    const config = checkObject(parseDocument(req, APPLY_PATCH), def.kind);
+    const warnings = checkFields(req, def.kind, config);
+    pinIdentity(config, name, def.namespaced ? call.namespace : undefined);
+    const now = rfc3339(Date.now());
+    const { object, created } = await this.store.update(def.resource, call.namespace ?? '', name, (current) => applyConfig(def.kind, current, config, { manager, force, now }), {
+      subresource: sub,
+      createIfMissing: sub === 'main',
+      dryRun: dryRunParam(req.query),
+    });
+    return json(created ? 201 : 200, object, warnings);
   }
 
   private async patch(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
     const { def } = call;
     const type = mediaType(req);
-    if (type === 'application/apply-patch+yaml') throw unsupportedMediaType(type, PATCH_TYPES);
+    if (type === APPLY_PATCH) return this.apply(req, call, name, sub);
     if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(type, PATCH_TYPES);
     if (req.query.get('force') !== null) throw badRequest('force: Forbidden: may not be specified for non-apply patch');
     const patch = parseDocument(req, type);
@@ -248,10 +275,10 @@ function selectorFilter(q: URLSearchParams, resource: string): ((obj: KubeObject
   return (obj) => (!ls || matchesLabels(ls, obj.metadata.labels)) && (!fs || matchesFields(fs, fieldsOf(resource, obj)));
 }
 
-/** DELETE bodies: JSON DeleteOptions (kubectl sends them without kind). */
+/** DELETE bodies: JSON DeleteOptions (kubectl sends them without kind), or protobuf (typed clients). */
 function bodyOptions(req: HttpRequest): unknown {
   const type = mediaType(req);
-  if (type !== '' && type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  if (type !== '' && type !== 'application/json' && type !== 'application/yaml' && type !== PROTOBUF_MEDIA_TYPE) throw unsupportedMediaType(type, ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE]);
   return parseDocument(req, type === '' ? 'application/json' : type);
 }
 
@@ -263,6 +290,8 @@ function checkFields(req: HttpRequest, kind: string, obj: KubeObject): Record<st
 function fieldWarnings(kind: string, obj: unknown, mode: 'Strict' | 'Warn' | 'Ignore'): Record<string, string> {
   if (mode === 'Ignore') return {};
   const unknown = unknownFields(kind, obj);
+  const pb = protobufUnknownFields(obj);
+  if (pb.length > 0) unknown.push(...pb);
   if (unknown.length === 0) return {};
   if (mode === 'Strict') {
     throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);

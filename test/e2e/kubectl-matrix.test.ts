@@ -1,0 +1,236 @@
+// End to end: every installed kubectl minor (1.27 … 1.33; ≥ 1.32 send protobuf bodies) against a
+// spawned `reddwarf serve --kube-minor NN`, one server per minor, run one minor after another.
+// Each scenario: create namespace / service (protobuf on ≥ 1.32), client-side apply twice,
+// server-side apply twice + a conflict + --force-conflicts, edit, label, annotate, the three patch
+// types, get -w, describe with events, drain (eviction; --disable-eviction on ≥ 1.32), delete, wait.
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, chmodSync, constants, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir, pollUntil, startServe, type ServeProcess } from '../helpers/process.ts';
+
+const DIR = process.env['REDDWARF_E2E_KUBECTL_DIR'] || '/usr/lib/google-cloud-sdk/bin';
+const MINORS = [27, 28, 29, 30, 31, 32, 33];
+const KUBECTL_TIMEOUT_MS = 40_000;
+
+interface Run {
+  args: string[];
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const pod = (name: string, image: string, extra = '') => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  labels:
+    app: web
+spec:
+  containers:
+  - name: c
+    image: ${image}
+${extra}`;
+
+class Kubectl {
+  readonly cacheDir = makeTempDir('reddwarf-kubectl-matrix-cache-');
+  constructor(
+    readonly bin: string,
+    private readonly server: ServeProcess,
+    private readonly workDir: string,
+  ) {}
+
+  private base(): string[] {
+    return ['--kubeconfig', this.server.kubeconfig, '--cache-dir', this.cacheDir];
+  }
+
+  run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve) => {
+      execFile(this.bin, [...this.base(), ...args], { timeout: KUBECTL_TIMEOUT_MS, killSignal: 'SIGKILL', cwd: this.workDir, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, KUBECONFIG: '', ...env } }, (err, stdout, stderr) => {
+        const e = err as (Error & { code?: number | string }) | null;
+        resolve({ args, code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) + (e && typeof e.code !== 'number' ? `\n[exec] ${e.message}` : '') });
+      });
+    });
+  }
+
+  explain(r: Run): string {
+    return `${this.bin} ${r.args.join(' ')} → exit ${String(r.code)}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}\n--- server (tail) ---\n${this.server.stderrTail(15)}`;
+  }
+
+  async ok(...args: string[]): Promise<Run> {
+    const r = await this.run(args);
+    assert.equal(r.code, 0, this.explain(r));
+    return r;
+  }
+
+  spawn(...args: string[]) {
+    const child = spawn(this.bin, [...this.base(), ...args], { cwd: this.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' }, timeout: KUBECTL_TIMEOUT_MS, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    let exited = false;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (stdout += d));
+    child.stderr.on('data', (d: string) => (stderr += d));
+    const done = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+    return {
+      stdout: () => stdout,
+      stderr: () => stderr,
+      exited: () => exited,
+      done,
+      async kill() {
+        if (!exited) child.kill('SIGKILL');
+        await done;
+      },
+    };
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON replies, indexed freely
+async function api(server: ServeProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(server.url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON replies, indexed freely
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+}
+
+async function scenario(t: TestContext, minor: number): Promise<void> {
+  const bin = join(DIR, `kubectl.1.${minor}`);
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch (e) {
+    console.warn(`SKIPPING kubectl 1.${minor}: ${(e as Error).message}`);
+    t.skip(`kubectl.1.${minor} not installed`);
+    return;
+  }
+  const server = await startServe({ kubeMinor: minor });
+  const work = makeTempDir('reddwarf-kubectl-matrix-');
+  const k = new Kubectl(bin, server, work);
+  const file = (name: string, text: string) => {
+    writeFileSync(join(work, name), text);
+    return name;
+  };
+  // kubectl < 1.29 validates -f manifests against OpenAPI v2 (protobuf), which reddwarf does not
+  // serve (only v3): those minors get --validate=false, as a user of them would need.
+  const validate = minor < 29 ? ['--validate=false'] : [];
+  try {
+    const v = await k.ok('version', '-o', 'json');
+    assert.equal(JSON.parse(v.stdout).serverVersion.minor, String(minor));
+
+    // Typed creates: protobuf bodies from 1.32 on.
+    assert.match((await k.ok('create', 'namespace', 'm')).stdout, /namespace\/m created/);
+    assert.match((await k.ok('create', 'service', 'clusterip', 'web', '--tcp=80:8080', '-n', 'm')).stdout, /service\/web created/);
+    const svc = JSON.parse((await k.ok('get', 'svc', 'web', '-n', 'm', '-o', 'json')).stdout);
+    assert.equal(svc.spec.ports[0].port, 80);
+    assert.equal(svc.spec.ports[0].targetPort, 8080);
+
+    // Client-side apply, twice with a change.
+    assert.match((await k.ok('apply', ...validate, '-f', file('x.yaml', pod('x', 'nginx:1')))).stdout, /pod\/x created/);
+    assert.match((await k.ok('apply', ...validate, '-f', file('x.yaml', pod('x', 'nginx:2')))).stdout, /pod\/x configured/);
+    assert.equal((await k.ok('get', 'pod', 'x', '-o', 'jsonpath={.spec.containers[0].image}')).stdout, 'nginx:2');
+
+    // Server-side apply, twice with a change; a conflicting manager; then forced.
+    assert.match((await k.ok('apply', ...validate, '--server-side', '-f', file('s.yaml', pod('s', 'nginx:1')))).stdout, /pod\/s serverside-applied/);
+    assert.match((await k.ok('apply', ...validate, '--server-side', '-f', file('s.yaml', pod('s', 'nginx:2')))).stdout, /pod\/s serverside-applied/);
+    const conflict = await k.run(['apply', ...validate, '--server-side', '--field-manager', 'other', '-f', file('s3.yaml', pod('s', 'nginx:3'))]);
+    assert.notEqual(conflict.code, 0, k.explain(conflict));
+    assert.match(conflict.stderr, /conflict with "kubectl"/, k.explain(conflict));
+    assert.match(conflict.stderr, /\.spec\.containers\[name="c"\]\.image/, k.explain(conflict));
+    await k.ok('apply', ...validate, '--server-side', '--force-conflicts', '--field-manager', 'other', '-f', 's3.yaml');
+    const s = JSON.parse((await k.ok('get', 'pod', 's', '-o', 'json', '--show-managed-fields')).stdout);
+    assert.equal(s.spec.containers[0].image, 'nginx:3');
+    assert.deepEqual(s.metadata.managedFields.map((e: { manager: string }) => e.manager).sort(), ['kubectl', 'other']);
+
+    // edit through KUBE_EDITOR.
+    const editor = join(work, 'editor.sh');
+    writeFileSync(editor, "#!/bin/sh\nsed -i 's/app: web/app: edited/' \"$1\"\n");
+    chmodSync(editor, 0o755);
+    const edit = await k.run(['edit', ...validate, 'pod', 'x'], { KUBE_EDITOR: editor, EDITOR: editor });
+    assert.equal(edit.code, 0, k.explain(edit));
+    assert.match(edit.stdout, /pod\/x edited/);
+    assert.equal((await k.ok('get', 'pod', 'x', '-o', 'jsonpath={.metadata.labels.app}')).stdout, 'edited');
+
+    // label, annotate, and the three patch types.
+    await k.ok('label', 'pod', 'x', 'tier=front');
+    await k.ok('annotate', 'pod', 'x', 'note=hi');
+    await k.ok('patch', 'pod', 'x', '-p', '{"spec":{"containers":[{"name":"c","image":"nginx:4"}]}}');
+    await k.ok('patch', 'pod', 'x', '--type=merge', '-p', '{"metadata":{"labels":{"merged":"yes"}}}');
+    await k.ok('patch', 'pod', 'x', '--type=json', '-p', '[{"op":"add","path":"/metadata/labels/json","value":"yes"}]');
+    const x = JSON.parse((await k.ok('get', 'pod', 'x', '-o', 'json')).stdout);
+    assert.equal(x.spec.containers[0].image, 'nginx:4');
+    assert.deepEqual({ ...x.metadata.labels }, { app: 'edited', tier: 'front', merged: 'yes', json: 'yes' });
+    assert.equal(x.metadata.annotations.note, 'hi');
+
+    // get -w sees a change.
+    const w = k.spawn('get', 'pod', 'x', '-w');
+    try {
+      assert.ok(await pollUntil(() => /^x\s/m.test(w.stdout()), 15_000), `get -w printed no row: ${w.stdout()} ${w.stderr()}`);
+      await k.ok('label', 'pod', 'x', 'watched=yes');
+      const rows = await pollUntil(() => (w.stdout().match(/^x\s/gm) ?? []).length >= 2, 15_000);
+      assert.ok(rows, `get -w did not print the change: ${w.stdout()} ${w.stderr()}`);
+    } finally {
+      await w.kill();
+    }
+
+    // describe shows the pod's events.
+    const ev = await api(server, 'POST', '/api/v1/namespaces/default/events', {
+      metadata: { name: 'x.1' }, involvedObject: { kind: 'Pod', namespace: 'default', name: 'x', uid: x.metadata.uid, apiVersion: 'v1' },
+      reason: 'MatrixCheck', message: 'seen by describe', type: 'Normal', count: 1, source: { component: 'e2e' },
+      firstTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    assert.equal(ev.status, 201, JSON.stringify(ev.body));
+    const d = await k.ok('describe', 'pod', 'x');
+    assert.match(d.stdout, /Events:/);
+    assert.match(d.stdout, /MatrixCheck\s.*seen by describe/);
+
+    // delete, and wait --for=delete (before a Node exists, so the scheduler cannot bind them).
+    assert.match((await k.ok('delete', 'pod', 'x')).stdout, /pod "x" deleted/);
+    await k.ok('delete', 'pod', 's', '--wait=false');
+    await k.ok('wait', '--for=delete', 'pod/s', '--timeout=20s');
+
+    // drain: pods bound to a node are evicted (graceful) and finalized here, as an agent would.
+    await k.ok('create', ...validate, '-f', file('node.yaml', 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n'));
+    const modes = minor >= 32 ? [[], ['--disable-eviction']] : [[]];
+    for (const [i, mode] of modes.entries()) {
+      const name = `d${i}`;
+      await k.ok('apply', ...validate, '-f', file(`${name}.yaml`, pod(name, 'nginx', '  nodeName: n1\n')));
+      let stop = false;
+      const finalizer = (async () => {
+        while (!stop) {
+          const list = await api(server, 'GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dn1');
+          for (const p of list.body.items ?? []) {
+            if (p.metadata.deletionTimestamp) await api(server, 'POST', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/finalize`);
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      try {
+        const dr = await k.ok('drain', 'n1', '--ignore-daemonsets', '--force', '--delete-emptydir-data', '--timeout=30s', ...mode);
+        assert.match(dr.stdout, /node\/n1 drained/, k.explain(dr));
+        if (mode.length === 0) assert.match(dr.stdout + dr.stderr, /evicting pod default\/d0|pod\/d0 evicted/, k.explain(dr));
+        else assert.match(dr.stdout + dr.stderr, /deleting pod default\/d1|pod\/d1 deleted/, k.explain(dr));
+      } finally {
+        stop = true;
+        await finalizer;
+      }
+      assert.equal((await api(server, 'GET', `/api/v1/namespaces/default/pods/${name}`)).status, 404);
+      const node = JSON.parse((await k.ok('get', 'node', 'n1', '-o', 'json')).stdout);
+      assert.equal(node.spec.unschedulable, true);
+      await k.ok('uncordon', 'n1');
+    }
+
+    await k.ok('delete', 'namespace', 'm');
+  } finally {
+    rmSync(k.cacheDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+    await server.stop();
+    server.cleanup();
+  }
+}
+
+describe('kubectl 1.27–1.33 against reddwarf serve', () => {
+  for (const minor of MINORS) {
+    it(`kubectl 1.${minor}`, { timeout: 90_000 }, async (t) => scenario(t, minor));
+  }
+});
