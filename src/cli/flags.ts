@@ -12,6 +12,7 @@ export const controlPlaneFlags = () => ({
   http: Option.String('--http', 'auto', { description: 'HTTP transport: auto (uWebSockets.js, else node:http), uws or node' }),
   kubeMinor: Option.String('--kube-minor', String(DEFAULT_KUBE_MINOR), { description: 'the Kubernetes minor version /version reports (27–33)' }),
   nodeMonitorGracePeriod: Option.String('--node-monitor-grace-period', '40s', { description: 'silence after which a node is marked Ready=Unknown' }),
+  allowedOrigins: Option.String('--allowed-origins', '', { description: 'comma-separated origins whose pages may open WebSocket watches' }),
 });
 
 /** Flags of a node agent (`agent`, `up`). */

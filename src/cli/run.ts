@@ -30,7 +30,8 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
   const minor = Number(f.kubeMinor);
   if (!Number.isInteger(minor) || minor < 20 || minor > 40) throw new UsageError(`--kube-minor must be a Kubernetes minor version such as 31 (got ${JSON.stringify(f.kubeMinor)})`);
   const graceMs = parseDuration('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
-  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, log });
+  const allowedOrigins = f.allowedOrigins.split(',').map((o) => o.trim()).filter(Boolean);
+  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, log });
   const client = new LocalClient(server.store);
   let stopScheduler: Promise<void> | undefined;
   const scheduler = fromCallback(() => {

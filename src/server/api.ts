@@ -8,7 +8,7 @@ import { json, text, type HttpHandler, type HttpReply, type HttpRequest, type Up
 import { openapiHash, openapiRoot, openapiV1 } from './openapi.ts';
 import { Rest } from './rest.ts';
 import { route } from './router.ts';
-import { DEFAULT_WATCH_LIMITS, type WatchLimits } from './watch.ts';
+import { DEFAULT_WATCH_LIMITS, MSGPACK_SUBPROTOCOL, type WatchLimits } from './watch.ts';
 
 export interface ApiOptions {
   /** The Kubernetes minor version /version reports (it picks the kubectl binary of gcloud's dispatcher). */
@@ -16,6 +16,8 @@ export interface ApiOptions {
   /** Request bodies above this are refused with 413. */
   maxBodyBytes: number;
   watchLimits?: WatchLimits;
+  /** Origins (scheme://host[:port]) besides the server's own whose pages may open WebSocket watches. */
+  allowedOrigins?: string[];
   /** Whether the server is ready to serve (for /readyz); false while shutting down. */
   ready?: () => boolean;
 }
@@ -74,11 +76,11 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
       try {
         const r = route(req.path);
         if (!r || r.type !== 'resource' || (r.name !== undefined && !r.legacyWatch)) throw badRequest('WebSocket is served on watchable collection URLs only');
-        checkOrigin(req);
+        checkOrigin(req, opts.allowedOrigins ?? []);
         const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
         // As kube-apiserver's handshake: at most one subprotocol, echoed back.
         if (offered.length > 1) throw badRequest('at most one WebSocket subprotocol may be requested');
-        return { protocol: offered[0], start: rest.watchStarter(req, r, 'ws') };
+        return { protocol: offered[0], start: rest.watchStarter(req, r, offered[0] === MSGPACK_SUBPROTOCOL ? 'ws-msgpack' : 'ws') };
       } catch (e) {
         return { reply: errorReply(e) };
       }
@@ -86,10 +88,13 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
   };
 }
 
-/** Browsers may only open watches from the server's own origin (clients without Origin are fine). */
-function checkOrigin(req: HttpRequest): void {
+/**
+ * Browsers may only open watches from the server's own origin or one of `allowed`
+ * (--allowed-origins); clients that send no Origin (not browsers) are fine.
+ */
+function checkOrigin(req: HttpRequest, allowed: readonly string[]): void {
   const origin = req.headers.origin;
-  if (origin === undefined || origin === '') return;
+  if (origin === undefined || origin === '' || allowed.includes(origin)) return;
   let host: string;
   try {
     host = new URL(origin).host;

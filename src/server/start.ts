@@ -15,6 +15,7 @@ export interface ApiServerOptions {
   dataDir: string;
   http: TransportChoice;
   kubeMinor: number;
+  allowedOrigins?: string[];
   log: (m: string) => void;
 }
 
@@ -41,7 +42,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   await ensureNamespace(store, 'default');
   const stopNamespaces = runNamespaceController(store, o.log);
   let ready = true;
-  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, ready: () => ready });
+  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, ready: () => ready });
   let listening: Listening;
   try {
     listening = await listen(handler, o.host, o.port, o.http, undefined, o.log);

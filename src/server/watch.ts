@@ -1,6 +1,7 @@
 // Watch sessions: replay or synthesise the initial events, filter live store events per watcher,
 // and frame them for newline-delimited JSON, Server-Sent Events or WebSocket messages.
 // Each event is serialised once per framing and shared by every watcher that receives it.
+import { pack } from 'msgpackr';
 import type { ResourceDef } from '../api/resources.ts';
 import { ApiError } from '../api/status.ts';
 import type { KubeObject } from '../api/types.ts';
@@ -9,7 +10,11 @@ import { StoreError, type Store, type StoreEvent } from '../store/store.ts';
 import { toApiError } from './errors.ts';
 import type { Sink } from './http.ts';
 
-export type Framing = 'ndjson' | 'sse' | 'ws';
+/** ndjson and sse over HTTP; ws: one JSON text frame per event; ws-msgpack: one msgpack binary frame. */
+export type Framing = 'ndjson' | 'sse' | 'ws' | 'ws-msgpack';
+
+/** The WebSocket subprotocol that asks for msgpack frames. */
+export const MSGPACK_SUBPROTOCOL = 'reddwarf.msgpack.v1';
 
 export interface WatchSpec {
   def: ResourceDef;
@@ -63,20 +68,22 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
   const inScope = (obj: KubeObject | undefined): boolean =>
     obj !== undefined && (spec.namespace === undefined || obj.metadata.namespace === spec.namespace) && spec.matches(obj);
 
-  const frame = (payload: string): string => {
+  /** The bytes of one watch event in this stream's framing. */
+  const encode = (value: { type: WireType; object: unknown }): string | Uint8Array => {
     switch (spec.framing) {
-      case 'ndjson': return `${payload}\n`;
-      case 'sse': return `data: ${payload}\n\n`;
-      case 'ws': return payload;
+      case 'ndjson': return `${JSON.stringify(value)}\n`;
+      case 'sse': return `data: ${JSON.stringify(value)}\n\n`;
+      case 'ws': return JSON.stringify(value);
+      case 'ws-msgpack': return pack(value);
     }
   };
 
-  const encodeObject = (object: unknown, type: WireType): string => {
-    if (spec.table === undefined || type === 'ERROR' || type === 'BOOKMARK') return JSON.stringify({ type, object });
+  const encodeObject = (object: unknown, type: WireType): string | Uint8Array => {
+    if (spec.table === undefined || type === 'ERROR' || type === 'BOOKMARK') return encode({ type, object });
     // kubectl wants column headers only with the first event of a watch.
     const table = toTable(def.resource, [object as KubeObject], { includeObject: spec.table, now: Date.now(), resourceVersion: (object as KubeObject).metadata.resourceVersion ?? '', noHeaders: headersSent });
     headersSent = true;
-    return JSON.stringify({ type, object: table });
+    return encode({ type, object: table });
   };
 
   let wrote = false;
@@ -88,7 +95,7 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
 
   const tooSlow = (): void => {
     const err = new ApiError(410, 'Expired', `watch of ${def.resource} closed: the client fell behind by more than ${limits.maxBufferedBytes} bytes; list again and resume from the list's resourceVersion`);
-    send(frame(encodeObject(err.toStatus(), 'ERROR')));
+    send(encodeObject(err.toStatus(), 'ERROR'));
     finish();
   };
 
@@ -96,11 +103,11 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
     if (ended) return;
     if (sink.buffered() > limits.maxBufferedBytes) return tooSlow();
     // Shared encodings: the cache key names everything the bytes depend on.
-    if (spec.table !== undefined && !headersSent) return send(frame(encodeObject(e.object, type)));
+    if (spec.table !== undefined && !headersSent) return send(encodeObject(e.object, type));
     const key = `${spec.framing}:${type}:${spec.table ?? ''}`;
     let bytes = e.cache.get(key);
     if (bytes === undefined) {
-      bytes = frame(encodeObject(e.object, type));
+      bytes = encodeObject(e.object, type);
       e.cache.set(key, bytes);
     }
     send(bytes);
@@ -122,7 +129,7 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
   const bookmark = (annotations?: Record<string, string>): void => {
     const metadata: Record<string, unknown> = { resourceVersion: String(store.revision()) };
     if (annotations) metadata.annotations = annotations;
-    send(frame(JSON.stringify({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion: 'v1', metadata } })));
+    send(encode({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion: 'v1', metadata } }));
   };
 
   try {
@@ -144,7 +151,7 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
     }
   } catch (e) {
     if (!(e instanceof StoreError) && !(e instanceof ApiError)) console.error('watch failed:', e);
-    send(frame(encodeObject(toApiError(e).toStatus(), 'ERROR')));
+    send(encodeObject(toApiError(e).toStatus(), 'ERROR'));
     finish();
     return;
   }
@@ -153,7 +160,7 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
   // them). uWebSockets.js sends them only with a non-empty body chunk, so an idle stream starts
   // with whitespace every client skips: a blank line (JSON decoders, client-node, python's
   // iter_resp_lines) or an SSE comment.
-  if (!wrote && spec.framing !== 'ws') send(spec.framing === 'sse' ? ':\n\n' : '\n');
+  if (!wrote && (spec.framing === 'ndjson' || spec.framing === 'sse')) send(spec.framing === 'sse' ? ':\n\n' : '\n');
   if (spec.timeoutSeconds !== undefined && spec.timeoutSeconds > 0) timers.push(setTimeout(finish, spec.timeoutSeconds * 1000));
   if (spec.bookmarks) timers.push(setInterval(() => bookmark(), limits.bookmarkEveryMs).unref());
   if (spec.framing === 'sse') {

@@ -4,6 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import WebSocket from 'ws';
+import { unpack } from 'msgpackr';
 import { startServer, TRANSPORTS, type TestServer } from '../helpers/server.ts';
 
 interface WatchEvent {
@@ -82,7 +83,7 @@ for (const transport of TRANSPORTS) {
     const post = (path: string, body: unknown) => fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const patch = (path: string, body: unknown) => fetch(server.url + path, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(body) });
     before(async () => {
-      server = await startServer(transport, { watchLimits: { maxBufferedBytes: 256 * 1024, bookmarkEveryMs: 100, sseKeepAliveMs: 15_000 } });
+      server = await startServer(transport, { watchLimits: { maxBufferedBytes: 256 * 1024, bookmarkEveryMs: 100, sseKeepAliveMs: 15_000 }, allowedOrigins: ['https://console.example'] });
     });
     after(async () => {
       await server.stop();
@@ -180,6 +181,22 @@ for (const transport of TRANSPORTS) {
       ws.close();
     });
 
+    it('sends msgpack binary frames for the reddwarf.msgpack.v1 subprotocol', async () => {
+      await post('/api/v1/namespaces', { metadata: { name: 'wmp' } });
+      await post('/api/v1/namespaces/wmp/pods', pod('mp1'));
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/namespaces/wmp/pods?watch=1`, ['reddwarf.msgpack.v1']);
+      const frames: { data: Buffer; binary: boolean }[] = [];
+      ws.on('message', (data, binary) => frames.push({ data: data as Buffer, binary }));
+      await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+      assert.equal(ws.protocol, 'reddwarf.msgpack.v1');
+      await post('/api/v1/namespaces/wmp/pods', pod('mp2'));
+      await until(() => frames.length === 2, 'two msgpack frames');
+      assert.ok(frames.every((f) => f.binary));
+      const events = frames.map((f) => unpack(f.data) as WatchEvent);
+      assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED mp1', 'ADDED mp2']);
+      ws.close();
+    });
+
     it('refuses a WebSocket from a foreign Origin and more than one subprotocol', async () => {
       const refused = (url: string, opts: WebSocket.ClientOptions, protocols?: string[]) => new Promise<number>((resolve) => {
         const ws = new WebSocket(url, protocols, opts);
@@ -191,6 +208,7 @@ for (const transport of TRANSPORTS) {
       assert.equal(await refused(base, { origin: 'http://evil.example' }), 403);
       assert.equal(await refused(base, {}, ['a', 'b']), 400);
       assert.equal(await refused(base, { origin: server.url }), 101);
+      assert.equal(await refused(base, { origin: 'https://console.example' }), 101, '--allowed-origins lets that page in');
     });
 
     it('sends bookmarks when allowed and ends at timeoutSeconds', async () => {
