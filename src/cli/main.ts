@@ -4,14 +4,33 @@ import { ServeCommand } from './commands/serve.ts';
 import { UpCommand } from './commands/up.ts';
 import { VersionCommand } from './commands/version.ts';
 import { AgentCommand } from './commands/agent.ts';
+import { GetCommand } from './commands/get.ts';
+import { DescribeCommand } from './commands/describe.ts';
+import { ApplyCommand } from './commands/apply.ts';
+import { DeleteCommand } from './commands/delete.ts';
+import { WatchCommand } from './commands/watch.ts';
 
 const cli = new Cli({ binaryName: 'reddwarf', binaryLabel: 'reddwarf — Kubernetes-style control plane for illumos zones', binaryVersion: '0.1.0' });
 cli.register(UpCommand);
 cli.register(ServeCommand);
 cli.register(AgentCommand);
 cli.register(VersionCommand);
+cli.register(GetCommand);
+cli.register(DescribeCommand);
+cli.register(ApplyCommand);
+cli.register(DeleteCommand);
+cli.register(WatchCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 
 // Exit explicitly: a stopped server may leave native handles (uWS) that would keep the loop alive.
-process.exit(await cli.run(process.argv.slice(2)));
+const argv = process.argv.slice(2);
+// Arguments clipanion cannot parse (unknown command or flag) are usage errors: exit 2, not 1.
+let parsed = true;
+try {
+  cli.process(argv);
+} catch {
+  parsed = false;
+}
+const code = await cli.run(argv);
+process.exit(!parsed && code === 1 ? 2 : code);

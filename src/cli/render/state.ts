@@ -1,0 +1,44 @@
+// What reddwarf says a pod is doing, from what the agent writes (src/agent/report.ts):
+// Pending → Provisioning → Running, or CrashLoopBackOff, Failed, Terminating.
+import { ZONE_ANNOTATION } from '../../api/table.ts';
+import type { Pod } from '../../api/types.ts';
+import { zoneName } from '../../runtime/names.ts';
+
+export type PodState = 'Pending' | 'Provisioning' | 'Running' | 'CrashLoopBackOff' | 'Failed' | 'Succeeded' | 'Terminating';
+
+const waitingReasons = (pod: Pod): string[] =>
+  (pod.status?.containerStatuses ?? []).map((c) => (c.state as { waiting?: { reason?: string } } | undefined)?.waiting?.reason ?? '').filter(Boolean);
+
+const readyCondition = (pod: Pod) => pod.status?.conditions?.find((c) => c.type === 'Ready');
+
+/** The pod's state. */
+export function podState(pod: Pod): PodState {
+  if (pod.metadata.deletionTimestamp) return 'Terminating';
+  const phase = pod.status?.phase;
+  if (phase === 'Failed') return 'Failed';
+  if (phase === 'Succeeded') return 'Succeeded';
+  const reasons = [readyCondition(pod)?.reason ?? '', ...waitingReasons(pod)];
+  if (reasons.includes('CrashLoopBackOff')) return 'CrashLoopBackOff';
+  if (phase === 'Running') return 'Running';
+  if (pod.spec.nodeName && reasons.includes('Provisioning')) return 'Provisioning';
+  return 'Pending';
+}
+
+/** Why the pod is not running, when the agent said. */
+export function podReason(pod: Pod): string {
+  const s = pod.status;
+  if (s?.reason || s?.message) return [s.reason, s.message].filter(Boolean).join(': ');
+  const ready = readyCondition(pod);
+  if (ready && ready.status !== 'True' && (ready.reason || ready.message)) return [ready.reason, ready.message].filter(Boolean).join(': ');
+  return '';
+}
+
+/** The zone that runs (or will run) the pod. */
+export function podZone(pod: Pod): string {
+  return pod.metadata.annotations?.[ZONE_ANNOTATION] || zoneName(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '');
+}
+
+/** Total restarts over the pod's containers. */
+export function podRestarts(pod: Pod): number {
+  return (pod.status?.containerStatuses ?? []).reduce((n, c) => n + (typeof c.restartCount === 'number' ? c.restartCount : 0), 0);
+}
