@@ -344,7 +344,7 @@ async function runMode(mode: string, o: Options, user: User): Promise<Record<str
     if (logCount <= 10) progress(`${mode} log: ${m}`);
     else if (logCount === 11) progress(`${mode} log: … (further lines counted, not shown)`);
   };
-  const cp = await runControlPlane({ bind: '127.0.0.1:0', dataDir, http: o.http, kubeMinor: '31', nodeMonitorGracePeriod: '40s', allowedOrigins: '' }, log);
+  const cp = await runControlPlane({ bind: '127.0.0.1:0', dataDir, http: o.http, kubeMinor: '31', nodeMonitorGracePeriod: '40s', allowedOrigins: '', inspectorUrl: 'https://stately.ai/inspect' }, log);
   const agent = await startAgent({
     client: cp.client,
     nodeName: 'bench-node',

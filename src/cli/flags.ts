@@ -13,6 +13,7 @@ export const controlPlaneFlags = () => ({
   kubeMinor: Option.String('--kube-minor', String(DEFAULT_KUBE_MINOR), { description: 'the Kubernetes minor version /version reports (27–33)' }),
   nodeMonitorGracePeriod: Option.String('--node-monitor-grace-period', '40s', { description: 'silence after which a node is marked Ready=Unknown' }),
   allowedOrigins: Option.String('--allowed-origins', '', { description: 'comma-separated origins whose pages may open WebSocket watches' }),
+  inspectorUrl: Option.String('--inspector-url', 'https://stately.ai/inspect', { description: 'the Stately inspector the /inspect page frames' }),
 });
 
 /** Flags of a node agent (`agent`, `up`). */

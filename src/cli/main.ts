@@ -9,6 +9,7 @@ import { DescribeCommand } from './commands/describe.ts';
 import { ApplyCommand } from './commands/apply.ts';
 import { DeleteCommand } from './commands/delete.ts';
 import { WatchCommand } from './commands/watch.ts';
+import { MachinesCommand } from './commands/machines.ts';
 
 const cli = new Cli({ binaryName: 'reddwarf', binaryLabel: 'reddwarf — Kubernetes-style control plane for illumos zones', binaryVersion: '0.1.0' });
 cli.register(UpCommand);
@@ -20,6 +21,7 @@ cli.register(DescribeCommand);
 cli.register(ApplyCommand);
 cli.register(DeleteCommand);
 cli.register(WatchCommand);
+cli.register(MachinesCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 

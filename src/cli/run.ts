@@ -31,7 +31,7 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
   if (!Number.isInteger(minor) || minor < 20 || minor > 40) throw new UsageError(`--kube-minor must be a Kubernetes minor version such as 31 (got ${JSON.stringify(f.kubeMinor)})`);
   const graceMs = parseDuration('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
   const allowedOrigins = f.allowedOrigins.split(',').map((o) => o.trim()).filter(Boolean);
-  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, log });
+  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, inspectorUrl: f.inspectorUrl, log });
   const client = new LocalClient(server.store);
   let stopScheduler: Promise<void> | undefined;
   const scheduler = fromCallback(() => {
@@ -41,11 +41,13 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
     };
   });
   const plane = startControlPlane({ client, nodeMonitorGraceMs: graceMs, scheduler, log });
+  const unregister = server.inspect.register('control-plane', plane.actor);
   return {
     server,
     client,
     plane,
     async stop() {
+      unregister();
       plane.stop();
       await stopScheduler;
       await server.stop();

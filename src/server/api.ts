@@ -7,6 +7,8 @@ import { errorReply } from './errors.ts';
 import { json, text, type HttpHandler, type HttpReply, type HttpRequest, type UpgradeAnswer } from './http.ts';
 import { openapiHash, openapiRoot, openapiV1 } from './openapi.ts';
 import { Rest } from './rest.ts';
+import type { InspectHub } from '../inspect/hub.ts';
+import { inspectPage } from '../inspect/page.ts';
 import { route } from './router.ts';
 import { DEFAULT_WATCH_LIMITS, MSGPACK_SUBPROTOCOL, type WatchLimits } from './watch.ts';
 
@@ -16,6 +18,8 @@ export interface ApiOptions {
   /** Request bodies above this are refused with 413. */
   maxBodyBytes: number;
   watchLimits?: WatchLimits;
+  /** Live actor inspection: the hub and the Stately inspector URL the /inspect page frames. */
+  inspect?: { hub: InspectHub; inspectorUrl: string };
   /** Origins (scheme://host[:port]) besides the server's own whose pages may open WebSocket watches. */
   allowedOrigins?: string[];
   /** Whether the server is ready to serve (for /readyz); false while shutting down. */
@@ -52,6 +56,9 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
         return json(200, apiResourceList());
       case 'openapi-v3':
         return json(200, openapiRoot(v1Hash));
+      case 'inspect':
+        if (!opts.inspect) throw new ApiError(404, 'NotFound', 'inspection is not enabled on this server');
+        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: inspectPage(opts.inspect.inspectorUrl) };
       default:
         return { status: 200, headers: { 'content-type': 'application/json', etag: `"${v1Hash}"`, 'cache-control': 'public, immutable' }, body: v1Body };
     }
@@ -74,6 +81,13 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
     },
     upgrade(req): UpgradeAnswer {
       try {
+        if (req.path === '/inspect/events') {
+          if (!opts.inspect) throw new ApiError(404, 'NotFound', 'inspection is not enabled on this server');
+          checkOrigin(req, opts.allowedOrigins ?? []);
+          const hub = opts.inspect.hub;
+          const filter = { actor: req.query.get('actor') ?? undefined, node: req.query.get('node') ?? undefined };
+          return { start: (sink) => hub.connect(filter, sink) };
+        }
         const r = route(req.path);
         if (!r || r.type !== 'resource' || (r.name !== undefined && !r.legacyWatch)) throw badRequest('WebSocket is served on watchable collection URLs only');
         checkOrigin(req, opts.allowedOrigins ?? []);

@@ -3,7 +3,7 @@
 import { resourceDef, type ResourceDef } from '../api/resources.ts';
 
 export type Route =
-  | { type: 'fixed'; name: 'healthz' | 'livez' | 'readyz' | 'version' | 'api' | 'apis' | 'apiv1' | 'openapi-v3' | 'openapi-v3-v1' }
+  | { type: 'fixed'; name: 'healthz' | 'livez' | 'readyz' | 'version' | 'api' | 'apis' | 'apiv1' | 'openapi-v3' | 'openapi-v3-v1' | 'inspect' }
   | { type: 'resource'; def: ResourceDef; namespace?: string; name?: string; subresource?: string; legacyWatch: boolean };
 
 const FIXED: Record<string, Route & { type: 'fixed' }> = {
@@ -16,6 +16,7 @@ const FIXED: Record<string, Route & { type: 'fixed' }> = {
   '/api/v1': { type: 'fixed', name: 'apiv1' },
   '/openapi/v3': { type: 'fixed', name: 'openapi-v3' },
   '/openapi/v3/api/v1': { type: 'fixed', name: 'openapi-v3-v1' },
+  '/inspect': { type: 'fixed', name: 'inspect' },
 };
 
 /** The route of a path, or undefined for a path we do not serve (404). */

@@ -8,6 +8,10 @@ import { runNamespaceController } from '../control/namespaces.ts';
 import { createApi, DEFAULT_MAX_BODY_BYTES } from './api.ts';
 import { clientUrl, writeKubeconfig } from './kubeconfig.ts';
 import { listen, type Listening, type TransportChoice } from './listen.ts';
+import { InspectHub } from '../inspect/hub.ts';
+
+/** The Stately inspector the /inspect page frames unless --inspector-url says otherwise. */
+export const DEFAULT_INSPECTOR_URL = 'https://stately.ai/inspect';
 
 export interface ApiServerOptions {
   host: string;
@@ -16,6 +20,7 @@ export interface ApiServerOptions {
   http: TransportChoice;
   kubeMinor: number;
   allowedOrigins?: string[];
+  inspectorUrl?: string;
   log: (m: string) => void;
 }
 
@@ -24,6 +29,8 @@ export interface ApiServer {
   listening: Listening;
   url: string;
   kubeconfig: string;
+  /** Where actor systems register for /inspect. */
+  inspect: InspectHub;
   stop(): Promise<void>;
 }
 
@@ -42,7 +49,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   await ensureNamespace(store, 'default');
   const stopNamespaces = runNamespaceController(store, o.log);
   let ready = true;
-  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, ready: () => ready });
+  const inspect = new InspectHub();
+  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, ready: () => ready });
   let listening: Listening;
   try {
     listening = await listen(handler, o.host, o.port, o.http, undefined, o.log);
@@ -59,6 +67,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     listening,
     url,
     kubeconfig,
+    inspect,
     async stop() {
       ready = false;
       stopNamespaces();

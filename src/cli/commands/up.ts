@@ -21,7 +21,9 @@ export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...age
       await cp.stop();
       throw e;
     });
+    cp.server.inspect.register(`agent/${agent.node}`, agent.pods.actor, agent.node);
     log(`reddwarf is up on ${cp.server.url} (${cp.server.listening.transport}), node ${agent.node}`);
+    log(`live pod machines: ${cp.server.url}/inspect`);
     log(`kubeconfig: ${cp.server.kubeconfig}  —  try: kubectl --kubeconfig ${cp.server.kubeconfig} get nodes`);
     await waitForSignal();
     log('shutting down (zones keep running)');

@@ -1,0 +1,111 @@
+// Live inspection of the actor systems (control plane, node agents) for Stately inspector pages.
+// Observers are attached only while a page is connected, so with none inspection costs nothing.
+// A new page first gets every live actor it asked for, then live events; a page that falls
+// behind is dropped instead of slowing the actors.
+import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
+import type { Sink } from '../server/http.ts';
+import { actorMessage, convert, type InspectorMessage } from './convert.ts';
+
+interface SystemLike {
+  getAll(): Record<string, AnyActorRef>;
+  inspect(observer: (e: InspectionEvent) => void): Subscription;
+}
+
+export interface InspectFilter {
+  /** `pod/<ns>/<name>` or `node/<name>`: only that actor (and the roots, for the tree). */
+  actor?: string;
+  /** Only that node's actor and the pods its agent hosts. */
+  node?: string;
+}
+
+interface Source {
+  name: string;
+  /** The node whose pods this system hosts (agents), if any. */
+  node?: string;
+  root: AnyActorRef;
+  system: SystemLike;
+  subscription?: Subscription;
+}
+
+interface Client {
+  filter: InspectFilter;
+  sink: Sink;
+}
+
+/** Bytes a page may have pending before it is dropped. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
+export class InspectHub {
+  private readonly sources: Source[] = [];
+  private readonly clients = new Set<Client>();
+
+  /** Makes an actor system visible (its root actor); `node` names an agent's node. */
+  register(name: string, root: AnyActorRef, node?: string): () => void {
+    const source: Source = { name, root, node, system: root.system as unknown as SystemLike };
+    this.sources.push(source);
+    if (this.clients.size > 0) this.attach(source);
+    return () => {
+      source.subscription?.unsubscribe();
+      this.sources.splice(this.sources.indexOf(source), 1);
+    };
+  }
+
+  /** Whether any page is watching (tests and benches check that idle costs nothing). */
+  get observing(): boolean {
+    return this.sources.some((s) => s.subscription !== undefined);
+  }
+
+  /** Streams inspection messages to a page until it goes away. */
+  connect(filter: InspectFilter, sink: Sink): void {
+    const client: Client = { filter, sink };
+    // Replay: every live actor the page asked for, parents before children.
+    for (const source of this.sources) {
+      const actors = [source.root, ...Object.values(source.system.getAll()).filter((a) => a !== source.root)];
+      for (const a of actors) if (this.wants(filter, source, a)) sink.write(JSON.stringify(actorMessage(a)));
+    }
+    this.clients.add(client);
+    if (this.clients.size === 1) for (const s of this.sources) this.attach(s);
+    sink.onClose(() => {
+      this.clients.delete(client);
+      if (this.clients.size === 0) {
+        for (const s of this.sources) {
+          s.subscription?.unsubscribe();
+          s.subscription = undefined;
+        }
+      }
+    });
+  }
+
+  private attach(source: Source): void {
+    source.subscription = source.system.inspect((e) => {
+      // Inspection runs inside the actors' transitions: it must never throw into them.
+      try {
+        const m = convert(e);
+        if (m) this.fanOut(source, e.actorRef as AnyActorRef, m);
+      } catch (err) {
+        console.error('inspection message dropped:', err);
+      }
+    });
+  }
+
+  private fanOut(source: Source, actor: AnyActorRef, m: InspectorMessage): void {
+    let text: string | undefined;
+    for (const c of this.clients) {
+      if (!this.wants(c.filter, source, actor)) continue;
+      if (c.sink.buffered() > MAX_PENDING_BYTES) {
+        this.clients.delete(c);
+        c.sink.end();
+        continue;
+      }
+      c.sink.write((text ??= JSON.stringify(m)));
+    }
+  }
+
+  private wants(filter: InspectFilter, source: Source, actor: AnyActorRef): boolean {
+    if (actor === source.root) return true;
+    const id = (actor as unknown as { systemId?: string }).systemId ?? actor.id;
+    if (filter.actor !== undefined) return id === filter.actor;
+    if (filter.node !== undefined) return id === `node/${filter.node}` || (source.node === filter.node && id.startsWith('pod/'));
+    return true;
+  }
+}
