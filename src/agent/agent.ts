@@ -8,6 +8,8 @@ import type { Client } from '../client/client.ts';
 import { Ipam } from '../runtime/ipam.ts';
 import { hostResources, parseReservation } from '../runtime/host.ts';
 import { MockRuntime } from '../runtime/mock.ts';
+import { startIllumosRuntime } from '../runtime/illumos/start.ts';
+import type { StorageFlags } from '../runtime/storage.ts';
 import type { ZoneBrand, ZoneRuntime } from '../runtime/runtime.ts';
 import { heartbeat, HEARTBEAT_MS, registerOnce, type NodeIdentity } from './register.ts';
 import { startPodHost, type PodHost } from './pods.ts';
@@ -24,6 +26,10 @@ export interface AgentOptions {
   brands: ZoneBrand[];
   etherstub: string;
   zonepathPrefix: string;
+  /** illumos: `--storage-pool` and the dataset overrides. */
+  storage?: StorageFlags;
+  /** illumos: put pod VNICs on this physical link instead of the etherstub. */
+  directNic?: string;
   /** Mock runtime step delay (ms); tests pass 0. */
   mockStepDelayMs?: number;
   reconcileMs?: number;
@@ -46,13 +52,18 @@ export function defaultRuntime(): 'mock' | 'illumos' {
 
 /** Starts the agent; resolves once its Node is registered and its pods are adopted. */
 export async function startAgent(o: AgentOptions): Promise<Agent> {
-  if (o.runtime === 'illumos') throw new Error('the illumos zone runtime is not available in this build yet; run with --runtime mock');
   const reserved = parseReservation(o.systemReservedCpu, o.systemReservedMemory);
   const identity: NodeIdentity = { name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime };
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const env: RootDatabase = open({ path: join(o.dataDir, 'agent'), compression: false });
   const ipam = Ipam.open(env, o.podCidr);
-  const runtime = new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) });
+  // illumos: base datasets, etherstub and gateway are prepared here; failing that is fatal (SPEC §5.9).
+  const runtime: ZoneRuntime = o.runtime === 'illumos'
+    ? await startIllumosRuntime({ storage: o.storage ?? {}, etherstub: o.etherstub, podCidr: o.podCidr, ...(o.directNic ? { directNic: o.directNic } : {}) }).catch(async (e: unknown) => {
+      await env.close();
+      throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
+    })
+    : new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) });
 
   let stopped = false;
   // Registration is retried until it works: the API server may not be up yet (SPEC §11.9).
@@ -74,7 +85,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     node: o.nodeName,
     runtime,
     ipam,
-    zone: { zonepathPrefix: o.zonepathPrefix, link: o.etherstub, defaultBrand: 'reddwarf' },
+    zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, defaultBrand: 'reddwarf' },
     reconcileMs: o.reconcileMs,
     log: o.log,
   });

@@ -5,6 +5,17 @@ import { DEFAULT_KUBE_MINOR } from '../server/api.ts';
 import { DEFAULT_MAX_PODS, DEFAULT_SYSTEM_RESERVED_CPU, DEFAULT_SYSTEM_RESERVED_MEMORY } from '../runtime/host.ts';
 import type { ZoneBrand } from '../runtime/runtime.ts';
 
+/** TLS, authentication and limit flags of the control plane (`serve`, `up`). */
+export const secureFlags = () => ({
+  tls: Option.Boolean('--tls', false, { description: 'serve HTTPS (certificates auto-generated in <data-dir>/tls unless --tls-cert/--tls-key); also turns on authentication' }),
+  tlsCert: Option.String('--tls-cert', { description: 'PEM server certificate (with --tls-key)' }),
+  tlsKey: Option.String('--tls-key', { description: 'PEM private key of --tls-cert' }),
+  tlsSan: Option.Array('--tls-san', [], { description: 'extra host names or IPs for the generated server certificate (comma-separated, repeatable)' }),
+  tokenFile: Option.String('--token-file', { description: 'static bearer tokens, kube-apiserver format: token,user,uid,"group1,group2"; turns on authentication' }),
+  insecureAllowAnonymous: Option.Boolean('--insecure-allow-anonymous', false, { description: 'on a non-loopback address, serve without TLS and authentication (every client is admin)' }),
+  maxRequestsInflight: Option.String('--max-requests-inflight', '400', { description: 'concurrent non-watch requests; above it clients get 429' }),
+});
+
 /** Flags of the control plane (`serve`, `up`). */
 export const controlPlaneFlags = () => ({
   bind: Option.String('--bind', '127.0.0.1:6443', { description: 'address:port to listen on' }),
@@ -13,7 +24,14 @@ export const controlPlaneFlags = () => ({
   kubeMinor: Option.String('--kube-minor', String(DEFAULT_KUBE_MINOR), { description: 'the Kubernetes minor version /version reports (27–33)' }),
   nodeMonitorGracePeriod: Option.String('--node-monitor-grace-period', '40s', { description: 'silence after which a node is marked Ready=Unknown' }),
   allowedOrigins: Option.String('--allowed-origins', '', { description: 'comma-separated origins whose pages may open WebSocket watches' }),
+  ...secureFlags(),
   inspectorUrl: Option.String('--inspector-url', 'https://stately.ai/inspect', { description: 'the Stately inspector the /inspect page frames' }),
+});
+
+/** How a remote agent reaches the API server (`agent`). */
+export const remoteAgentFlags = () => ({
+  serverCa: Option.String('--server-ca', { description: "PEM CA that signs the API server's certificate (<data-dir>/tls/ca.pem on the server)" }),
+  token: Option.String('--token', { description: 'join token from `reddwarf token create` (or any bearer token)' }),
 });
 
 /** Flags of a node agent (`agent`, `up`). */
@@ -26,12 +44,20 @@ export const agentFlags = () => ({
   maxPods: Option.String('--max-pods', String(DEFAULT_MAX_PODS), { description: 'pods this node accepts' }),
   supportedBrands: Option.String('--supported-brands', 'reddwarf,lx', { description: 'zone brands this node runs, comma-separated' }),
   etherstubName: Option.String('--etherstub-name', 'reddwarf0', { description: 'etherstub the pod VNICs sit on' }),
-  zonepathPrefix: Option.String('--zonepath-prefix', '/rpool/zones', { description: 'parent directory of zone roots' }),
+  zonepathPrefix: Option.String('--zonepath-prefix', { description: 'parent directory of zone roots (default: /<zones dataset>, e.g. /rpool/zones)' }),
+  storagePool: Option.String('--storage-pool', 'rpool', { description: 'ZFS pool for zones, images and volumes' }),
+  zonesDataset: Option.String('--zones-dataset', { description: 'dataset of zone roots (default: <pool>/zones)' }),
+  imagesDataset: Option.String('--images-dataset', { description: 'dataset of images (default: <pool>/images)' }),
+  volumesDataset: Option.String('--volumes-dataset', { description: 'dataset of persistent volumes (default: <pool>/volumes)' }),
+  directNic: Option.String('--direct-nic', { description: 'physical link for pod VNICs instead of the etherstub (illumos)' }),
   nodeStatusUpdateFrequency: Option.String('--node-status-update-frequency', '10s', { description: 'how often the agent posts its Node status (heartbeat)' }),
 });
 
-export type ControlPlaneFlags = ReturnType<typeof controlPlaneFlags>;
+export type SecureFlags = ReturnType<typeof secureFlags>;
+/** The security flags are optional for callers that build flags by hand (tests, benches): off by default. */
+export type ControlPlaneFlags = Omit<ReturnType<typeof controlPlaneFlags>, keyof SecureFlags> & Partial<SecureFlags>;
 export type AgentFlags = ReturnType<typeof agentFlags>;
+export type RemoteAgentFlags = ReturnType<typeof remoteAgentFlags>;
 
 /** Parses a duration such as `40s`, `500ms`, `2m` into ms. */
 export function parseDuration(flag: string, v: string): number {

@@ -9,7 +9,13 @@ import { startScheduler } from '../scheduler/scheduler.ts';
 import { startApiServer, parseBind, type ApiServer } from '../server/start.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
 import { nodeName } from '../agent/identity.ts';
-import { parseBrands, parseCount, parseDuration, parseRuntime, type AgentFlags, type ControlPlaneFlags } from './flags.ts';
+import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../runtime/storage.ts';
+import { parseBrands, parseCount, parseDuration, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { RemoteClient } from '../client/remote.ts';
+import { agentBearer } from '../server/auth.ts';
+import type { ApiServerOptions } from '../server/start.ts';
 
 export interface RunningControlPlane {
   server: ApiServer;
@@ -31,7 +37,8 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
   if (!Number.isInteger(minor) || minor < 20 || minor > 40) throw new UsageError(`--kube-minor must be a Kubernetes minor version such as 31 (got ${JSON.stringify(f.kubeMinor)})`);
   const graceMs = parseDuration('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
   const allowedOrigins = f.allowedOrigins.split(',').map((o) => o.trim()).filter(Boolean);
-  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, inspectorUrl: f.inspectorUrl, log });
+  const security = securityOptions(f, bind.host, log);
+  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, inspectorUrl: f.inspectorUrl, log, ...security });
   const client = new LocalClient(server.store);
   let stopScheduler: Promise<void> | undefined;
   const scheduler = fromCallback(() => {
@@ -55,11 +62,21 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
   };
 }
 
+/** The illumos storage and link flags: optional, so callers built before them still type-check. */
+type IllumosFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic';
+
 /** Starts a node agent talking through `client`. */
-export async function runAgent(f: AgentFlags, dataDir: string, client: Client, log: (m: string) => void): Promise<Agent> {
+export async function runAgent(f: Omit<AgentFlags, IllumosFlagKeys> & Partial<Pick<AgentFlags, IllumosFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void): Promise<Agent> {
   let name: string;
   try {
     name = nodeName(f.nodeName);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const storage: StorageFlags = { ...(f.storagePool ? { pool: f.storagePool } : {}), ...(f.zonesDataset ? { zonesDataset: f.zonesDataset } : {}), ...(f.imagesDataset ? { imagesDataset: f.imagesDataset } : {}), ...(f.volumesDataset ? { volumesDataset: f.volumesDataset } : {}) };
+  let pool;
+  try {
+    pool = storagePoolConfig(storage);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -74,8 +91,67 @@ export async function runAgent(f: AgentFlags, dataDir: string, client: Client, l
     maxPods: parseCount('--max-pods', f.maxPods),
     brands: parseBrands(f.supportedBrands),
     etherstub: f.etherstubName,
-    zonepathPrefix: f.zonepathPrefix,
+    zonepathPrefix: f.zonepathPrefix ?? defaultZonepathPrefix(pool),
+    storage,
+    ...(f.directNic ? { directNic: f.directNic } : {}),
     heartbeatMs: parseDuration('--node-status-update-frequency', f.nodeStatusUpdateFrequency),
     log,
   });
+}
+
+/** Whether a bind address only takes connections from this host. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/**
+ * TLS, authentication and limits from the flags. On loopback both stay off unless asked for
+ * (--tls, --tls-cert/--tls-key, --token-file); on any other address they turn on by themselves
+ * unless --insecure-allow-anonymous, which warns on every start.
+ */
+export function securityOptions(f: ControlPlaneFlags, host: string, log: (m: string) => void): Pick<ApiServerOptions, 'tls' | 'auth' | 'maxRequestsInflight'> {
+  if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) {
+    throw new UsageError('When using --tls, you must supply both --tls-cert and --tls-key together. Provide both --tls-cert and --tls-key, or omit both to auto-generate.');
+  }
+  let tls = f.tls === true || f.tlsCert !== undefined;
+  let auth = tls || f.tokenFile !== undefined;
+  if (f.insecureAllowAnonymous) {
+    auth = false;
+    log(`WARNING: --insecure-allow-anonymous: every client that reaches ${host} is admin${tls ? '' : ', over plain HTTP'}; do not use this on a network you do not trust`);
+  } else if (!isLoopback(host)) {
+    if (!tls) log(`${host} is not a loopback address: serving HTTPS with certificates in <data-dir>/tls (--insecure-allow-anonymous turns this off)`);
+    log(`${host} is not a loopback address: authentication is required (admin token in <data-dir>/admin-token and the kubeconfig)`);
+    tls = true;
+    auth = true;
+  }
+  const out: Pick<ApiServerOptions, 'tls' | 'auth' | 'maxRequestsInflight'> = {
+    maxRequestsInflight: parseCount('--max-requests-inflight', f.maxRequestsInflight ?? '400'),
+  };
+  if (tls) out.tls = f.tlsCert !== undefined && f.tlsKey !== undefined ? { mode: 'provided', certFile: f.tlsCert, keyFile: f.tlsKey } : { mode: 'auto', sans: (f.tlsSan ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean) };
+  if (auth) out.auth = f.tokenFile !== undefined ? { tokenFile: f.tokenFile } : {};
+  return out;
+}
+
+/** The RemoteClient of `reddwarf agent`: the server's CA (--server-ca) and its join token (--token). */
+export function remoteClientFor(server: string, f: RemoteAgentFlags, node: string | undefined): RemoteClient {
+  let ca: string | undefined;
+  if (f.serverCa !== undefined) {
+    try {
+      ca = readFileSync(f.serverCa, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--server-ca ${f.serverCa}: ${(e as Error).message}`);
+    }
+  }
+  let token = f.token;
+  if (token !== undefined) {
+    let name: string;
+    try {
+      name = nodeName(node);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    token = agentBearer(token, name);
+  }
+  return new RemoteClient({ server, ca, token });
 }

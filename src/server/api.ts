@@ -10,6 +10,7 @@ import { Rest } from './rest.ts';
 import type { InspectHub } from '../inspect/hub.ts';
 import { inspectPage } from '../inspect/page.ts';
 import { route } from './router.ts';
+import { guard, type SecurityOptions } from './authorize.ts';
 import { DEFAULT_WATCH_LIMITS, MSGPACK_SUBPROTOCOL, type WatchLimits } from './watch.ts';
 
 export interface ApiOptions {
@@ -24,6 +25,8 @@ export interface ApiOptions {
   allowedOrigins?: string[];
   /** Whether the server is ready to serve (for /readyz); false while shutting down. */
   ready?: () => boolean;
+  /** Authentication, authorization and request limits (authorize.ts); unset: no auth, default limits. */
+  security?: SecurityOptions;
 }
 
 export const DEFAULT_KUBE_MINOR = 31;
@@ -64,7 +67,7 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
     }
   };
 
-  return {
+  return guard(opts.security, store, {
     maxBodyBytes: opts.maxBodyBytes,
     async handle(req) {
       try {
@@ -99,7 +102,7 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
         return { reply: errorReply(e) };
       }
     },
-  };
+  });
 }
 
 /**

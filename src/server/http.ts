@@ -9,6 +9,10 @@ export interface HttpRequest {
   /** Lower-cased header names. */
   headers: Record<string, string>;
   body: Buffer;
+  /** The peer's address (for per-client limits), when the transport knows it. */
+  remote?: string;
+  /** A client certificate the transport verified against the cluster CA: CN = user, O = groups. */
+  peer?: { user: string; groups: string[] };
 }
 
 /** Where a stream (chunked HTTP, SSE, WebSocket frames) writes. */
@@ -64,6 +68,6 @@ export function text(status: number, body: string): PlainReply {
 export const STATUS_TEXT: Record<number, string> = {
   101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 304: 'Not Modified',
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  406: 'Not Acceptable', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  406: 'Not Acceptable', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };

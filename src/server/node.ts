@@ -10,13 +10,36 @@ import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
 import type { Listening, TlsFiles } from './listen.ts';
+import type { TLSSocket } from 'node:tls';
+import { MAX_HEADER_BYTES } from './limits.ts';
+
+/** Slow-client limits (tests shorten them): a request's headers, and the whole request, must arrive in time. */
+export const NODE_TIMEOUTS = { headersTimeoutMs: 30_000, requestTimeoutMs: 120_000, checkIntervalMs: 5_000 };
 
 /** Starts listening on host:port with node:http (or https) and ws. */
 export function listenNode(handler: HttpHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => void serve(handler, req, res);
-  const server = tls ? createHttps({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, onRequest) : createHttp(onRequest);
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0;
+  // With a CA file, clients may present a certificate it signed (CN = user, O = groups); a client
+  // without one still connects and authenticates otherwise (bearer token).
+  const caFile = (tls as (TlsFiles & { caFile?: string }) | undefined)?.caFile;
+  const common = { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: NODE_TIMEOUTS.checkIntervalMs };
+  const server = tls
+    ? createHttps({ ...common, cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...(caFile ? { ca: readFileSync(caFile), requestCert: true, rejectUnauthorized: false } : {}) }, onRequest)
+    : createHttp(common, onRequest);
+  // requestTimeout bounds receiving the request only: watches (long responses) are not cut.
+  server.headersTimeout = NODE_TIMEOUTS.headersTimeoutMs;
+  server.requestTimeout = NODE_TIMEOUTS.requestTimeoutMs;
+  // Malformed requests, oversized headers and slow clients get a Status, not a bare close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const reason = code === 431 ? 'request header fields too large' : code === 408 ? 'the request was not received in time' : 'malformed HTTP request';
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: reason, reason: code === 408 ? 'Timeout' : 'BadRequest', code });
+    socket.end(`HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (_set, req) => (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol ?? false });
   const live = new Set<() => void>();
 
@@ -132,7 +155,22 @@ function readRequest(req: IncomingMessage, body: Buffer): HttpRequest {
   const q = url.indexOf('?');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { method: (req.method ?? 'GET').toUpperCase(), path: q < 0 ? url : url.slice(0, q), query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), headers, body };
+  const r: HttpRequest = { method: (req.method ?? 'GET').toUpperCase(), path: q < 0 ? url : url.slice(0, q), query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), headers, body };
+  if (req.socket.remoteAddress) r.remote = req.socket.remoteAddress;
+  const peer = peerOf(req.socket as TLSSocket);
+  if (peer) r.peer = peer;
+  return r;
+}
+
+/** The user of a verified client certificate: CN = user, O = groups. */
+function peerOf(socket: TLSSocket): HttpRequest['peer'] {
+  if (!socket.encrypted || !socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  const cn = cert?.subject?.CN as string | string[] | undefined;
+  const user = Array.isArray(cn) ? cn[0] : cn;
+  if (!user) return undefined;
+  const o = cert.subject.O as string | string[] | undefined;
+  return { user, groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
 }
 
 function writeReply(res: ServerResponse, reply: PlainReply, close = false, head = false): void {

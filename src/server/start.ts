@@ -9,6 +9,13 @@ import { createApi, DEFAULT_MAX_BODY_BYTES } from './api.ts';
 import { clientUrl, writeKubeconfig } from './kubeconfig.ts';
 import { listen, type Listening, type TransportChoice } from './listen.ts';
 import { InspectHub } from '../inspect/hub.ts';
+import type * as TlsModule from './tls.ts';
+import type { TlsMaterial } from './tls.ts';
+import { Authenticator, ensureAdminToken } from './auth.ts';
+import { Limits } from './limits.ts';
+
+/** TLS: auto-generated into `<data-dir>/tls` (extra SANs), or operator-provided files. */
+export type TlsChoice = { mode: 'auto'; sans: string[] } | { mode: 'provided'; certFile: string; keyFile: string; caFile?: string };
 
 /** The Stately inspector the /inspect page frames unless --inspector-url says otherwise. */
 export const DEFAULT_INSPECTOR_URL = 'https://stately.ai/inspect';
@@ -22,6 +29,11 @@ export interface ApiServerOptions {
   allowedOrigins?: string[];
   inspectorUrl?: string;
   log: (m: string) => void;
+  /** Serve HTTPS (unset: plain HTTP). */
+  tls?: TlsChoice;
+  /** Require authentication (admin token, token file, join tokens, client certificates). */
+  auth?: { tokenFile?: string };
+  maxRequestsInflight?: number;
 }
 
 export interface ApiServer {
@@ -31,6 +43,10 @@ export interface ApiServer {
   kubeconfig: string;
   /** Where actor systems register for /inspect. */
   inspect: InspectHub;
+  /** The TLS files served, when TLS is on. */
+  tls?: TlsMaterial;
+  /** The admin token (also in `<data-dir>/admin-token` and the kubeconfig), when authentication is on. */
+  adminToken?: string;
   stop(): Promise<void>;
 }
 
@@ -45,29 +61,44 @@ export function parseBind(bind: string): { host: string; port: number } {
 /** Opens the store and serves the API until stop() is called. */
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  // TLS and credentials first: their errors are fatal before anything listens.
+  let tls: TlsMaterial | undefined;
+  // Loaded only when asked for: the X.509 library is not free to load.
+  const { defaultSans, ensureTls, providedTls } = o.tls ? await import('./tls.ts') : ({} as typeof TlsModule);
+  if (o.tls?.mode === 'auto') {
+    tls = await ensureTls(join(o.dataDir, 'tls'), defaultSans(o.tls.sans, o.host));
+    if (tls.generated) o.log(`TLS: generated a CA and server certificate in ${join(o.dataDir, 'tls')}`);
+  } else if (o.tls?.mode === 'provided') {
+    tls = providedTls(o.tls.certFile, o.tls.keyFile, o.tls.caFile);
+  }
+  const adminToken = o.auth ? ensureAdminToken(o.dataDir) : undefined;
+  const authenticator = o.auth ? new Authenticator({ dataDir: o.dataDir, tokenFile: o.auth.tokenFile, adminToken }) : undefined;
+  const security = { authenticator, limits: new Limits({ maxRequestsInflight: o.maxRequestsInflight }) };
   const store = new LmdbStore({ path: join(o.dataDir, 'store') });
   await ensureNamespace(store, 'default');
   const stopNamespaces = runNamespaceController(store, o.log);
   let ready = true;
   const inspect = new InspectHub();
-  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, ready: () => ready });
+  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, ready: () => ready, security });
   let listening: Listening;
   try {
-    listening = await listen(handler, o.host, o.port, o.http, undefined, o.log);
+    listening = await listen(handler, o.host, o.port, o.http, tls, o.log);
   } catch (e) {
     stopNamespaces();
     await store.close();
     throw e;
   }
-  const url = clientUrl(o.host, listening.port, false);
+  const url = clientUrl(o.host, listening.port, tls !== undefined);
   const kubeconfig = join(o.dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfig, { server: url });
+  writeKubeconfig(kubeconfig, { server: url, caData: tls?.caPem ? Buffer.from(tls.caPem).toString('base64') : undefined, token: adminToken });
   return {
     store,
     listening,
     url,
     kubeconfig,
     inspect,
+    tls,
+    adminToken,
     async stop() {
       ready = false;
       stopNamespaces();

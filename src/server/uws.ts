@@ -43,6 +43,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
     sendPingsAutomatically: true,
     upgrade(res, req, context) {
       const request = readRequest(req);
+      request.remote = Buffer.from(res.getRemoteAddressAsText()).toString();
       const key = req.getHeader('sec-websocket-key');
       const extensions = req.getHeader('sec-websocket-extensions');
       const answer = handler.upgrade(request);
@@ -100,6 +101,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
       return;
     }
     const request = readRequest(req);
+    request.remote = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
     const onAbort: (() => void)[] = [];
     /* onAborted needs to be set if doing anything async like reading body */

@@ -1,12 +1,11 @@
 // `reddwarf agent --server URL`: a node agent joining a remote API server.
 import { Command, Option } from 'clipanion';
-import { RemoteClient } from '../../client/remote.ts';
-import { agentFlags, withFlags } from '../flags.ts';
-import { runAgent } from '../run.ts';
+import { agentFlags, remoteAgentFlags, withFlags } from '../flags.ts';
+import { remoteClientFor, runAgent } from '../run.ts';
 import { log } from '../log.ts';
 import { waitForSignal } from '../signals.ts';
 
-export class AgentCommand extends withFlags(agentFlags) {
+export class AgentCommand extends withFlags(() => ({ ...agentFlags(), ...remoteAgentFlags() })) {
   static override paths = [['agent']];
   static override usage = Command.Usage({
     description: 'run a node agent that joins a reddwarf API server',
@@ -17,7 +16,7 @@ export class AgentCommand extends withFlags(agentFlags) {
   dataDir = Option.String('--data-dir', './reddwarf-agent', { description: 'directory for zones and IPAM state' });
 
   async execute(): Promise<number> {
-    const client = new RemoteClient({ server: this.server });
+    const client = remoteClientFor(this.server, this, this.nodeName);
     const agent = await runAgent(this, this.dataDir, client, log);
     log(`agent for node ${agent.node} is running against ${this.server}`);
     await waitForSignal();

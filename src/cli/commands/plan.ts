@@ -1,0 +1,47 @@
+// `reddwarf plan -f pod.yaml`: prints what the illumos runtime would run for a pod, runs nothing.
+import { readFile } from 'node:fs/promises';
+import { Command, Option, UsageError } from 'clipanion';
+import { parse } from 'yaml';
+import type { Pod } from '../../api/types.ts';
+import { planPod } from '../../runtime/illumos/plan.ts';
+import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../../runtime/storage.ts';
+import { PodSpecError } from '../../runtime/zonespec.ts';
+import { agentFlags, parseBrands, withFlags } from '../flags.ts';
+
+export class PlanCommand extends withFlags(agentFlags) {
+  static override paths = [['plan']];
+  static override usage = Command.Usage({
+    description: 'print the commands and zonecfg text the illumos runtime would run for a pod, and for its deletion, without running anything',
+    examples: [['Plan a pod', 'reddwarf plan -f pod.yaml --storage-pool tank']],
+  });
+
+  file = Option.String('-f,--filename', { required: true, description: 'the Pod manifest (YAML or JSON)' });
+
+  async execute(): Promise<number> {
+    let pod: Pod;
+    try {
+      pod = parse(await readFile(this.file, 'utf8')) as Pod;
+    } catch (e) {
+      throw new UsageError(`-f ${this.file}: ${(e as Error).message}`);
+    }
+    if (!pod || typeof pod !== 'object' || (pod as { kind?: string }).kind !== 'Pod') throw new UsageError(`-f ${this.file}: not a Pod manifest`);
+    const storage: StorageFlags = { pool: this.storagePool, ...(this.zonesDataset ? { zonesDataset: this.zonesDataset } : {}), ...(this.imagesDataset ? { imagesDataset: this.imagesDataset } : {}), ...(this.volumesDataset ? { volumesDataset: this.volumesDataset } : {}) };
+    let zonepathPrefix: string;
+    try {
+      zonepathPrefix = this.zonepathPrefix ?? defaultZonepathPrefix(storagePoolConfig(storage));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const [defaultBrand = 'reddwarf'] = parseBrands(this.supportedBrands);
+    try {
+      this.context.stdout.write(await planPod(pod, { storage, etherstub: this.etherstubName, podCidr: this.podCidr, zonepathPrefix, defaultBrand, ...(this.directNic ? { directNic: this.directNic } : {}) }));
+    } catch (e) {
+      if (e instanceof PodSpecError) {
+        this.context.stderr.write(`${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    return 0;
+  }
+}

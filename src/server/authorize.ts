@@ -1,0 +1,257 @@
+// Authorization: what a user may do. Three roles by group — admin (system:masters: everything),
+// view (system:viewers: get/list/watch) and node (system:nodes, user system:node:<name>: its own
+// Node, the pods bound to it, events; as kube-apiserver's Node authorizer + NodeRestriction).
+// Every authenticated user may read the discovery documents, as system:discovery allows.
+import { ApiError } from '../api/status.ts';
+import { parseFieldSelector } from '../api/selectors.ts';
+import type { Store } from '../store/store.ts';
+import { MASTERS, NODE_PREFIX, NODES, VIEWERS, unauthorized, type Authenticator, type UserInfo } from './auth.ts';
+import { errorReply } from './errors.ts';
+import { isStream, type HttpHandler, type HttpReply, type HttpRequest, type UpgradeAnswer } from './http.ts';
+import { Limits } from './limits.ts';
+import { route, type Route } from './router.ts';
+
+export interface Attributes {
+  verb: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+const READ = new Set(['get', 'list', 'watch']);
+
+/** The verb of a resource request, as kube-apiserver's RequestInfo names it. */
+export function verbOf(req: HttpRequest, r: Route & { type: 'resource' }, upgrade = false): string {
+  const watchParam = req.query.get('watch');
+  const watching = upgrade || r.legacyWatch || (watchParam !== null && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(watchParam));
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      if (r.name === undefined || r.legacyWatch) return watching ? 'watch' : 'list';
+      return 'get';
+    case 'POST': return 'create';
+    case 'PUT': return 'update';
+    case 'PATCH': return 'patch';
+    case 'DELETE': return r.name === undefined ? 'deletecollection' : 'delete';
+    default: return req.method.toLowerCase();
+  }
+}
+
+export function attributesOf(req: HttpRequest, r: Route & { type: 'resource' }, upgrade = false): Attributes {
+  const a: Attributes = { verb: verbOf(req, r, upgrade), resource: r.def.resource };
+  if (r.subresource !== undefined) a.subresource = r.subresource;
+  if (r.namespace !== undefined) a.namespace = r.namespace;
+  if (r.name !== undefined) a.name = r.name;
+  return a;
+}
+
+/** kube-apiserver's Forbidden message for a resource request. */
+export function forbiddenFor(user: UserInfo, a: Attributes, why?: string): ApiError {
+  const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const subject = a.name !== undefined ? `${a.resource} ${JSON.stringify(a.name)}` : a.resource;
+  const scope = a.namespace !== undefined ? `in the namespace ${JSON.stringify(a.namespace)}` : 'at the cluster scope';
+  const msg = `${subject} is forbidden: User ${JSON.stringify(user.name)} cannot ${a.verb} resource ${JSON.stringify(res)} in API group "" ${scope}${why ? `: ${why}` : ''}`;
+  return new ApiError(403, 'Forbidden', msg, { kind: a.resource, ...(a.name !== undefined ? { name: a.name } : {}) });
+}
+
+/** Forbidden for a non-resource URL (a fixed endpoint). */
+export function forbiddenPath(user: UserInfo, verb: string, path: string): ApiError {
+  return new ApiError(403, 'Forbidden', `forbidden: User ${JSON.stringify(user.name)} cannot ${verb} path ${JSON.stringify(path)}`);
+}
+
+export class Authorizer {
+  constructor(private readonly store: Store) {}
+
+  /** Throws a 403 ApiError unless `user` may do `a` (`req` supplies the body and selectors). */
+  authorize(user: UserInfo, a: Attributes, req: HttpRequest): void {
+    if (user.groups.includes(MASTERS)) return;
+    if ((user.groups.includes(VIEWERS) || user.groups.includes('reddwarf:view')) && READ.has(a.verb)) return;
+    if (user.groups.includes(NODES) && user.name.startsWith(NODE_PREFIX)) {
+      const why = this.nodeRule(user.name.slice(NODE_PREFIX.length), a, req);
+      if (why === undefined) return;
+      throw forbiddenFor(user, a, why);
+    }
+    throw forbiddenFor(user, a);
+  }
+
+  /** Non-resource GETs (discovery, OpenAPI, health, version) are open to every authenticated user. */
+  authorizePath(user: UserInfo, method: string, path: string, known = true): void {
+    if (user.groups.includes(MASTERS) || (known && (method === 'GET' || method === 'HEAD'))) return;
+    throw forbiddenPath(user, method.toLowerCase(), path);
+  }
+
+  /** The node rule: undefined when allowed, else why not. */
+  private nodeRule(node: string, a: Attributes, req: HttpRequest): string | undefined {
+    const denied = `node ${JSON.stringify(node)} may not do this`;
+    switch (a.resource) {
+      case 'nodes': {
+        if (READ.has(a.verb) && a.subresource === undefined) return undefined;
+        if (a.verb === 'get' && a.subresource === 'status') return undefined;
+        if (a.verb === 'create' && a.subresource === undefined) {
+          const name = bodyName(req);
+          return name === node ? undefined : `node ${JSON.stringify(node)} may only create its own Node object`;
+        }
+        if ((a.verb === 'update' || a.verb === 'patch') && (a.subresource === undefined || a.subresource === 'status')) {
+          return a.name === node ? undefined : `node ${JSON.stringify(node)} may only modify its own Node object`;
+        }
+        return denied;
+      }
+      case 'pods': {
+        if (a.verb === 'list' || a.verb === 'watch') {
+          return boundSelector(req, node) ? undefined : `node ${JSON.stringify(node)} may only ${a.verb} pods with fieldSelector spec.nodeName=${node}`;
+        }
+        const own = a.name !== undefined && a.namespace !== undefined && this.boundTo(a.namespace, a.name) === node;
+        if (a.verb === 'get' && (a.subresource === undefined || a.subresource === 'status')) return own ? undefined : `no relationship found between node ${JSON.stringify(node)} and this object`;
+        if ((a.verb === 'update' || a.verb === 'patch') && a.subresource === 'status') return own ? undefined : `node ${JSON.stringify(node)} may only update the status of pods bound to it`;
+        if (a.verb === 'create' && a.subresource === 'finalize') return own ? undefined : `node ${JSON.stringify(node)} may only finalize pods bound to it`;
+        if (a.verb === 'delete' && a.subresource === undefined) return own ? undefined : `node ${JSON.stringify(node)} may only delete pods bound to it`;
+        return denied;
+      }
+      case 'events':
+        return a.verb === 'create' || a.verb === 'update' || a.verb === 'patch' ? undefined : denied;
+      case 'namespaces':
+        return a.verb === 'get' && a.subresource === undefined ? undefined : denied;
+      default:
+        return denied;
+    }
+  }
+
+  private boundTo(namespace: string, name: string): string | undefined {
+    const pod = this.store.get('pods', namespace, name) as { spec?: { nodeName?: string } } | undefined;
+    return pod?.spec?.nodeName;
+  }
+}
+
+/** metadata.name of a JSON body, if it has one. */
+function bodyName(req: HttpRequest): string | undefined {
+  try {
+    const o = JSON.parse(req.body.toString('utf8')) as { metadata?: { name?: unknown } };
+    return typeof o?.metadata?.name === 'string' ? o.metadata.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the fieldSelector pins spec.nodeName to `node`. */
+function boundSelector(req: HttpRequest, node: string): boolean {
+  const fs = req.query.get('fieldSelector');
+  if (!fs) return false;
+  try {
+    return parseFieldSelector(fs, 'pods').requirements.some((r) => r.field === 'spec.nodeName' && r.op === '=' && r.value === node);
+  } catch {
+    return false;
+  }
+}
+
+// ---- the gate every request passes before the API handler -------------------------------
+
+/** Paths anyone may read, with or without credentials (probes and version checks). */
+export const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export interface SecurityOptions {
+  /** Off (undefined): no authentication or authorization, everyone is admin (loopback default). */
+  authenticator?: Authenticator;
+  limits?: Limits;
+}
+
+interface Admission {
+  /** Wraps a reply: a watch stream gives its slot back when it closes. */
+  wrap(reply: HttpReply): HttpReply;
+  /** Gives back the in-flight slot (the reply has been produced). */
+  done(): void;
+  /** Gives back every slot (the request was refused after all). */
+  cancel(): void;
+}
+
+const trimPath = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+
+/**
+ * Wraps the API handler with the request limits, authentication and authorization: 414 for long
+ * URLs, 401 for missing or bad credentials (when authentication is on), 403 for what the user's
+ * role does not allow, 429 over --max-requests-inflight or the per-client watch limit.
+ */
+export function guard(sec: SecurityOptions | undefined, store: Store, inner: HttpHandler): HttpHandler {
+  // Without security options (embedded, tests) no per-client watch cap: one process may hold many watches.
+  const limits = sec?.limits ?? new Limits({ maxWatchesPerClient: Number.POSITIVE_INFINITY });
+  const authn = sec?.authenticator;
+  const authz = new Authorizer(store);
+
+  const admit = (req: HttpRequest, upgrade: boolean): Admission => {
+    limits.checkUrl(req.path, req.query);
+    limits.checkHeaders(req.headers);
+    const r = route(req.path);
+    const path = trimPath(req.path);
+    let user: UserInfo | undefined;
+    if (authn && !PUBLIC_PATHS.has(path)) {
+      user = authn.authenticate(req);
+      if (!user) throw unauthorized();
+      if (r?.type === 'resource') authz.authorize(user, attributesOf(req, r, upgrade), req);
+      else authz.authorizePath(user, req.method, path, r !== undefined);
+    }
+    const watching = upgrade || (r?.type === 'resource' && attributesOf(req, r).verb === 'watch');
+    if (watching) {
+      const end = limits.watch(user?.name ?? req.remote ?? 'anonymous');
+      return {
+        wrap(reply) {
+          if (!isStream(reply)) {
+            end();
+            return reply;
+          }
+          return {
+            status: reply.status,
+            headers: reply.headers,
+            stream(sink) {
+              sink.onClose(end);
+              reply.stream(sink);
+            },
+          };
+        },
+        done() {},
+        cancel: end,
+      };
+    }
+    const release = limits.acquire();
+    return { wrap: (reply) => reply, done: release, cancel: release };
+  };
+
+  return {
+    maxBodyBytes: inner.maxBodyBytes,
+    async handle(req) {
+      let adm: Admission;
+      try {
+        adm = admit(req, false);
+      } catch (e) {
+        return errorReply(e);
+      }
+      try {
+        return adm.wrap(await inner.handle(req));
+      } catch (e) {
+        adm.cancel();
+        return errorReply(e);
+      } finally {
+        adm.done();
+      }
+    },
+    upgrade(req): UpgradeAnswer {
+      let adm: Admission;
+      try {
+        adm = admit(req, true);
+      } catch (e) {
+        return { reply: errorReply(e) };
+      }
+      const answer = inner.upgrade(req);
+      if ('reply' in answer) {
+        adm.cancel();
+        return answer;
+      }
+      return {
+        protocol: answer.protocol,
+        start(sink) {
+          sink.onClose(adm.cancel);
+          answer.start(sink);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// Request limits: concurrent requests (429 + Retry-After), watches per client, URL and header
+// size (414/431), and slow clients (slowloris) on both transports.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { guard } from '../../src/server/authorize.ts';
+import { Limits, MAX_URL_BYTES } from '../../src/server/limits.ts';
+import { json, type HttpHandler, type HttpReply, type HttpRequest, type Sink } from '../../src/server/http.ts';
+import { NODE_TIMEOUTS } from '../../src/server/node.ts';
+import { openStore, startServer, TRANSPORTS, type TestServer } from '../helpers/server.ts';
+
+const request = (path: string, query = ''): HttpRequest => ({ method: 'GET', path, query: new URLSearchParams(query), headers: {}, body: Buffer.alloc(0), remote: '10.0.0.1' });
+
+/** Sends raw bytes on a fresh connection; resolves with what came back once the server closes. */
+function raw(port: number, data: string, timeoutMs: number): Promise<{ text: string; closed: boolean; ms: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let text = '';
+    const c = connect(port, '127.0.0.1', () => c.write(data));
+    const timer = setTimeout(() => {
+      c.destroy();
+      resolve({ text, closed: false, ms: Date.now() - t0 });
+    }, timeoutMs);
+    c.on('data', (d) => (text += d.toString()));
+    c.on('error', () => {});
+    c.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closed: true, ms: Date.now() - t0 });
+    });
+  });
+}
+
+describe('max requests in flight', () => {
+  it('answers 429 with Retry-After and a Status above the limit, and not for watches', async () => {
+    const { store, close } = await openStore();
+    try {
+      const gates: (() => void)[] = [];
+      const inner: HttpHandler = {
+        maxBodyBytes: 1024,
+        handle: (req) =>
+          new Promise<HttpReply>((resolve) => {
+            if (req.query.get('watch') === '1') {
+              resolve({ status: 200, headers: {}, stream: (sink: Sink) => gates.push(() => sink.end()) });
+              return;
+            }
+            gates.push(() => resolve(json(200, { ok: true })));
+          }),
+        upgrade: () => ({ reply: json(400, {}) }),
+      };
+      const limits = new Limits({ maxRequestsInflight: 2, maxWatchesPerClient: 2 });
+      const h = guard({ limits }, store, inner);
+      const a = h.handle(request('/api/v1/namespaces'));
+      const b = h.handle(request('/api/v1/namespaces'));
+      const c = (await h.handle(request('/api/v1/namespaces'))) as { status: number; headers: Record<string, string>; body: string };
+      assert.equal(c.status, 429);
+      assert.equal(c.headers['retry-after'], '1');
+      const status = JSON.parse(c.body) as { kind: string; reason: string; code: number };
+      assert.equal(status.kind, 'Status');
+      assert.equal(status.reason, 'TooManyRequests');
+      // Watches do not take in-flight slots, but have their own per-client limit.
+      const w1 = await h.handle(request('/api/v1/pods', 'watch=1'));
+      const w2 = await h.handle(request('/api/v1/pods', 'watch=1'));
+      assert.equal(w1.status, 200);
+      assert.equal(w2.status, 200);
+      assert.equal((await h.handle(request('/api/v1/pods', 'watch=1'))).status, 429);
+      assert.equal(limits.watchesOf('10.0.0.1'), 2);
+      // Stream the watches: closing one gives its slot back.
+      const closers: (() => void)[] = [];
+      for (const w of [w1, w2]) {
+        if (!('stream' in w)) throw new Error('expected a stream');
+        w.stream({ write() {}, buffered: () => 0, end: () => closers.forEach((f) => f()), onClose: (cb) => closers.push(cb) });
+      }
+      for (const g of gates.splice(0)) g();
+      assert.equal((await a).status, 200);
+      assert.equal((await b).status, 200);
+      assert.equal(limits.current, 0);
+      assert.equal(limits.watchesOf('10.0.0.1'), 0);
+      const again = h.handle(request('/api/v1/namespaces'));
+      for (const g of gates.splice(0)) g();
+      assert.equal((await again).status, 200);
+    } finally {
+      await close();
+    }
+  });
+});
+
+for (const transport of TRANSPORTS) {
+  describe(`transport limits (${transport})`, () => {
+    let s: TestServer;
+    const saved = { ...NODE_TIMEOUTS };
+    before(async () => {
+      Object.assign(NODE_TIMEOUTS, { headersTimeoutMs: 500, requestTimeoutMs: 1_500, checkIntervalMs: 100 });
+      s = await startServer(transport);
+    });
+    after(async () => {
+      Object.assign(NODE_TIMEOUTS, saved);
+      await s.stop();
+    });
+
+    it('refuses long URLs with 414 and large headers with 431, as Status', async () => {
+      const long = await fetch(`${s.url}/api/v1/namespaces?labelSelector=${'a'.repeat(MAX_URL_BYTES + 10)}`);
+      assert.equal(long.status, 414);
+      assert.equal(((await long.json()) as { kind: string }).kind, 'Status');
+      const big = await raw(s.listening.port, `GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`, 5_000);
+      assert.match(big.text, /^HTTP\/1\.1 431 /);
+      assert.match(big.text, /"kind":"Status"/);
+    });
+
+    it('drops clients that send headers too slowly', { timeout: 20_000 }, async () => {
+      // node: headersTimeout (shortened here); uWS: its built-in ~10 s idle timeout.
+      const r = await raw(s.listening.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', 15_000);
+      assert.equal(r.closed, true, `still open after ${r.ms} ms`);
+      if (transport === 'node') assert.match(r.text, /^HTTP\/1\.1 408 /);
+    });
+  });
+}
