@@ -14,7 +14,8 @@ import type { Pod } from '../../src/api/types.ts';
 import { openStore } from '../helpers/server.ts';
 import { FakeIllumosHost } from '../fakes/host.ts';
 
-async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
+// Generous: each tool call is a node process, and a loaded CI host makes them slow.
+async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
