@@ -4,7 +4,7 @@
 // behind is dropped instead of slowing the actors.
 import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
 import type { Sink } from '../server/http.ts';
-import { actorMessage, convert, type InspectorMessage } from './convert.ts';
+import { actorMessage, convert, nameOf, type InspectorMessage } from './convert.ts';
 
 interface SystemLike {
   getAll(): Record<string, AnyActorRef>;
@@ -12,7 +12,7 @@ interface SystemLike {
 }
 
 export interface InspectFilter {
-  /** `pod/<ns>/<name>` or `node/<name>`: only that actor (and the roots, for the tree). */
+  /** `pod/<ns>/<name>` or `node/<name>`: only that actor and the actors it runs (and the roots, for the tree). */
   actor?: string;
   /** Only that node's actor and the pods its agent hosts. */
   node?: string;
@@ -58,10 +58,10 @@ export class InspectHub {
   /** Streams inspection messages to a page until it goes away. */
   connect(filter: InspectFilter, sink: Sink): void {
     const client: Client = { filter, sink };
-    // Replay: every live actor the page asked for, parents before children.
+    // Replay: every live actor the page asked for, parents before children (a walk of the tree,
+    // so actors without a system id, such as invoked promises, are there too).
     for (const source of this.sources) {
-      const actors = [source.root, ...Object.values(source.system.getAll()).filter((a) => a !== source.root)];
-      for (const a of actors) if (this.wants(filter, source, a)) sink.write(JSON.stringify(actorMessage(a)));
+      for (const a of liveActors(source.root)) if (this.wants(filter, source, a)) sink.write(JSON.stringify(this.named(source, a, actorMessage(a))));
     }
     this.clients.add(client);
     if (this.clients.size === 1) for (const s of this.sources) this.attach(s);
@@ -81,7 +81,7 @@ export class InspectHub {
       // Inspection runs inside the actors' transitions: it must never throw into them.
       try {
         const m = convert(e);
-        if (m) this.fanOut(source, e.actorRef as AnyActorRef, m);
+        if (m) this.fanOut(source, e.actorRef as AnyActorRef, this.named(source, e.actorRef as AnyActorRef, m));
       } catch (err) {
         console.error('inspection message dropped:', err);
       }
@@ -101,11 +101,35 @@ export class InspectHub {
     }
   }
 
+  /** Both systems' roots are `cluster`: the inspector lists them by source (`control-plane`, `agent/<node>`). */
+  private named(source: Source, actor: AnyActorRef, m: InspectorMessage): InspectorMessage {
+    if (m.type === '@xstate.actor' && actor === source.root) m.name = source.name;
+    return m;
+  }
+
   private wants(filter: InspectFilter, source: Source, actor: AnyActorRef): boolean {
     if (actor === source.root) return true;
-    const id = (actor as unknown as { systemId?: string }).systemId ?? actor.id;
-    if (filter.actor !== undefined) return id === filter.actor;
-    if (filter.node !== undefined) return id === `node/${filter.node}` || (source.node === filter.node && id.startsWith('pod/'));
-    return true;
+    if (filter.actor === undefined && filter.node === undefined) return true;
+    // An actor is wanted when it, or an actor above it, matches (a pod's invoked actors come with it).
+    for (let a: AnyActorRef | undefined = actor; a && a !== source.root; a = parentOf(a)) {
+      const id = nameOf(a);
+      if (filter.actor !== undefined && id === filter.actor) return true;
+      if (filter.node !== undefined && (id === `node/${filter.node}` || (source.node === filter.node && id.startsWith('pod/')))) return true;
+    }
+    return false;
   }
+}
+
+const parentOf = (a: AnyActorRef): AnyActorRef | undefined => (a as unknown as { _parent?: AnyActorRef })._parent;
+
+/** Every live actor under `root` (root first, parents before children). */
+function liveActors(root: AnyActorRef): AnyActorRef[] {
+  const out: AnyActorRef[] = [];
+  const walk = (a: AnyActorRef): void => {
+    out.push(a);
+    const snapshot = a.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined;
+    for (const child of Object.values(snapshot?.children ?? {})) if (child) walk(child);
+  };
+  if ((root.getSnapshot() as { status?: string } | undefined)?.status === 'active') walk(root);
+  return out;
 }

@@ -23,17 +23,26 @@ window.addEventListener('message', (e) => {
     for (const m of pending.splice(0)) frame.contentWindow.postMessage(m, ${JSON.stringify(origin)});
   }
 });
+// The fallback list (works offline): built with textContent, never innerHTML, as names and values come from the cluster.
 function show(m) {
   if (m.type === '@xstate.actor') actors.set(m.sessionId, { name: m.name, value: m.snapshot && m.snapshot.value });
-  if (m.type === '@xstate.snapshot' && actors.has(m.sessionId)) actors.get(m.sessionId).value = m.snapshot.value;
-  list.innerHTML = '<b>actors</b>' + [...actors.values()].map((a) => '<div>' + a.name + ': ' + JSON.stringify(a.value).replace(/</g, '&lt;') + '</div>').join('');
+  else if (m.type === '@xstate.snapshot' && actors.has(m.sessionId)) actors.get(m.sessionId).value = m.snapshot && m.snapshot.value;
+  else return;
+  const rows = [...actors.values()].map((a) => {
+    const d = document.createElement('div');
+    d.textContent = a.name + ': ' + (a.value === undefined ? '' : JSON.stringify(a.value));
+    return d;
+  });
+  const title = document.createElement('b');
+  title.textContent = 'actors';
+  list.replaceChildren(title, ...rows);
 }
 const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/inspect/events' + location.search);
 ws.onmessage = (e) => {
   const m = JSON.parse(e.data);
-  show(m);
   if (connected) frame.contentWindow.postMessage(m, ${JSON.stringify(origin)});
   else pending.push(m);
+  try { show(m); } catch (err) { console.error('fallback list:', err); }
 };
 </script></body></html>`;
 }
