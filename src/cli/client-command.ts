@@ -64,7 +64,7 @@ export abstract class ClientCommand extends withFlags(clientFlags) {
       return await this.run();
     } catch (e) {
       if (e instanceof UsageError) {
-        this.context.stderr.write(`error: ${e.message}\nsee \`reddwarf ${this.path.join(' ')} --help\`\n`);
+        this.context.stderr.write(`error: ${e.message} — see \`reddwarf ${this.path.join(' ')} --help\`\n`);
         return 2;
       }
       this.context.stderr.write(`error: ${errorLine(e)}\n`);

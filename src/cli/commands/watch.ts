@@ -40,15 +40,22 @@ export class WatchCommand extends ClientCommand {
     // Fail fast (one clear line) when the server is not there, instead of retrying the watch forever.
     await this.client.list(type, { ...q, limit: 1 });
     return new Promise<number>((resolve) => {
-      const stop = this.client.watch(type, q, {
-        event: (e) => {
-          this.context.stdout.write(watchLine(e.type, type, e.object) + '\n');
-        },
-        closed: (reason) => {
-          this.context.stderr.write(`error: the watch ended: ${reason.message ?? (reason.expired ? 'expired' : 'closed')}\n`);
-          resolve(1);
-        },
-      });
+      let stop = (): void => undefined;
+      const start = (): void => {
+        stop = this.client.watch(type, q, {
+          event: (e) => this.context.stdout.write(watchLine(e.type, type, e.object) + '\n'),
+          closed: (reason) => {
+            // Fell too far behind (410): start over from the current state rather than give up.
+            if (reason.expired) {
+              this.context.stderr.write('note: the watch expired; starting over from the current state\n');
+              return start();
+            }
+            this.context.stderr.write(`error: the watch ended: ${reason.message ?? 'closed'}\n`);
+            resolve(1);
+          },
+        });
+      };
+      start();
       const quit = () => {
         stop();
         resolve(0);

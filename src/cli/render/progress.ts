@@ -46,7 +46,7 @@ export function followPod(client: Client, namespace: string, name: string, o: { 
     const tick = setInterval(() => {
       if (o.tty && last && !done) show(`${describe(last)} ${elapsed()}`);
     }, 200);
-    const stop = client.watch<Pod>('pods', { namespace }, {
+    const stop = client.watch<Pod>('pods', { namespace, fieldSelector: `metadata.name=${name}` }, {
       event(e) {
         if (e.object.metadata.name !== name) return;
         if (e.type === 'DELETED') return finish({ ok: false, state: 'Deleted', pod: e.object }, `pod/${name}: deleted before it ran`);
