@@ -94,12 +94,18 @@ export function parseRuntime(v: string): 'mock' | 'illumos' {
 }
 
 /** A Command base class carrying a flag group as its own properties (where clipanion looks). */
-export function withFlags<T extends object>(make: () => T): (abstract new () => Command & T) & Omit<typeof Command, 'prototype'> {
+export function withFlags<T extends object>(make: () => T): (abstract new () => Command & T & { usageFailed: boolean }) & Omit<typeof Command, 'prototype'> {
   abstract class WithFlags extends Command {
+    /** Set when execute() failed with a usage error (a bad flag value): main.ts exits 2. */
+    usageFailed = false;
     constructor() {
       super();
       Object.assign(this, make());
     }
+    override async catch(error: unknown): Promise<void> {
+      if (error instanceof UsageError) this.usageFailed = true;
+      throw error;
+    }
   }
-  return WithFlags as unknown as (abstract new () => Command & T) & Omit<typeof Command, 'prototype'>;
+  return WithFlags as unknown as (abstract new () => Command & T & { usageFailed: boolean }) & Omit<typeof Command, 'prototype'>;
 }

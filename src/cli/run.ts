@@ -16,6 +16,7 @@ import { isIP } from 'node:net';
 import { RemoteClient } from '../client/remote.ts';
 import { agentBearer } from '../server/auth.ts';
 import type { ApiServerOptions } from '../server/start.ts';
+import { logAt, logEnabled } from './log.ts';
 
 export interface RunningControlPlane {
   server: ApiServer;
@@ -38,7 +39,7 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
   const graceMs = parseDuration('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
   const allowedOrigins = f.allowedOrigins.split(',').map((o) => o.trim()).filter(Boolean);
   const security = securityOptions(f, bind.host, log);
-  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, inspectorUrl: f.inspectorUrl, log, ...security });
+  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, inspectorUrl: f.inspectorUrl, log, ...security, requestLog: logEnabled('debug') ? (e) => logAt('debug', 'request', { ...e }) : undefined });
   const client = new LocalClient(server.store);
   let stopScheduler: Promise<void> | undefined;
   const scheduler = fromCallback(() => {

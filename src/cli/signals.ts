@@ -1,7 +1,10 @@
-// Waiting for the operator's SIGTERM or SIGINT.
+// Waiting for the operator's SIGTERM or SIGINT, then shutting down within the deadline.
+
+/** How long a graceful shutdown may take before the process exits anyway (SPEC §8: 5 s). */
+export const SHUTDOWN_DEADLINE_MS = 5_000;
 
 /** Resolves on the first SIGTERM or SIGINT. */
-export function waitForSignal(): Promise<NodeJS.Signals> {
+function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (s: NodeJS.Signals): void => {
       process.off('SIGTERM', on);
@@ -11,4 +14,29 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
   });
+}
+
+/**
+ * Waits for SIGTERM/SIGINT, then runs `stop`. A second signal, or a stop that outlives the
+ * deadline, ends the process at once: an operator's shutdown never hangs.
+ */
+export async function stopOnSignal(log: (m: string) => void, what: string, stop: () => Promise<void>): Promise<void> {
+  const signal = await waitForSignal();
+  log(`${signal}: ${what}`);
+  const force = (why: string) => (): void => {
+    log(why);
+    process.exit(1);
+  };
+  const deadline = setTimeout(force(`shutdown took over ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting now`), SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  const again = force('second signal: exiting now');
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  try {
+    await stop();
+  } finally {
+    clearTimeout(deadline);
+    process.off('SIGTERM', again);
+    process.off('SIGINT', again);
+  }
 }

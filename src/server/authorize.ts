@@ -20,6 +20,9 @@ export interface Attributes {
 }
 
 const READ = new Set(['get', 'list', 'watch']);
+const INSPECT_PATHS = new Set(['/inspect', '/inspect/events']);
+
+const isViewer = (user: UserInfo): boolean => user.groups.includes(VIEWERS) || user.groups.includes('reddwarf:view');
 
 /** The verb of a resource request, as kube-apiserver's RequestInfo names it. */
 export function verbOf(req: HttpRequest, r: Route & { type: 'resource' }, upgrade = false): string {
@@ -66,7 +69,7 @@ export class Authorizer {
   /** Throws a 403 ApiError unless `user` may do `a` (`req` supplies the body and selectors). */
   authorize(user: UserInfo, a: Attributes, req: HttpRequest): void {
     if (user.groups.includes(MASTERS)) return;
-    if ((user.groups.includes(VIEWERS) || user.groups.includes('reddwarf:view')) && READ.has(a.verb)) return;
+    if (isViewer(user) && READ.has(a.verb)) return;
     if (user.groups.includes(NODES) && user.name.startsWith(NODE_PREFIX)) {
       const why = this.nodeRule(user.name.slice(NODE_PREFIX.length), a, req);
       if (why === undefined) return;
@@ -75,9 +78,16 @@ export class Authorizer {
     throw forbiddenFor(user, a);
   }
 
-  /** Non-resource GETs (discovery, OpenAPI, health, version) are open to every authenticated user. */
+  /**
+   * Non-resource GETs (discovery, OpenAPI, health, version) are open to every authenticated user;
+   * live inspection shows every actor's context, so it needs the view role.
+   */
   authorizePath(user: UserInfo, method: string, path: string, known = true): void {
-    if (user.groups.includes(MASTERS) || (known && (method === 'GET' || method === 'HEAD'))) return;
+    if (user.groups.includes(MASTERS)) return;
+    const reading = method === 'GET' || method === 'HEAD';
+    if (INSPECT_PATHS.has(path)) {
+      if (reading && isViewer(user)) return;
+    } else if (known && reading) return;
     throw forbiddenPath(user, method.toLowerCase(), path);
   }
 
@@ -186,6 +196,7 @@ export function guard(sec: SecurityOptions | undefined, store: Store, inner: Htt
     if (authn && !PUBLIC_PATHS.has(path)) {
       user = authn.authenticate(req);
       if (!user) throw unauthorized();
+      req.user = user.name;
       if (r?.type === 'resource') authz.authorize(user, attributesOf(req, r, upgrade), req);
       else authz.authorizePath(user, req.method, path, r !== undefined);
     }

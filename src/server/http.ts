@@ -13,6 +13,8 @@ export interface HttpRequest {
   remote?: string;
   /** A client certificate the transport verified against the cluster CA: CN = user, O = groups. */
   peer?: { user: string; groups: string[] };
+  /** The authenticated user's name, set by the guard (for the request log). */
+  user?: string;
 }
 
 /** Where a stream (chunked HTTP, SSE, WebSocket frames) writes. */

@@ -13,8 +13,11 @@ export interface TlsFiles {
 export interface Listening {
   port: number;
   transport: 'uws' | 'node';
-  /** Stops accepting and closes open streams and sockets. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, awaits `drain` (requests already in the handler finish), then ends open
+   * streams cleanly and closes the sockets.
+   */
+  close(drain?: () => Promise<void>): Promise<void>;
 }
 
 export type TransportChoice = 'auto' | 'uws' | 'node';

@@ -4,6 +4,7 @@ import { createServer as createHttp, type IncomingMessage, type ServerResponse }
 import { createServer as createHttps } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
+import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { tooLarge } from '../api/status.ts';
 import { errorReply } from './errors.ts';
@@ -42,6 +43,7 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (_set, req) => (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol ?? false });
   const live = new Set<() => void>();
+  let closing = false;
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const request = readRequest(req, Buffer.alloc(0));
@@ -52,9 +54,6 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
     }
     (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = answer.protocol;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const close = (): void => ws.close(1000);
-      live.add(close);
-      ws.on('close', () => live.delete(close));
       ws.on('message', () => {});
       // ws keeps its socket private; corking it batches a turn's frames into one write.
       const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
@@ -78,6 +77,10 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
           ws.on('close', cb);
         },
       };
+      // Shutdown ends the watch like the server would: queued events first, then a 1000 close.
+      const close = (): void => sink.end();
+      live.add(close);
+      ws.on('close', () => live.delete(close));
       answer.start(sink);
     });
   });
@@ -98,7 +101,8 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
     }
     const request = readRequest(req, Buffer.concat(chunks));
     const reply = await h.handle(request);
-    if (!isStream(reply)) return writeReply(res, reply, false, request.method === 'HEAD');
+    // While shutting down, each answer closes its connection so clients reconnect elsewhere.
+    if (!isStream(reply)) return writeReply(res, reply, closing, request.method === 'HEAD');
     res.writeHead(reply.status, reply.headers);
     // Headers go out before the first event: watch clients wait for them (KUBECTL.md §7).
     res.flushHeaders();
@@ -137,12 +141,19 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       resolve({
         port: typeof address === 'object' && address ? address.port : port,
         transport: 'node',
-        async close() {
+        async close(drain) {
+          closing = true;
+          // net.Server's close stops accepting only: http.Server's would also drop idle
+          // keep-alive sockets, racing requests their clients are sending on them right now.
+          const closed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
+          await drain?.();
           for (const close of [...live]) close();
-          await new Promise<void>((r) => {
-            server.close(() => r());
-            server.closeAllConnections();
-          });
+          // Requests still arriving (body in transit) get their 503 and a closed connection; then
+          // whatever is left is cut.
+          server.closeIdleConnections();
+          await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+          server.closeAllConnections();
+          await closed;
           wss.close();
         },
       });

@@ -13,12 +13,17 @@ import type * as TlsModule from './tls.ts';
 import type { TlsMaterial } from './tls.ts';
 import { Authenticator, ensureAdminToken } from './auth.ts';
 import { Limits } from './limits.ts';
+import { Drain } from './drain.ts';
+import { withRequestLog, type RequestLogEntry } from './access-log.ts';
 
 /** TLS: auto-generated into `<data-dir>/tls` (extra SANs), or operator-provided files. */
 export type TlsChoice = { mode: 'auto'; sans: string[] } | { mode: 'provided'; certFile: string; keyFile: string; caFile?: string };
 
 /** The Stately inspector the /inspect page frames unless --inspector-url says otherwise. */
 export const DEFAULT_INSPECTOR_URL = 'https://stately.ai/inspect';
+
+/** How long shutdown waits for requests already in the handler; the process must be gone within 5 s. */
+const DRAIN_TIMEOUT_MS = 3_000;
 
 export interface ApiServerOptions {
   host: string;
@@ -34,6 +39,8 @@ export interface ApiServerOptions {
   /** Require authentication (admin token, token file, join tokens, client certificates). */
   auth?: { tokenFile?: string };
   maxRequestsInflight?: number;
+  /** Called once per API request (unset: no request log). */
+  requestLog?: (e: RequestLogEntry) => void;
 }
 
 export interface ApiServer {
@@ -80,9 +87,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   let ready = true;
   const inspect = new InspectHub();
   const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, ready: () => ready, security });
+  const drain = new Drain(o.requestLog ? withRequestLog(handler, o.requestLog) : handler);
   let listening: Listening;
   try {
-    listening = await listen(handler, o.host, o.port, o.http, tls, o.log);
+    listening = await listen(drain.handler, o.host, o.port, o.http, tls, o.log);
   } catch (e) {
     stopNamespaces();
     await store.close();
@@ -101,8 +109,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     adminToken,
     async stop() {
       ready = false;
+      drain.begin();
       stopNamespaces();
-      await listening.close();
+      await listening.close(() => drain.settled(DRAIN_TIMEOUT_MS));
       await store.close();
     },
   };

@@ -55,11 +55,6 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
     },
     open(ws) {
       const data = ws.getUserData();
-      const close = (): void => {
-        if (!data.closed) ws.end(1000);
-      };
-      live.add(close);
-      data.closers.push(() => live.delete(close));
       const queue = new FrameQueue((frames) => {
         if (data.closed) return;
         /* Writes made outside of a uWS callback, like from a timer, must be corked */
@@ -86,6 +81,10 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
           data.closers.push(cb);
         },
       };
+      // Shutdown ends the watch like the server would: queued events first, then a 1000 close.
+      const close = (): void => sink.end();
+      live.add(close);
+      data.closers.push(() => live.delete(close));
       data.start?.(sink);
     },
     close(ws) {
@@ -197,11 +196,12 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
       resolve({
         port: uws.us_socket_local_port(token as unknown as UWS.us_socket),
         transport: 'uws',
-        async close() {
+        async close(drain) {
           // Closing a listen socket twice crashes the process (SIGSEGV).
           if (closing) return;
           closing = true;
           uws.us_listen_socket_close(token);
+          await drain?.();
           for (const close of [...live]) close();
         },
       });

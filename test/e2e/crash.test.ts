@@ -1,98 +1,120 @@
-// Crash safety end to end: concurrent writers against a real `reddwarf serve`, SIGKILL mid-stream,
-// restart on the same data dir; every create that was acknowledged (201) must have survived, the
-// revision must not go backwards, and a watch from an acknowledged revision must replay the later
-// acknowledged creates in order. Three kill/restart cycles.
+// Crash safety end to end (issue 7): a steady stream of creates and updates against a real
+// `reddwarf up`, SIGKILL mid-stream, restart on the same data dir, ten times, alternating the
+// uWebSockets.js and node:http transports. After each restart every acknowledged write is there
+// (creates with their uid, updates with at least their acknowledged value), revisions never go
+// backwards, and a watch from an acknowledged pre-kill revision replays every later acknowledged
+// write with its own revision, in order, without gaps.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { makeTempDir, sleep, startServe, type ServeProcess } from '../helpers/process.ts';
+import { makeTempDir, sleep, startUp, type ServeProcess, type ServeTransport } from '../helpers/process.ts';
 
 const WRITERS = 8;
-const WRITE_FOR_MS = 1_500;
-const CYCLES = 3;
+const WRITE_FOR_MS = 1_200;
+const CYCLES = 10;
 const NS = 'default';
 
+/** One acknowledged write: a create (gen 0) or a label update to `gen`. */
 interface Ack {
   name: string;
   rv: number;
   uid: string;
-  cycle: number;
+  gen: number;
 }
 
 interface PodLike {
-  metadata: { name: string; resourceVersion: string; uid: string };
+  metadata: { name: string; resourceVersion: string; uid: string; labels?: Record<string, string> };
 }
 
 interface WatchEvent {
   type: string;
-  object: { kind?: string; metadata?: { name?: string; resourceVersion?: string }; code?: number; reason?: string; message?: string };
+  object: { kind?: string; metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string> }; code?: number; message?: string };
 }
 
 function podBody(name: string): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, labels: { app: 'crash' } },
-    // Bound to a node no agent runs: the scheduler leaves it alone, so the only writes to these
-    // pods are the test's own creates (the watch replay then holds exactly ADDED events).
+    metadata: { name, labels: { app: 'crash', gen: '0' } },
+    // Bound to a node no agent runs: scheduler and agent leave it alone, so the only writes to
+    // these pods are the test's own (the watch replay then holds exactly them).
     spec: { nodeName: 'crash-test-node', containers: [{ name: 'c', image: 'busybox' }] },
   });
 }
 
-/** Writer loops creating pods until `stop()` is true or the server stops answering. */
-async function writeUntilDead(url: string, cycle: number, stop: () => boolean, acks: Ack[], unexpected: string[], inFlight: { n: number }): Promise<void> {
+interface Run {
+  acks: Ack[];
+  unexpected: string[];
+  inFlight: number;
+}
+
+/**
+ * Writer loops until `stop()` or the server is gone: each writer creates pods and, every other
+ * step, bumps the `gen` label of one of its own pods (one writer per pod, so its acknowledged
+ * values only grow).
+ */
+async function writeUntilDead(url: string, cycle: number, stop: () => boolean, run: Run): Promise<void> {
   const hardDeadline = Date.now() + 10_000;
+  const send = async (method: string, path: string, body: string, type: string): Promise<{ status: number; text: string } | undefined> => {
+    run.inFlight++;
+    try {
+      const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': type, accept: 'application/json' }, body, signal: AbortSignal.timeout(5_000) });
+      return { status: res.status, text: await res.text() };
+    } catch {
+      return undefined; // killed under us: never acknowledged
+    } finally {
+      run.inFlight--;
+    }
+  };
   await Promise.all(
     Array.from({ length: WRITERS }, async (_, w) => {
+      const mine: { name: string; gen: number }[] = [];
       for (let i = 0; !stop() && Date.now() < hardDeadline; i++) {
-        const name = `c${cycle}-w${w}-${i}`;
-        inFlight.n++;
-        let res: Response;
-        let text: string;
-        try {
-          res = await fetch(`${url}/api/v1/namespaces/${NS}/pods`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json' },
-            body: podBody(name),
-            signal: AbortSignal.timeout(5_000),
-          });
-          text = await res.text();
-        } catch {
-          return; // the server is gone (killed): this request was never acknowledged
-        } finally {
-          inFlight.n--;
-        }
-        if (res.status !== 201) {
-          unexpected.push(`POST ${name} → ${res.status} ${text.slice(0, 300)}`);
+        if (i % 2 === 1 && mine.length > 0) {
+          const pod = mine[i % mine.length] as { name: string; gen: number };
+          const gen = pod.gen + 1;
+          const r = await send('PATCH', `/api/v1/namespaces/${NS}/pods/${pod.name}`, JSON.stringify({ metadata: { labels: { gen: String(gen) } } }), 'application/merge-patch+json');
+          if (!r) return;
+          if (r.status !== 200) {
+            run.unexpected.push(`PATCH ${pod.name} → ${r.status} ${r.text.slice(0, 300)}`);
+            continue;
+          }
+          pod.gen = gen;
+          const p = JSON.parse(r.text) as PodLike;
+          run.acks.push({ name: pod.name, rv: Number(p.metadata.resourceVersion), uid: p.metadata.uid, gen });
           continue;
         }
-        const pod = JSON.parse(text) as PodLike;
-        acks.push({ name, rv: Number(pod.metadata.resourceVersion), uid: pod.metadata.uid, cycle });
+        const name = `c${cycle}-w${w}-${i}`;
+        const r = await send('POST', `/api/v1/namespaces/${NS}/pods`, podBody(name), 'application/json');
+        if (!r) return;
+        if (r.status !== 201) {
+          run.unexpected.push(`POST ${name} → ${r.status} ${r.text.slice(0, 300)}`);
+          continue;
+        }
+        const p = JSON.parse(r.text) as PodLike;
+        mine.push({ name, gen: 0 });
+        run.acks.push({ name, rv: Number(p.metadata.resourceVersion), uid: p.metadata.uid, gen: 0 });
       }
     }),
   );
 }
 
-/** Reads a watch until `enough(events)` or `timeoutMs`, then aborts it. */
-async function readWatch(url: string, enough: (events: WatchEvent[]) => boolean, timeoutMs: number): Promise<{ status: number; events: WatchEvent[]; ended: boolean }> {
+/** Reads an ndjson watch until `enough(events)` or `timeoutMs`, then aborts it. */
+async function readWatch(url: string, enough: (events: WatchEvent[]) => boolean, timeoutMs: number): Promise<{ status: number; events: WatchEvent[] }> {
   const ac = new AbortController();
   const signal = AbortSignal.any([ac.signal, AbortSignal.timeout(timeoutMs)]);
   const events: WatchEvent[] = [];
   let status = 0;
-  let ended = false;
   try {
     const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
     status = res.status;
-    if (!res.body) return { status, events, ended: true };
+    if (!res.body) return { status, events };
     const decoder = new TextDecoder();
     let buf = '';
     const reader = res.body.getReader();
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) {
-        ended = true;
-        break;
-      }
+      if (done) break;
       buf += decoder.decode(value, { stream: true });
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
@@ -106,107 +128,93 @@ async function readWatch(url: string, enough: (events: WatchEvent[]) => boolean,
   } catch (e) {
     if (!signal.aborted) throw e;
   }
-  return { status, events, ended };
+  return { status, events };
 }
 
-describe('reddwarf serve survives SIGKILL (uws)', () => {
-  it(`keeps every acknowledged create over ${CYCLES} kill/restart cycles`, { timeout: 45_000 }, async (t) => {
+const transportOf = (cycle: number): ServeTransport => (cycle % 2 === 1 ? 'uws' : 'node');
+
+describe('reddwarf up survives SIGKILL', () => {
+  it(`keeps every acknowledged create and update over ${CYCLES} kill/restart cycles`, { timeout: 150_000 }, async (t) => {
     const started = Date.now();
     const dataDir = makeTempDir('reddwarf-crash-');
     const all: Ack[] = [];
-    let server: ServeProcess | undefined = await startServe({ transport: 'uws', dataDir });
+    let server: ServeProcess | undefined = await startUp({ transport: transportOf(1), dataDir });
     try {
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
         const srv: ServeProcess = server;
-        const acks: Ack[] = [];
-        const unexpected: string[] = [];
-        const inFlight = { n: 0 };
+        const run: Run = { acks: [], unexpected: [], inFlight: 0 };
         let stopped = false;
-        const writers = writeUntilDead(srv.url, cycle, () => stopped, acks, unexpected, inFlight);
-
-        // Let the writers run, then kill the server under them.
-        const killAt = Date.now() + WRITE_FOR_MS;
-        while (Date.now() < killAt) await sleep(25);
-        const inFlightAtKill = inFlight.n;
+        const writers = writeUntilDead(srv.url, cycle, () => stopped, run);
+        await sleep(WRITE_FOR_MS);
+        const inFlightAtKill = run.inFlight;
         await srv.kill9();
         await writers;
         stopped = true;
+        const acks = run.acks;
 
-        assert.deepEqual(unexpected, [], `cycle ${cycle}: non-201 answers before the kill\n${srv.stderrTail(20)}`);
-        assert.ok(acks.length > 0, `cycle ${cycle}: no create was acknowledged in ${WRITE_FOR_MS} ms\n${srv.stderrTail(20)}`);
+        assert.deepEqual(run.unexpected, [], `cycle ${cycle}: unexpected answers before the kill\n${srv.stderrTail(20)}`);
+        assert.ok(acks.some((a) => a.gen === 0) && acks.some((a) => a.gen > 0), `cycle ${cycle}: no create and update acknowledged in ${WRITE_FOR_MS} ms\n${srv.stderrTail(20)}`);
         assert.ok(inFlightAtKill > 0, `cycle ${cycle}: no request was in flight when the server was killed`);
         const prevMax = all.reduce((m, a) => Math.max(m, a.rv), 0);
         const cycleMin = Math.min(...acks.map((a) => a.rv));
         assert.ok(cycleMin > prevMax, `cycle ${cycle}: revision went backwards after restart: first ack ${cycleMin} ≤ earlier ack ${prevMax}`);
-        const rvs = new Set<number>();
-        for (const a of acks) {
-          assert.ok(Number.isSafeInteger(a.rv) && a.rv > 0, `cycle ${cycle}: ${a.name} acknowledged with resourceVersion ${a.rv}`);
-          assert.ok(!rvs.has(a.rv), `cycle ${cycle}: two creates acknowledged with resourceVersion ${a.rv}`);
-          rvs.add(a.rv);
-        }
+        assert.equal(new Set(acks.map((a) => a.rv)).size, acks.length, `cycle ${cycle}: two writes acknowledged with one resourceVersion`);
         all.push(...acks);
 
-        // Restart on the same data dir.
         server = undefined;
         const restartAt = Date.now();
-        server = await startServe({ transport: 'uws', dataDir });
+        server = await startUp({ transport: transportOf(cycle + 1), dataDir });
         const restartMs = Date.now() - restartAt;
         const next: ServeProcess = server;
 
-        // Every acknowledged pod (this cycle and earlier ones) is there, with its uid.
-        const listRes = await fetch(`${next.url}/api/v1/namespaces/${NS}/pods`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+        // Every acknowledged pod is there with its uid, holding at least its last acknowledged update.
+        const listRes = await fetch(`${next.url}/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dcrash`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
         const listText = await listRes.text();
-        assert.equal(listRes.status, 200, `GET /api/v1/namespaces/${NS}/pods → ${listRes.status} ${listText.slice(0, 500)}`);
-        const list = JSON.parse(listText) as { metadata: { resourceVersion: string; continue?: string }; items: PodLike[] };
-        assert.ok(!list.metadata.continue, 'the list without limit was paged');
+        assert.equal(listRes.status, 200, `list after restart → ${listRes.status} ${listText.slice(0, 500)}`);
+        const list = JSON.parse(listText) as { metadata: { resourceVersion: string }; items: PodLike[] };
         const present = new Map(list.items.map((p) => [p.metadata.name, p]));
-        const missing = all.filter((a) => !present.has(a.name));
-        assert.deepEqual(
-          missing.map((a) => `${a.name}@${a.rv}`),
-          [],
-          `cycle ${cycle}: ${missing.length} of ${all.length} acknowledged pods lost after SIGKILL + restart`,
-        );
-        for (const a of all) assert.equal(present.get(a.name)?.metadata.uid, a.uid, `cycle ${cycle}: ${a.name} came back with another uid`);
+        const last = new Map<string, Ack>();
+        for (const a of all) if ((last.get(a.name)?.rv ?? 0) < a.rv) last.set(a.name, a);
+        const lost = [...last.values()].filter((a) => {
+          const p = present.get(a.name);
+          return !p || p.metadata.uid !== a.uid || Number(p.metadata.labels?.gen) < a.gen || Number(p.metadata.resourceVersion) < a.rv;
+        });
+        assert.deepEqual(lost.map((a) => `${a.name} gen ${a.gen}@${a.rv} (found ${JSON.stringify(present.get(a.name)?.metadata.labels ?? null)})`), [], `cycle ${cycle}: acknowledged writes lost after SIGKILL + restart`);
         const maxAck = Math.max(...all.map((a) => a.rv));
-        const listRv = Number(list.metadata.resourceVersion);
-        assert.ok(listRv >= maxAck, `cycle ${cycle}: list resourceVersion ${list.metadata.resourceVersion} < highest acknowledged ${maxAck}`);
+        assert.ok(Number(list.metadata.resourceVersion) >= maxAck, `cycle ${cycle}: list resourceVersion ${list.metadata.resourceVersion} < highest acknowledged ${maxAck}`);
 
-        // A watch from a revision acknowledged before the kill replays every later acknowledged create, in order.
+        // A watch from an acknowledged pre-kill revision replays every later acknowledged write.
         const sorted = [...acks].sort((a, b) => a.rv - b.rv);
         const from = sorted[Math.floor(sorted.length / 2)] as Ack;
         const expected = sorted.filter((a) => a.rv > from.rv);
-        const want = new Set(expected.map((a) => a.name));
-        const watchUrl = `${next.url}/api/v1/namespaces/${NS}/pods?watch=1&resourceVersion=${from.rv}`;
+        const want = new Set(expected.map((a) => a.rv));
+        const watchUrl = `${next.url}/api/v1/namespaces/${NS}/pods?watch=1&labelSelector=app%3Dcrash&resourceVersion=${from.rv}`;
         let scanned = 0;
         const w = await readWatch(
           watchUrl,
           (events) => {
-            for (; scanned < events.length; scanned++) {
-              const n = events[scanned]?.object.metadata?.name;
-              if (n !== undefined) want.delete(n);
-            }
+            for (; scanned < events.length; scanned++) want.delete(Number(events[scanned]?.object.metadata?.resourceVersion));
             return want.size === 0;
           },
           8_000,
         );
         assert.equal(w.status, 200, `GET ${watchUrl} → ${w.status}`);
-        const errors = w.events.filter((e) => e.type === 'ERROR');
-        assert.deepEqual(errors, [], `GET ${watchUrl}: the watch failed`);
-        let last = from.rv;
+        let prev = from.rv;
+        const byRv = new Map<number, WatchEvent>();
         for (const e of w.events) {
-          assert.equal(e.type, 'ADDED', `GET ${watchUrl}: unexpected ${e.type} for ${e.object.metadata?.name}`);
+          assert.notEqual(e.type, 'ERROR', `GET ${watchUrl}: the watch failed: ${e.object.message}`);
           const rv = Number(e.object.metadata?.resourceVersion);
-          assert.ok(rv > last, `GET ${watchUrl}: resourceVersion ${e.object.metadata?.resourceVersion} (${e.object.metadata?.name}) after ${last}: not strictly increasing`);
-          last = rv;
+          assert.ok(rv > prev, `GET ${watchUrl}: resourceVersion ${rv} after ${prev}: not strictly increasing`);
+          prev = rv;
+          byRv.set(rv, e);
         }
-        const byName = new Map(w.events.map((e) => [e.object.metadata?.name, Number(e.object.metadata?.resourceVersion)]));
-        const notReplayed = expected.filter((a) => byName.get(a.name) !== a.rv);
-        assert.deepEqual(
-          notReplayed.map((a) => `${a.name}@${a.rv} (got ${String(byName.get(a.name))})`),
-          [],
-          `GET ${watchUrl}: acknowledged creates after ${from.rv} missing from the replay (${w.events.length} events, stream ${w.ended ? 'ended' : 'open'})`,
-        );
-        t.diagnostic(`cycle ${cycle}: ${acks.length} creates acknowledged (rv ${cycleMin}..${maxAck}), ${inFlightAtKill} in flight at SIGKILL, restart ${restartMs} ms, ${list.items.length} pods listed at rv ${listRv}, watch from ${from.rv} replayed ${w.events.length} events`);
+        const missed = expected.filter((a) => {
+          const e = byRv.get(a.rv);
+          return !e || e.object.metadata?.name !== a.name || e.type !== (a.gen === 0 ? 'ADDED' : 'MODIFIED') || e.object.metadata?.labels?.gen !== String(a.gen);
+        });
+        assert.deepEqual(missed.map((a) => `${a.name} gen ${a.gen}@${a.rv}`), [], `GET ${watchUrl}: acknowledged writes missing from the replay (${w.events.length} events)`);
+        const updates = acks.filter((a) => a.gen > 0).length;
+        t.diagnostic(`cycle ${cycle} (${transportOf(cycle)}): ${acks.length - updates} creates + ${updates} updates acknowledged, ${inFlightAtKill} in flight at SIGKILL, restart ${restartMs} ms, replay of ${w.events.length} events from ${from.rv}`);
       }
       t.diagnostic(`${CYCLES} cycles in ${Date.now() - started} ms`);
     } finally {

@@ -6,6 +6,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import WebSocket from 'ws';
 import { startApiServer, type ApiServer } from '../../src/server/start.ts';
 import { createJoinToken, parseTokenFile, agentBearer } from '../../src/server/auth.ts';
 import { generateCa, generateLeaf, loadCa } from '../../src/server/tls.ts';
@@ -186,6 +187,33 @@ for (const transport of TRANSPORTS) {
       } finally {
         c.close();
       }
+    });
+
+    it('opens live inspection (every actor’s context) to admins and viewers only', async () => {
+      const nodeToken = agentBearer(createJoinToken(join(t.dir, 'data'), 'n9'), 'n9');
+      assert.equal((await req('GET', '/inspect', { token: admin })).status, 200);
+      assert.equal((await req('GET', '/inspect', { token: 'view-token' })).status, 200);
+      assert.equal((await req('GET', '/inspect')).status, 401);
+      for (const token of [nodeToken, 'nobody-token']) {
+        const r = await req('GET', '/inspect', { token });
+        assert.equal(r.status, 403);
+        assert.match(String(r.body.message), /cannot get path "\/inspect"/);
+      }
+      const open = (token: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(`${base().replace(/^https/, 'wss')}/inspect/events`, { ca, headers: { authorization: `Bearer ${token}` } });
+          ws.on('open', () => {
+            ws.close();
+            resolve(101);
+          });
+          ws.on('unexpected-response', (_q, res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          ws.on('error', reject);
+        });
+      assert.equal(await open('view-token'), 101);
+      assert.equal(await open(nodeToken), 403);
     });
 
     it('binds an unbound join token to the first node that uses it', async () => {

@@ -2,10 +2,10 @@
 import { Command, Option } from 'clipanion';
 import { agentFlags, remoteAgentFlags, withFlags } from '../flags.ts';
 import { remoteClientFor, runAgent } from '../run.ts';
-import { log } from '../log.ts';
-import { waitForSignal } from '../signals.ts';
+import { configureLog, log, logFlags } from '../log.ts';
+import { stopOnSignal } from '../signals.ts';
 
-export class AgentCommand extends withFlags(() => ({ ...agentFlags(), ...remoteAgentFlags() })) {
+export class AgentCommand extends withFlags(() => ({ ...agentFlags(), ...remoteAgentFlags(), ...logFlags() })) {
   static override paths = [['agent']];
   static override usage = Command.Usage({
     description: 'run a node agent that joins a reddwarf API server',
@@ -16,12 +16,11 @@ export class AgentCommand extends withFlags(() => ({ ...agentFlags(), ...remoteA
   dataDir = Option.String('--data-dir', './reddwarf-agent', { description: 'directory for zones and IPAM state' });
 
   async execute(): Promise<number> {
+    configureLog(this);
     const client = remoteClientFor(this.server, this, this.nodeName);
     const agent = await runAgent(this, this.dataDir, client, log);
     log(`agent for node ${agent.node} is running against ${this.server}`);
-    await waitForSignal();
-    log('shutting down (zones keep running)');
-    await agent.stop();
+    await stopOnSignal(log, 'shutting down (zones keep running)', () => agent.stop());
     return 0;
   }
 }

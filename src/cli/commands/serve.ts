@@ -2,10 +2,10 @@
 import { Command } from 'clipanion';
 import { controlPlaneFlags, withFlags } from '../flags.ts';
 import { runControlPlane } from '../run.ts';
-import { log } from '../log.ts';
-import { waitForSignal } from '../signals.ts';
+import { configureLog, log, logFlags } from '../log.ts';
+import { stopOnSignal } from '../signals.ts';
 
-export class ServeCommand extends withFlags(controlPlaneFlags) {
+export class ServeCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...logFlags() })) {
   static override paths = [['serve']];
   static override usage = Command.Usage({
     description: 'run the control plane: API server, scheduler and node liveness',
@@ -14,11 +14,10 @@ export class ServeCommand extends withFlags(controlPlaneFlags) {
   });
 
   async execute(): Promise<number> {
+    configureLog(this);
     const cp = await runControlPlane(this, log);
     log(`API server listening on ${cp.server.url} (${cp.server.listening.transport}); kubeconfig: ${cp.server.kubeconfig}`);
-    await waitForSignal();
-    log('shutting down');
-    await cp.stop();
+    await stopOnSignal(log, 'shutting down', () => cp.stop());
     return 0;
   }
 }

@@ -3,10 +3,10 @@
 import { Command } from 'clipanion';
 import { agentFlags, controlPlaneFlags, parseRuntime, withFlags } from '../flags.ts';
 import { runAgent, runControlPlane } from '../run.ts';
-import { log } from '../log.ts';
-import { waitForSignal } from '../signals.ts';
+import { configureLog, log, logFlags } from '../log.ts';
+import { stopOnSignal } from '../signals.ts';
 
-export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...agentFlags() })) {
+export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...agentFlags(), ...logFlags() })) {
   static override paths = [['up']];
   static override usage = Command.Usage({
     description: 'run everything on this host: API server, scheduler, node liveness and the node agent',
@@ -14,6 +14,7 @@ export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...age
   });
 
   async execute(): Promise<number> {
+    configureLog(this);
     const runtime = parseRuntime(this.runtime);
     if (runtime === 'mock') log(`zone runtime: mock (this host is ${process.platform}, not illumos): zones are simulated in ${this.dataDir}/zones`);
     const cp = await runControlPlane(this, log);
@@ -25,10 +26,10 @@ export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...age
     log(`reddwarf is up on ${cp.server.url} (${cp.server.listening.transport}), node ${agent.node}`);
     log(`live pod machines: ${cp.server.url}/inspect`);
     log(`kubeconfig: ${cp.server.kubeconfig}  —  try: kubectl --kubeconfig ${cp.server.kubeconfig} get nodes`);
-    await waitForSignal();
-    log('shutting down (zones keep running)');
-    await agent.stop();
-    await cp.stop();
+    await stopOnSignal(log, 'shutting down (zones keep running)', async () => {
+      await agent.stop();
+      await cp.stop();
+    });
     return 0;
   }
 }
