@@ -1,5 +1,5 @@
 // The `reddwarf` command line.
-import { Builtins, Cli } from 'clipanion';
+import { Builtins, Cli, type Command } from 'clipanion';
 import { ServeCommand } from './commands/serve.ts';
 import { UpCommand } from './commands/up.ts';
 import { VersionCommand } from './commands/version.ts';
@@ -12,6 +12,7 @@ import { DeleteCommand } from './commands/delete.ts';
 import { WatchCommand } from './commands/watch.ts';
 import { TokenCreateCommand } from './commands/token.ts';
 import { MachinesCommand } from './commands/machines.ts';
+import { SmfManifestCommand, SmfMethodCommand } from './commands/smf.ts';
 
 const cli = new Cli({ binaryName: 'reddwarf', binaryLabel: 'reddwarf — Kubernetes-style control plane for illumos zones', binaryVersion: '0.1.0' });
 cli.register(UpCommand);
@@ -26,17 +27,21 @@ cli.register(DeleteCommand);
 cli.register(WatchCommand);
 cli.register(TokenCreateCommand);
 cli.register(MachinesCommand);
+cli.register(SmfManifestCommand);
+cli.register(SmfMethodCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 
 // Exit explicitly: a stopped server may leave native handles (uWS) that would keep the loop alive.
 const argv = process.argv.slice(2);
 // Arguments clipanion cannot parse (unknown command or flag) are usage errors: exit 2, not 1.
-let parsed = true;
+// So are bad flag values found when the command starts (usageFailed).
+let command: Command | undefined;
 try {
-  cli.process(argv);
+  command = cli.process(argv);
 } catch {
-  parsed = false;
+  // cli.run prints it
 }
-const code = await cli.run(argv);
-process.exit(!parsed && code === 1 ? 2 : code);
+const code = await cli.run(command ?? argv);
+const usage = command === undefined || (command as Command & { usageFailed?: boolean }).usageFailed === true;
+process.exit(usage && code === 1 ? 2 : code);

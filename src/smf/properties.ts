@@ -1,0 +1,49 @@
+// The `config/*` properties of svc:/system/reddwarf: one per flag of `reddwarf up` and
+// `reddwarf agent`, read from the commands' own clipanion definitions so a new flag gets its
+// property (and its place in the method script) without anyone remembering to add it.
+import { Cli } from 'clipanion';
+import { AgentCommand } from '../cli/commands/agent.ts';
+import { UpCommand } from '../cli/commands/up.ts';
+
+/** What `config/mode` selects: the subcommand the service runs. */
+export const MODES = { up: UpCommand, agent: AgentCommand } as const;
+export type Mode = keyof typeof MODES;
+
+/** The mode of an empty `config/mode`: everything on one host. */
+export const DEFAULT_MODE: Mode = 'up';
+
+/** One flag as an SMF property. */
+export interface SmfProperty {
+  /** Property name under `config/`: the flag without `--`, dashes as underscores (`data_dir`). */
+  name: string;
+  /** The long flag, e.g. `--data-dir`. */
+  flag: string;
+  /** `false` for a boolean flag (`--tls`): the property holds `true` or `false`. */
+  takesValue: boolean;
+  /** The modes whose command has this flag, each with that command's description of it. */
+  modes: Partial<Record<Mode, { description: string; required: boolean }>>;
+}
+
+/** `--bind #0` or `--tls`, optionally after a short name (`-n,--name #0`). */
+const DEFINITION = /^(?:-[a-zA-Z],)?(--[a-z][a-z0-9-]*)( #0)?$/;
+
+/**
+ * The properties of every flag of `up` and `agent`, in the commands' flag order (`up` first).
+ * @example smfProperties().find((p) => p.name === 'data_dir')?.modes // { up: …, agent: … }
+ */
+export function smfProperties(): SmfProperty[] {
+  const byFlag = new Map<string, SmfProperty>();
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    const [definition] = Cli.from([MODES[mode]]).definitions();
+    for (const option of definition?.options ?? []) {
+      const m = DEFINITION.exec(option.definition);
+      // A flag of another shape (several values, no long name) needs the method script taught first.
+      if (!m?.[1]) throw new Error(`reddwarf ${mode}: cannot map the flag ${JSON.stringify(option.definition)} to an SMF property`);
+      const flag = m[1];
+      const property = byFlag.get(flag) ?? { name: flag.slice(2).replaceAll('-', '_'), flag, takesValue: m[2] !== undefined, modes: {} };
+      property.modes[mode] = { description: option.description ?? '', required: option.required };
+      byFlag.set(flag, property);
+    }
+  }
+  return [...byFlag.values()];
+}
