@@ -1,6 +1,6 @@
 // The SMF manifest of svc:/system/reddwarf:default, for `svccfg import`: a wait-model
 // (duration=child) service whose start method execs `reddwarf up|agent` in the foreground, with
-// one config/* property per flag of those commands.
+// one application/* property per flag of those commands.
 import { DEFAULT_MODE, MODES, smfProperties, type Mode, type SmfProperty } from './properties.ts';
 
 /** Where `reddwarf smf method` is meant to be installed. */
@@ -9,8 +9,10 @@ export const DEFAULT_METHOD_PATH = '/opt/reddwarf/lib/svc/method/reddwarf';
 /** The method's PATH: it runs `reddwarf` and that runs `node`, wherever the usual packagings put them. */
 export const METHOD_PATH_ENV = '/opt/reddwarf/bin:/opt/ooce/bin:/opt/local/bin:/usr/local/bin:/usr/bin:/usr/sbin';
 
-/** `reddwarf` exits within 5 s of SIGTERM; after this svc.startd sends SIGKILL. */
-const STOP_TIMEOUT_SECONDS = 15;
+/** SPEC §8.4 timeouts. reddwarf exits within 5 s of SIGTERM; svc.startd sends SIGKILL after the stop timeout. */
+const START_TIMEOUT_SECONDS = 60;
+const STOP_TIMEOUT_SECONDS = 30;
+const REFRESH_TIMEOUT_SECONDS = 10;
 
 /** Flag properties shipped with a value; every other one is empty, meaning the flag's default. */
 const SHIPPED: Record<string, string> = {
@@ -70,13 +72,16 @@ export function manifest({ methodPath = DEFAULT_METHOD_PATH }: { methodPath?: st
     dependency('filesystem', 'svc:/system/filesystem/local', 'require_all'),
     dependency('loopback', 'svc:/network/loopback', 'require_all'),
     dependency('physical', 'svc:/network/physical', 'optional_all'),
-    // duration=child: the start method is the service and never returns, so it has no timeout.
+    // duration=child: svc.startd hands a wait-model start method to its wait thread, so the
+    // timeout never cuts the running service.
     el(
       'exec_method',
-      { type: 'method', name: 'start', exec: `${methodPath} %m`, timeout_seconds: '0' },
+      { type: 'method', name: 'start', exec: `${methodPath} %m`, timeout_seconds: String(START_TIMEOUT_SECONDS) },
       el('method_context', {}, el('method_credential', { user: 'root', group: 'root' }), el('method_environment', {}, el('envvar', { name: 'PATH', value: METHOD_PATH_ENV }))),
     ),
-    el('exec_method', { type: 'method', name: 'stop', exec: ':kill', timeout_seconds: String(STOP_TIMEOUT_SECONDS) }),
+    el('exec_method', { type: 'method', name: 'stop', exec: ':kill -TERM', timeout_seconds: String(STOP_TIMEOUT_SECONDS) }),
+    // Properties are read at start; a refresh changes nothing until the next restart.
+    el('exec_method', { type: 'method', name: 'refresh', exec: ':true', timeout_seconds: String(REFRESH_TIMEOUT_SECONDS) }),
     el(
       'property_group',
       { name: 'startd', type: 'framework' },
@@ -86,10 +91,10 @@ export function manifest({ methodPath = DEFAULT_METHOD_PATH }: { methodPath?: st
     ),
     el(
       'property_group',
-      { name: 'config', type: 'application' },
+      { name: 'application', type: 'application' },
       propval('mode', DEFAULT_MODE),
       ...properties.map((p) => propval(p.name, SHIPPED[p.name] ?? '')),
-      // config/token is a join token: only root (and holders of this authorization) may read it.
+      // application/token is a join token: only root (and holders of this authorization) may read it.
       propval('read_authorization', 'solaris.smf.read.reddwarf'),
     ),
     el('instance', { name: 'default', enabled: 'false' }),
@@ -97,11 +102,11 @@ export function manifest({ methodPath = DEFAULT_METHOD_PATH }: { methodPath?: st
     el(
       'template',
       {},
-      el('common_name', {}, loctext('reddwarf Kubernetes-style control plane for illumos zones')),
-      el('description', {}, loctext('Runs `reddwarf up` (API server, scheduler and node agent) or `reddwarf agent` (a node joining another API server), as config/mode says.')),
+      el('common_name', {}, loctext('Reddwarf Kubernetes Control Plane')),
+      el('description', {}, loctext('Runs `reddwarf up` (API server, scheduler and node agent) or `reddwarf agent` (a node joining another API server), as application/mode says.')),
       el(
         'pg_pattern',
-        { name: 'config', type: 'application', target: 'this', required: 'false' },
+        { name: 'application', type: 'application', target: 'this', required: 'false' },
         propPattern('mode', `which command to run: ${modes.join(' or ')}`, el('constraints', {}, ...modes.map((m) => el('value', { name: m })))),
         ...properties.map((p) => propPattern(p.name, describe(p))),
       ),

@@ -1,4 +1,4 @@
-// The start method of svc:/system/reddwarf: a POSIX sh script that turns the config/* properties
+// The start method of svc:/system/reddwarf: a POSIX sh script that turns the application/* properties
 // into `reddwarf up|agent` flags and execs it. The manifest sets duration=child, so svc.startd
 // watches the method process itself: it must exec reddwarf in the foreground, never background it.
 import { DEFAULT_MODE, MODES, smfProperties, type Mode, type SmfProperty } from './properties.ts';
@@ -25,7 +25,7 @@ export function methodScript(): string {
   const modes = Object.keys(MODES) as Mode[];
   return `#!/bin/sh
 # SMF start method of svc:/system/reddwarf, written by \`reddwarf smf method\` (regenerate, do not edit).
-# config/<name> is the flag --<name, dashes for underscores>; an empty property means the flag's default.
+# application/<name> is the flag --<name, dashes for underscores>; an empty property means the flag's default.
 
 if [ -r /lib/svc/share/smf_include.sh ]; then
 	. /lib/svc/share/smf_include.sh
@@ -41,19 +41,19 @@ if [ -z "$SMF_FMRI" ]; then
 	exit "$SMF_EXIT_ERR_NOSMF"
 fi
 
-# prop NAME: the value of config/NAME, empty when unset. svcprop(1) prints an empty string as ""
+# prop NAME: the value of application/NAME, empty when unset. svcprop(1) prints an empty string as ""
 # and puts a backslash before shell metacharacters: undo both, so no value is ever evaluated.
 prop() {
-	v=$(svcprop -p "config/$1" "$SMF_FMRI" 2>/dev/null) || return 0
+	v=$(svcprop -p "application/$1" "$SMF_FMRI" 2>/dev/null) || return 0
 	[ "$v" = '""' ] || printf '%s\\n' "$v" | sed 's/\\\\\\(.\\)/\\1/g'
 }
 
 bad() {
-	echo "reddwarf: config/$1 $2" >&2
+	echo "reddwarf: application/$1 $2" >&2
 	exit "$SMF_EXIT_ERR_CONFIG"
 }
 
-# flag NAME: the flag of config/NAME without its leading dashes (data_dir: data-dir).
+# flag NAME: the flag of application/NAME without its leading dashes (data_dir: data-dir).
 flag() {
 	echo "$1" | tr _ -
 }
@@ -71,7 +71,7 @@ for p in $required; do
 	[ -n "$(prop "$p")" ] || bad "$p" "must be set in mode $mode"
 done
 for p in $unused; do
-	[ -z "$(prop "$p")" ] || echo "reddwarf: config/$p is not used in mode $mode" >&2
+	[ -z "$(prop "$p")" ] || echo "reddwarf: application/$p is not used in mode $mode" >&2
 done
 
 # Loops in this shell, not functions, so that they can extend "$@": one word per value, spaces kept.

@@ -1,20 +1,20 @@
-// The `config/*` properties of svc:/system/reddwarf: one per flag of `reddwarf up` and
+// The `application/*` properties of svc:/system/reddwarf: one per flag of `reddwarf up` and
 // `reddwarf agent`, read from the commands' own clipanion definitions so a new flag gets its
 // property (and its place in the method script) without anyone remembering to add it.
 import { Cli } from 'clipanion';
 import { AgentCommand } from '../cli/commands/agent.ts';
 import { UpCommand } from '../cli/commands/up.ts';
 
-/** What `config/mode` selects: the subcommand the service runs. */
+/** What `application/mode` selects: the subcommand the service runs. */
 export const MODES = { up: UpCommand, agent: AgentCommand } as const;
 export type Mode = keyof typeof MODES;
 
-/** The mode of an empty `config/mode`: everything on one host. */
+/** The mode of an empty `application/mode`: everything on one host. */
 export const DEFAULT_MODE: Mode = 'up';
 
 /** One flag as an SMF property. */
 export interface SmfProperty {
-  /** Property name under `config/`: the flag without `--`, dashes as underscores (`data_dir`). */
+  /** Property name under `application/`: the flag without `--`, dashes as underscores (`data_dir`). */
   name: string;
   /** The long flag, e.g. `--data-dir`. */
   flag: string;

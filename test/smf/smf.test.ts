@@ -207,18 +207,19 @@ describe('reddwarf smf manifest', () => {
     assert.equal(start.attrs.exec, '/opt/reddwarf/lib/svc/method/reddwarf %m');
     assert.equal(find(find(start, 'method_context'), 'method_credential').attrs.user, 'root');
     const stop = find(service, 'exec_method', 'stop');
-    assert.equal(stop.attrs.exec, ':kill');
+    assert.equal(stop.attrs.exec, ':kill -TERM');
+    assert.equal(find(service, 'exec_method', 'refresh').attrs.exec, ':true');
     // reddwarf exits within 5 s of SIGTERM; svc.startd must not SIGKILL it before.
     assert.ok(Number(stop.attrs.timeout_seconds) >= 10, `stop timeout ${stop.attrs.timeout_seconds}`);
   });
 
-  it('has a config property for every flag of `reddwarf up` and `reddwarf agent`, plus config/mode', () => {
-    const config = find(service, 'property_group', 'config');
+  it('has a config property for every flag of `reddwarf up` and `reddwarf agent`, plus application/mode', () => {
+    const config = find(service, 'property_group', 'application');
     assert.equal(config.attrs.type, 'application');
     const props = new Map(config.children.map((p) => [p.attrs.name ?? '', p]));
     for (const { flag } of [...upFlags, ...agentFlags]) {
       const p = props.get(propertyOf(flag));
-      assert.ok(p, `${flag} has no config/${propertyOf(flag)} property`);
+      assert.ok(p, `${flag} has no application/${propertyOf(flag)} property`);
       assert.equal(p.attrs.type, 'astring', flag);
     }
     const flagProps = new Set([...upFlags, ...agentFlags].map((f) => propertyOf(f.flag)));
@@ -227,7 +228,7 @@ describe('reddwarf smf manifest', () => {
     // Empty means the flag's default, except the data dir: the default is relative to the cwd (/).
     assert.deepEqual([...props.values()].filter((p) => p.attrs.value && p.attrs.name !== 'mode' && p.attrs.name !== 'read_authorization').map((p) => [p.attrs.name, p.attrs.value]), [['data_dir', '/var/lib/reddwarf']]);
     // svccfg describe: each property is documented.
-    const patterns = find(find(service, 'template'), 'pg_pattern', 'config').children.map((p) => p.attrs.name);
+    const patterns = find(find(service, 'template'), 'pg_pattern', 'application').children.map((p) => p.attrs.name);
     assert.deepEqual(patterns, [...props.keys()].filter((n) => n !== 'read_authorization'));
   });
 
@@ -254,15 +255,15 @@ describe('reddwarf smf method', () => {
     writeFileSync(script, reddwarf('smf', 'method'), { mode: 0o755 });
     const bin = join(dir, 'bin');
     mkdirSync(bin);
-    // svcprop -p config/NAME FMRI: the file props/NAME, exit 1 when there is none (as for a missing property).
+    // svcprop -p application/NAME FMRI: the file props/NAME, exit 1 when there is none (as for a missing property).
     writeFileSync(
       join(bin, 'svcprop'),
-      `#!/bin/sh\n[ "$1" = -p ] && [ "$3" = '${FMRI}' ] || { echo "fake svcprop: unexpected arguments: $*" >&2; exit 2; }\nf="$FAKE_SVCPROP/\${2#config/}"\n[ -f "$f" ] || exit 1\ncat "$f"\n`,
+      `#!/bin/sh\n[ "$1" = -p ] && [ "$3" = '${FMRI}' ] || { echo "fake svcprop: unexpected arguments: $*" >&2; exit 2; }\nf="$FAKE_SVCPROP/\${2#application/}"\n[ -f "$f" ] || exit 1\ncat "$f"\n`,
     );
     writeFileSync(join(bin, 'reddwarf'), `#!${process.execPath}\nprocess.stdout.write(JSON.stringify({ pid: process.pid, argv: process.argv.slice(2) }));\n`);
     chmodSync(join(bin, 'svcprop'), 0o755);
     chmodSync(join(bin, 'reddwarf'), 0o755);
-    const config = find(find(parseXml(reddwarf('smf', 'manifest')).root, 'service'), 'property_group', 'config');
+    const config = find(find(parseXml(reddwarf('smf', 'manifest')).root, 'service'), 'property_group', 'application');
     shipped = Object.fromEntries(config.children.map((p) => [p.attrs.name ?? '', p.attrs.value ?? '']));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -298,7 +299,7 @@ describe('reddwarf smf method', () => {
     const r = start({ ...shipped, mode: 'agent', server: 'https://10.0.0.1:6443', token: 'abc;$(touch /tmp/pwned) `x`', node_name: 'node 2', data_dir: '/srv/red dwarf\'s "data"', max_pods: '', bind: '0.0.0.0:6443' });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.argv, ['agent', '--data-dir=/srv/red dwarf\'s "data"', '--node-name=node 2', '--token=abc;$(touch /tmp/pwned) `x`', '--server=https://10.0.0.1:6443']);
-    assert.match(r.stderr, /config\/bind is not used in mode agent/);
+    assert.match(r.stderr, /application\/bind is not used in mode agent/);
   });
 
   it('turns boolean properties into --flag / --no-flag and refuses other values with SMF_EXIT_ERR_CONFIG', () => {
@@ -307,7 +308,7 @@ describe('reddwarf smf method', () => {
     assert.deepEqual(r.argv, ['up', '--tls-san=a.example, b.example', '--tls', '--no-insecure-allow-anonymous']);
     const bad = start({ mode: 'up', tls: 'yes' });
     assert.equal(bad.code, 96);
-    assert.match(bad.stderr, /config\/tls must be true, false or empty/);
+    assert.match(bad.stderr, /application\/tls must be true, false or empty/);
   });
 
   it('passes every flag of `reddwarf up` and `reddwarf agent` from its property', () => {
@@ -331,14 +332,14 @@ describe('reddwarf smf method', () => {
     assert.deepEqual(r.argv, ['up']);
   });
 
-  it('exits with SMF_EXIT_ERR_CONFIG (96) on a bad mode or an agent without config/server', () => {
+  it('exits with SMF_EXIT_ERR_CONFIG (96) on a bad mode or an agent without application/server', () => {
     const mode = start({ mode: 'server' });
     assert.equal(mode.code, 96);
     assert.equal(mode.argv, undefined);
-    assert.match(mode.stderr, /config\/mode must be up or agent \(got 'server'\)/);
+    assert.match(mode.stderr, /application\/mode must be up or agent \(got 'server'\)/);
     const server = start({ mode: 'agent' });
     assert.equal(server.code, 96);
-    assert.match(server.stderr, /config\/server must be set in mode agent/);
+    assert.match(server.stderr, /application\/server must be set in mode agent/);
   });
 
   it('refuses other methods (SMF_EXIT_ERR_FATAL) and a run outside SMF (SMF_EXIT_ERR_NOSMF)', () => {
