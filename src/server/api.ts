@@ -6,6 +6,7 @@ import { apiGroupList, apiResourceList, apiVersions, aggregatedDiscovery, emptyA
 import { errorReply } from './errors.ts';
 import { json, text, type HttpHandler, type HttpReply, type HttpRequest, type UpgradeAnswer } from './http.ts';
 import { openapiHash, openapiRoot, openapiV1 } from './openapi.ts';
+import { openapiV2Handler } from './openapi-v2.ts';
 import { Rest } from './rest.ts';
 import type { InspectHub } from '../inspect/hub.ts';
 import { inspectPage } from '../inspect/page.ts';
@@ -38,6 +39,7 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
   const v1 = openapiV1();
   const v1Hash = openapiHash(v1);
   const v1Body = JSON.stringify(v1);
+  const openapiV2 = openapiV2Handler(v1);
 
   const fixed = (req: HttpRequest, name: string): HttpReply => {
     const accept = req.headers.accept ?? '';
@@ -57,6 +59,8 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
         return json(200, apiGroupList());
       case 'apiv1':
         return json(200, apiResourceList());
+      case 'openapi-v2':
+        return openapiV2(req);
       case 'openapi-v3':
         return json(200, openapiRoot(v1Hash));
       case 'inspect':

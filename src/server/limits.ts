@@ -9,6 +9,8 @@ export const MAX_URL_BYTES = 8 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Open watches one client (user, else remote address) may hold. */
 export const DEFAULT_MAX_WATCHES_PER_CLIENT = 250;
+/** Largest WebSocket message a client may send: watch clients have nothing to say. */
+export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
 
 export interface LimitOptions {
   maxRequestsInflight?: number;

@@ -12,7 +12,7 @@ import { FrameQueue } from './batch.ts';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 import type { TLSSocket } from 'node:tls';
-import { MAX_HEADER_BYTES } from './limits.ts';
+import { MAX_HEADER_BYTES, MAX_WS_MESSAGE_BYTES } from './limits.ts';
 
 /** Slow-client limits (tests shorten them): a request's headers, and the whole request, must arrive in time. */
 export const NODE_TIMEOUTS = { headersTimeoutMs: 30_000, requestTimeoutMs: 120_000, checkIntervalMs: 5_000 };
@@ -41,7 +41,7 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
     const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: reason, reason: code === 408 ? 'Timeout' : 'BadRequest', code });
     socket.end(`HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (_set, req) => (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol ?? false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES, handleProtocols: (_set, req) => (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol ?? false });
   const live = new Set<() => void>();
   let closing = false;
 
@@ -55,6 +55,8 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
     (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = answer.protocol;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('message', () => {});
+      // A protocol error (e.g. a frame over maxPayload) closes this socket; unhandled, it would end the process.
+      ws.on('error', () => ws.terminate());
       // ws keeps its socket private; corking it batches a turn's frames into one write.
       const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
       const queue = new FrameQueue((frames) => {

@@ -3,7 +3,7 @@
 import { resourceDef, type ResourceDef } from '../api/resources.ts';
 
 export type Route =
-  | { type: 'fixed'; name: 'healthz' | 'livez' | 'readyz' | 'version' | 'api' | 'apis' | 'apiv1' | 'openapi-v3' | 'openapi-v3-v1' | 'inspect' }
+  | { type: 'fixed'; name: 'healthz' | 'livez' | 'readyz' | 'version' | 'api' | 'apis' | 'apiv1' | 'openapi-v2' | 'openapi-v3' | 'openapi-v3-v1' | 'inspect' }
   | { type: 'resource'; def: ResourceDef; namespace?: string; name?: string; subresource?: string; legacyWatch: boolean };
 
 const FIXED: Record<string, Route & { type: 'fixed' }> = {
@@ -14,6 +14,7 @@ const FIXED: Record<string, Route & { type: 'fixed' }> = {
   '/api': { type: 'fixed', name: 'api' },
   '/apis': { type: 'fixed', name: 'apis' },
   '/api/v1': { type: 'fixed', name: 'apiv1' },
+  '/openapi/v2': { type: 'fixed', name: 'openapi-v2' },
   '/openapi/v3': { type: 'fixed', name: 'openapi-v3' },
   '/openapi/v3/api/v1': { type: 'fixed', name: 'openapi-v3-v1' },
   '/inspect': { type: 'fixed', name: 'inspect' },

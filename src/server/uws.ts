@@ -7,6 +7,7 @@ import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
 import { ApiError, tooLarge } from '../api/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
+import { MAX_WS_MESSAGE_BYTES } from './limits.ts';
 
 type UwsModule = typeof UWS;
 
@@ -36,7 +37,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
 
   app.ws<WsData>('/*', {
     // Client messages are ignored (as kube-apiserver's watch does); keep them small.
-    maxPayloadLength: 64 * 1024,
+    maxPayloadLength: MAX_WS_MESSAGE_BYTES,
     // Above our own slow-watcher limit, so uWS never drops a message silently before we cut the watch.
     maxBackpressure: 256 * 1024 * 1024,
     idleTimeout: 120,

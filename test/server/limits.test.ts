@@ -3,8 +3,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import WebSocket from 'ws';
 import { guard } from '../../src/server/authorize.ts';
-import { Limits, MAX_URL_BYTES } from '../../src/server/limits.ts';
+import { Limits, MAX_URL_BYTES, MAX_WS_MESSAGE_BYTES } from '../../src/server/limits.ts';
 import { json, type HttpHandler, type HttpReply, type HttpRequest, type Sink } from '../../src/server/http.ts';
 import { NODE_TIMEOUTS } from '../../src/server/node.ts';
 import { openStore, startServer, TRANSPORTS, type TestServer } from '../helpers/server.ts';
@@ -104,6 +105,21 @@ for (const transport of TRANSPORTS) {
       const big = await raw(s.listening.port, `GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`, 5_000);
       assert.match(big.text, /^HTTP\/1\.1 431 /);
       assert.match(big.text, /"kind":"Status"/);
+    });
+
+    it('closes a WebSocket watch whose client sends a frame over 64 KiB, and keeps serving', async () => {
+      const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/api/v1/pods?watch=1`);
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.on('error', () => {});
+      ws.send(Buffer.alloc(MAX_WS_MESSAGE_BYTES + 1));
+      const code = await closed;
+      // 1009 Message Too Big (ws); uWS drops the connection (1006) without a close frame.
+      assert.ok(code === 1009 || code === 1006, `closed with ${code}`);
+      assert.equal((await fetch(`${s.url}/api/v1/namespaces`)).status, 200);
     });
 
     it('drops clients that send headers too slowly', { timeout: 20_000 }, async () => {

@@ -8,7 +8,7 @@ export class SmfManifestCommand extends Command {
   static override paths = [['smf', 'manifest']];
   static override usage = Command.Usage({
     description: 'print the SMF manifest of svc:/system/reddwarf:default (for svccfg import)',
-    details: 'Each flag of `reddwarf up` and `reddwarf agent` is a property config/<flag with underscores>, empty meaning the default; config/mode chooses the command. The start method is the script `reddwarf smf method` prints, installed at --method-path.',
+    details: 'Each flag of `reddwarf up` and `reddwarf agent` is a property application/<flag with underscores>, empty meaning the default; application/mode chooses the command. The start method is the script `reddwarf smf method` prints, installed at --method-path.',
     examples: [['Install the service', 'reddwarf smf method > /opt/reddwarf/lib/svc/method/reddwarf && chmod 555 /opt/reddwarf/lib/svc/method/reddwarf && reddwarf smf manifest > /tmp/reddwarf.xml && svccfg import /tmp/reddwarf.xml']],
   });
 
