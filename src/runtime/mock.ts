@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from './errors.ts';
 import type { DeprovisionReport, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from './runtime.ts';
-import { runWithRollback, type FaultHandle, type FaultOptions, type ZoneStep } from './steps.ts';
+import { carryOn, runWithRollback, type FaultHandle, type FaultOptions, type ZoneStep } from './steps.ts';
 import { assertZoneSpec } from './zonespec.ts';
 
 export interface MockRuntimeOptions {
@@ -139,17 +139,7 @@ export class MockRuntime implements ZoneRuntime {
     // The name is taken by another pod (a newer one of the same name): none of it is ours to remove.
     // An empty uid means the caller no longer knows the pod (orphan cleanup): it takes whatever is there.
     if (owner !== undefined && spec.uid !== '' && owner !== spec.uid) return { problems: [`zone ${z} belongs to pod uid ${owner}; left alone`] };
-    const problems: string[] = [];
-    const attempt = async (what: string, op: () => Promise<void>): Promise<boolean> => {
-      try {
-        await op();
-        return true;
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        problems.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
-        return false;
-      }
-    };
+    const { problems, attempt } = carryOn(signal);
     // Walk the zone down from whatever state it is in; a zone that is already gone is not a problem.
     for (let record = this.zones.get(z); record; record = this.zones.get(z)) {
       const step: ZoneStep = BOOTED.includes(record.state) ? 'halt' : record.state === 'installed' ? 'uninstall' : 'delete';

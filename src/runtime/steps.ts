@@ -61,3 +61,24 @@ export async function runWithRollback(zoneName: string, steps: readonly Undoable
   }
   return done.map((s) => s.name);
 }
+
+/**
+ * Deprovisioning carries on past failures (a stuck zone must not keep its VNIC and dataset
+ * alive): each failed step becomes a problem line; an abort still ends it at once.
+ */
+export function carryOn(signal?: AbortSignal): { problems: string[]; attempt(what: string, op: () => Promise<unknown>): Promise<boolean> } {
+  const problems: string[] = [];
+  return {
+    problems,
+    async attempt(what, op) {
+      try {
+        await op();
+        return true;
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        problems.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
+    },
+  };
+}

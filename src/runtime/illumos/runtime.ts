@@ -3,7 +3,7 @@
 // deprovisioning carries on past failures (upstream leaked both ways: SPEC §5.6, §11.6).
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from '../errors.ts';
 import type { DeprovisionReport, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from '../runtime.ts';
-import { runWithRollback, type ZoneStep } from '../steps.ts';
+import { carryOn, runWithRollback, type ZoneStep } from '../steps.ts';
 import type { StorageEngine } from '../storage.ts';
 import { assertZoneSpec } from '../zonespec.ts';
 import { CommandError, firstLine, type CommandRunner } from './command.ts';
@@ -166,17 +166,7 @@ export class IllumosRuntime implements ZoneRuntime {
   async deprovision(input: ZoneSpec, signal?: AbortSignal): Promise<DeprovisionReport> {
     const spec = input as IllumosZoneSpec;
     const z = spec.zoneName;
-    const problems: string[] = [];
-    const attempt = async (what: string, op: () => Promise<unknown>): Promise<boolean> => {
-      try {
-        await op();
-        return true;
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        problems.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
-        return false;
-      }
-    };
+    const { problems, attempt } = carryOn(signal);
     let state: ZoneState = (await this.entry(z, signal))?.state ?? 'absent';
     if (state !== 'absent') {
       const owner = (await zoneAttrs(this.runner, z, signal))?.[OWNER_ATTR];
