@@ -27,13 +27,12 @@
 // Each phase alternates reddwarf and raw in --rounds rounds (after a warm-up of each), so load
 // from other processes on the machine lands on both sides of the ratio alike.
 // Progress goes to stderr; the last line of stdout is one JSON object.
-import { fork, type ChildProcess } from 'node:child_process';
+import { ROLE_ENV, serveSpecs, SpecRunner } from './lib/child.ts';
 import http from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const ROLE_ENV = 'REDDWARF_BENCH_ROLE';
 
 /** One measured run of the load generator. */
 interface LoadSpec {
@@ -185,58 +184,11 @@ function summarise(runs: LoadResult[]): Summary {
   };
 }
 
-function clientMain(): void {
-  process.on('message', (m: { op: 'load'; spec: LoadSpec }) => {
-    if (m.op !== 'load') return;
-    runLoad(m.spec).then(
-      (result) => process.send?.({ op: 'result', result }),
-      (e: unknown) => process.send?.({ op: 'result', error: String(e) }),
-    );
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.send?.({ op: 'ready' });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The driver (this process: reddwarf and the raw server).
 
-class LoadClient {
-  private waiting?: { resolve: (r: LoadResult) => void; reject: (e: Error) => void };
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: { op: string; result?: LoadResult; error?: string }) => {
-      if (m.op !== 'result' || !this.waiting) return;
-      const w = this.waiting;
-      this.waiting = undefined;
-      if (m.result) w.resolve(m.result);
-      else w.reject(new Error(m.error ?? 'load generator failed'));
-    });
-    child.on('exit', (code) => this.waiting?.reject(new Error(`load generator exited with ${code}`)));
-  }
-
-  static start(): Promise<LoadClient> {
-    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [ROLE_ENV]: 'client' }, stdio: ['ignore', 2, 2, 'ipc'], serialization: 'advanced' });
-    return new Promise((resolve, reject) => {
-      child.once('message', () => resolve(new LoadClient(child)));
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
-    });
-  }
-
-  run(spec: LoadSpec): Promise<LoadResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-      this.child.send({ op: 'load', spec });
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  stop(): void {
-    this.child.disconnect();
-  }
-}
+type LoadClient = SpecRunner<LoadSpec, LoadResult>;
 
 interface RawServer {
   port: number;
@@ -357,7 +309,7 @@ async function driverMain(): Promise<void> {
   guard.unref();
 
   const load0 = loadavg()[0] ?? 0;
-  const client = await LoadClient.start();
+  const client: LoadClient = await SpecRunner.start(fileURLToPath(import.meta.url), 'client', 'load generator');
   const raw = await startRaw();
   log(`raw uWebSockets.js baseline on port ${raw.port}; load generator pid ${client.pid}`);
 
@@ -446,7 +398,7 @@ async function driverMain(): Promise<void> {
 }
 
 if (process.env[ROLE_ENV] === 'client') {
-  clientMain();
+  serveSpecs(runLoad);
 } else {
   driverMain().catch((e: unknown) => {
     console.error(e);

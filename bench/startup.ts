@@ -44,7 +44,7 @@
 //        [--modes plain,inspect,plain+statefile] [--statefile-seconds 3] [--step-delay-ms N|up]
 //        [--http auto|uws|node] [--max-pods N]
 // Progress goes to stderr; the last line of stdout is one JSON object.
-import { fork, type ChildProcess } from 'node:child_process';
+import { ROLE_ENV, serveSpecs, SpecRunner } from './lib/child.ts';
 import { rmSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -54,7 +54,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
-const ROLE_ENV = 'REDDWARF_BENCH_ROLE';
 
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 
@@ -259,17 +258,6 @@ async function runLoad(s: LoadSpec): Promise<LoadResult> {
   };
 }
 
-function userMain(): void {
-  process.on('message', (m: { op: string; spec: LoadSpec }) => {
-    if (m.op !== 'load') return;
-    runLoad(m.spec).then(
-      (result) => process.send?.({ op: 'result', result }),
-      (e: unknown) => process.send?.({ op: 'result', error: String((e as Error)?.stack ?? e) }),
-    );
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.send?.({ op: 'ready' });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The stack (this process).
@@ -285,39 +273,7 @@ function onUncaught(e: unknown): void {
   if (uncaught.length <= 5) progress(`uncaught during ${phase}: ${String((e as Error)?.stack ?? e)}`);
 }
 
-class User {
-  private waiting?: { resolve: (r: LoadResult) => void; reject: (e: Error) => void };
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: { op: string; result?: LoadResult; error?: string }) => {
-      if (m.op !== 'result' || !this.waiting) return;
-      const w = this.waiting;
-      this.waiting = undefined;
-      if (m.result) w.resolve(m.result);
-      else w.reject(new Error(m.error ?? 'user process failed'));
-    });
-    child.on('exit', (code) => this.waiting?.reject(new Error(`user process exited with ${code}`)));
-  }
-
-  static start(): Promise<User> {
-    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [ROLE_ENV]: 'user' }, stdio: ['ignore', 2, 2, 'ipc'] });
-    return new Promise((resolve, reject) => {
-      child.once('message', () => resolve(new User(child)));
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`user process exited with ${code}`)));
-    });
-  }
-
-  run(spec: LoadSpec): Promise<LoadResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-      this.child.send({ op: 'load', spec });
-    });
-  }
-
-  stop(): void {
-    if (this.child.connected) this.child.disconnect();
-  }
-}
+type User = SpecRunner<LoadSpec, LoadResult>;
 
 interface Options {
   seconds: number;
@@ -473,7 +429,7 @@ async function driverMain(): Promise<void> {
   const load0 = loadavg()[0] ?? 0;
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUncaught);
-  const user = await User.start();
+  const user: User = await SpecRunner.start(fileURLToPath(import.meta.url), 'user', 'user process');
   const results: Record<string, unknown>[] = [];
   try {
     for (const mode of modes) {
@@ -506,7 +462,7 @@ async function driverMain(): Promise<void> {
 }
 
 if (process.env[ROLE_ENV] === 'user') {
-  userMain();
+  serveSpecs(runLoad);
 } else {
   driverMain().then(
     () => process.exit(0),
