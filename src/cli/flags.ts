@@ -28,10 +28,13 @@ export const controlPlaneFlags = () => ({
   inspectorUrl: Option.String('--inspector-url', 'https://stately.ai/inspect', { description: 'the Stately inspector the /inspect page frames' }),
 });
 
+/** Where `agent` also reads --token from (the SMF method passes it so). */
+export const TOKEN_ENV = 'REDDWARF_TOKEN';
+
 /** How a remote agent reaches the API server (`agent`). */
 export const remoteAgentFlags = () => ({
   serverCa: Option.String('--server-ca', { description: "PEM CA that signs the API server's certificate (<data-dir>/tls/ca.pem on the server)" }),
-  token: Option.String('--token', { description: 'join token from `reddwarf token create` (or any bearer token)' }),
+  token: Option.String('--token', { env: TOKEN_ENV, description: `join token from \`reddwarf token create\` (or any bearer token); also read from $${TOKEN_ENV}, which other local users cannot see as they can see arguments` }),
 });
 
 /** Flags of a node agent (`agent`, `up`). */

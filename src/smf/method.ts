@@ -8,7 +8,7 @@ function modeCase(mode: Mode, properties: SmfProperty[]): string[] {
   const names = (keep: (p: SmfProperty) => boolean) => `'${properties.filter(keep).map((p) => p.name).join(' ')}'`;
   return [
     `${mode})`,
-    `\tvalues=${names((p) => p.takesValue && p.modes[mode] !== undefined)}`,
+    `\tvalues=${names((p) => p.takesValue && p.env === undefined && p.modes[mode] !== undefined)}`,
     `\tswitches=${names((p) => !p.takesValue && p.modes[mode] !== undefined)}`,
     `\trequired=${names((p) => p.modes[mode]?.required === true)}`,
     `\tunused=${names((p) => p.modes[mode] === undefined)}`,
@@ -88,6 +88,12 @@ for p in $switches; do
 	*) bad "$p" 'must be true, false or empty' ;;
 	esac
 done
+
+# Secrets go through the environment: arguments show in ps(1) to every local user.
+${properties
+  .filter((p) => p.env !== undefined)
+  .map((p) => `v=$(prop ${p.name})\n[ -z "$v" ] || export ${p.env}="$v"`)
+  .join('\n')}
 
 exec reddwarf "$mode" "$@"
 `;

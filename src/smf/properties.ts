@@ -4,6 +4,7 @@
 import { Cli } from 'clipanion';
 import { AgentCommand } from '../cli/commands/agent.ts';
 import { UpCommand } from '../cli/commands/up.ts';
+import { TOKEN_ENV } from '../cli/flags.ts';
 
 /** What `application/mode` selects: the subcommand the service runs. */
 export const MODES = { up: UpCommand, agent: AgentCommand } as const;
@@ -20,9 +21,14 @@ export interface SmfProperty {
   flag: string;
   /** `false` for a boolean flag (`--tls`): the property holds `true` or `false`. */
   takesValue: boolean;
+  /** A secret: passed in this environment variable, not as an argument (arguments show in `ps` to every local user). */
+  env?: string;
   /** The modes whose command has this flag, each with that command's description of it. */
   modes: Partial<Record<Mode, { description: string; required: boolean }>>;
 }
+
+/** Properties passed through the environment, and the variable the command reads each from. */
+const SECRETS: Partial<Record<string, string>> = { token: TOKEN_ENV };
 
 /** `--bind #0` or `--tls`, optionally after a short name (`-n,--name #0`). */
 const DEFINITION = /^(?:-[a-zA-Z],)?(--[a-z][a-z0-9-]*)( #0)?$/;
@@ -40,7 +46,8 @@ export function smfProperties(): SmfProperty[] {
       // A flag of another shape (several values, no long name) needs the method script taught first.
       if (!m?.[1]) throw new Error(`reddwarf ${mode}: cannot map the flag ${JSON.stringify(option.definition)} to an SMF property`);
       const flag = m[1];
-      const property = byFlag.get(flag) ?? { name: flag.slice(2).replaceAll('-', '_'), flag, takesValue: m[2] !== undefined, modes: {} };
+      const name = flag.slice(2).replaceAll('-', '_');
+      const property = byFlag.get(flag) ?? { name, flag, takesValue: m[2] !== undefined, ...(SECRETS[name] ? { env: SECRETS[name] } : {}), modes: {} };
       property.modes[mode] = { description: option.description ?? '', required: option.required };
       byFlag.set(flag, property);
     }

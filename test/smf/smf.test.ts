@@ -260,7 +260,7 @@ describe('reddwarf smf method', () => {
       join(bin, 'svcprop'),
       `#!/bin/sh\n[ "$1" = -p ] && [ "$3" = '${FMRI}' ] || { echo "fake svcprop: unexpected arguments: $*" >&2; exit 2; }\nf="$FAKE_SVCPROP/\${2#application/}"\n[ -f "$f" ] || exit 1\ncat "$f"\n`,
     );
-    writeFileSync(join(bin, 'reddwarf'), `#!${process.execPath}\nprocess.stdout.write(JSON.stringify({ pid: process.pid, argv: process.argv.slice(2) }));\n`);
+    writeFileSync(join(bin, 'reddwarf'), `#!${process.execPath}\nprocess.stdout.write(JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), token: process.env.REDDWARF_TOKEN }));\n`);
     chmodSync(join(bin, 'svcprop'), 0o755);
     chmodSync(join(bin, 'reddwarf'), 0o755);
     const config = find(find(parseXml(reddwarf('smf', 'manifest')).root, 'service'), 'property_group', 'application');
@@ -274,8 +274,8 @@ describe('reddwarf smf method', () => {
     try {
       for (const [name, value] of Object.entries(props)) writeFileSync(join(table, name), `${svcpropQuote(value)}\n`);
       const r = spawnSync('sh', [script, arg], { encoding: 'utf8', env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin`, SMF_FMRI: fmri, FAKE_SVCPROP: table } });
-      const out = r.status === 0 ? (JSON.parse(r.stdout) as { pid: number; argv: string[] }) : undefined;
-      return { code: r.status, stderr: r.stderr, argv: out?.argv, execd: out?.pid === r.pid };
+      const out = r.status === 0 ? (JSON.parse(r.stdout) as { pid: number; argv: string[]; token?: string }) : undefined;
+      return { code: r.status, stderr: r.stderr, argv: out?.argv, token: out?.token, execd: out?.pid === r.pid };
     } finally {
       rmSync(table, { recursive: true, force: true });
     }
@@ -298,7 +298,9 @@ describe('reddwarf smf method', () => {
   it('runs `reddwarf agent` with values containing spaces and shell metacharacters as single arguments', () => {
     const r = start({ ...shipped, mode: 'agent', server: 'https://10.0.0.1:6443', token: 'abc;$(touch /tmp/pwned) `x`', node_name: 'node 2', data_dir: '/srv/red dwarf\'s "data"', max_pods: '', bind: '0.0.0.0:6443' });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.argv, ['agent', '--data-dir=/srv/red dwarf\'s "data"', '--node-name=node 2', '--token=abc;$(touch /tmp/pwned) `x`', '--server=https://10.0.0.1:6443']);
+    assert.deepEqual(r.argv, ['agent', '--data-dir=/srv/red dwarf\'s "data"', '--node-name=node 2', '--server=https://10.0.0.1:6443']);
+    // The join token goes through the environment, never the (world-readable) argument list.
+    assert.equal(r.token, 'abc;$(touch /tmp/pwned) `x`');
     assert.match(r.stderr, /application\/bind is not used in mode agent/);
   });
 
@@ -318,11 +320,14 @@ describe('reddwarf smf method', () => {
       const r = start({ ...props, mode });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.argv?.[0], mode);
+      // --token reaches the agent as $REDDWARF_TOKEN instead.
+      const passed = flags.filter(({ flag }) => flag !== '--token');
       assert.deepEqual(
         [...(r.argv ?? []).slice(1)].sort(),
-        flags.map(({ flag, takesValue }) => (takesValue ? `${flag}=value of ${flag}` : flag)).sort(),
+        passed.map(({ flag, takesValue }) => (takesValue ? `${flag}=value of ${flag}` : flag)).sort(),
         `reddwarf ${mode}`,
       );
+      assert.equal(r.token, flags.some(({ flag }) => flag === '--token') ? 'value of --token' : undefined);
     }
   });
 
