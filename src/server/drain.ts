@@ -4,10 +4,38 @@ import { ApiError } from '../api/status.ts';
 import { errorReply } from './errors.ts';
 import type { HttpHandler } from './http.ts';
 
-export class Drain {
-  private inflight = 0;
-  private draining = false;
+/** A count of requests in some phase, and a way to wait (bounded) until there are none. */
+export class InFlight {
+  private n = 0;
   private idle: (() => void)[] = [];
+
+  /** Counts one; the returned function (idempotent) uncounts it. */
+  start(): () => void {
+    this.n++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--this.n === 0) for (const cb of this.idle.splice(0)) cb();
+    };
+  }
+
+  /** Resolves when none are left, or after `timeoutMs` (a hung request must not hold shutdown). */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.n === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+export class Drain {
+  private readonly inflight = new InFlight();
+  private draining = false;
   readonly handler: HttpHandler;
 
   constructor(inner: HttpHandler) {
@@ -16,11 +44,11 @@ export class Drain {
       maxBodyBytes: inner.maxBodyBytes,
       handle: async (req) => {
         if (this.draining) return refusal();
-        this.inflight++;
+        const done = this.inflight.start();
         try {
           return await inner.handle(req);
         } finally {
-          if (--this.inflight === 0) for (const cb of this.idle.splice(0)) cb();
+          done();
         }
       },
       upgrade: (req) => (this.draining ? { reply: refusal() } : inner.upgrade(req)),
@@ -32,15 +60,8 @@ export class Drain {
     this.draining = true;
   }
 
-  /** Resolves when no request is in the handler, or after `timeoutMs` (a hung request must not hold shutdown). */
+  /** Resolves when no request is in the handler, or after `timeoutMs`. */
   settled(timeoutMs: number): Promise<void> {
-    if (this.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.idle.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.inflight.settled(timeoutMs);
   }
 }

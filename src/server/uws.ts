@@ -8,6 +8,7 @@ import { FrameQueue } from './batch.ts';
 import { ApiError, tooLarge } from '../api/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 import { MAX_WS_MESSAGE_BYTES } from './limits.ts';
+import { InFlight } from './drain.ts';
 
 type UwsModule = typeof UWS;
 
@@ -34,6 +35,8 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
   // uWS has no app.close(): keep-alive connections outlive the listen socket, so after close()
   // every request on them is refused and the connection closed.
   let closing = false;
+  // Requests still receiving their body: shutdown waits for them (bounded).
+  const bodies = new InFlight();
 
   app.ws<WsData>('/*', {
     // Client messages are ignored (as kube-apiserver's watch does); keep them small.
@@ -113,7 +116,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
       handler.handle(request).then((reply) => {
         if (aborted) return;
         if (!isStream(reply)) {
-          res.cork(() => writePlain(res, reply, request.method === 'HEAD'));
+          res.cork(() => writePlain(res, reply, request.method === 'HEAD', closing));
           return;
         }
         let ended = false;
@@ -171,18 +174,22 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
     if (length === 0 && !chunked) return respond();
     const chunks: Buffer[] = [];
     let size = 0;
+    const done = bodies.start();
+    onAbort.push(done);
     res.onData((chunk, isLast) => {
       if (aborted || size > handler.maxBodyBytes) return;
       size += chunk.byteLength;
       if (size > handler.maxBodyBytes) {
         res.cork(() => writePlain(res, errorReply(tooLarge(handler.maxBodyBytes)), false, true));
         aborted = true;
+        done();
         return;
       }
       /* The chunk is only valid in this callback: copy it out. */
       chunks.push(Buffer.from(new Uint8Array(chunk)));
       if (isLast) {
         request.body = Buffer.concat(chunks);
+        done();
         respond();
       }
     });
@@ -202,6 +209,8 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
           if (closing) return;
           closing = true;
           uws.us_listen_socket_close(token);
+          // Requests whose body was still arriving reach the handler (and its 503) before the end.
+          await bodies.settled(1_000);
           await drain?.();
           for (const close of [...live]) close();
         },
@@ -235,3 +244,4 @@ function writePlain(res: UWS.HttpResponse, reply: PlainReply, head = false, clos
   if (head) res.endWithoutBody(typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.byteLength);
   else res.end(reply.body, closeConnection);
 }
+
