@@ -17,6 +17,8 @@ import { startPodHost, type PodHost } from './pods.ts';
 export interface AgentOptions {
   client: Client;
   nodeName: string;
+  /** The node's address (Node InternalIP, pods' hostIP); unset: none reported. */
+  nodeIp?: string;
   dataDir: string;
   runtime: 'mock' | 'illumos';
   podCidr: string;
@@ -53,7 +55,7 @@ export function defaultRuntime(): 'mock' | 'illumos' {
 /** Starts the agent; resolves once its Node is registered and its pods are adopted. */
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const reserved = parseReservation(o.systemReservedCpu, o.systemReservedMemory);
-  const identity: NodeIdentity = { name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime };
+  const identity: NodeIdentity = { name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime, ...(o.nodeIp ? { ip: o.nodeIp } : {}) };
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const env: RootDatabase = open({ path: join(o.dataDir, 'agent'), compression: false });
   const ipam = Ipam.open(env, o.podCidr);
@@ -83,6 +85,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const pods = startPodHost({
     client: o.client,
     node: o.nodeName,
+    ...(o.nodeIp ? { hostIP: o.nodeIp } : {}),
     runtime,
     ipam,
     zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, defaultBrand: 'reddwarf' },

@@ -1,6 +1,7 @@
 // Node registration and heartbeats: the agent creates its Node (retrying until the API answers),
 // refreshes labels and resources on every start, and posts Ready every 10 s. A deleted Node is
 // registered again (SPEC §11.26).
+import { release } from 'node:os';
 import type { Node } from '../api/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
 import { withReady } from '../control/nodes.ts';
@@ -13,6 +14,8 @@ export interface NodeIdentity {
   brands: string[];
   resources: NodeResources;
   runtime: string;
+  /** InternalIP (--node-ip or detected); none on a loopback-only host. */
+  ip?: string;
 }
 
 export const HEARTBEAT_MS = 10_000;
@@ -36,8 +39,8 @@ export async function registerOnce(client: Client, id: NodeIdentity, now: number
     ...readyNow(node, now),
     capacity: id.resources.capacity,
     allocatable: id.resources.allocatable,
-    addresses: [{ type: 'Hostname', address: id.name }],
-    nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: process.arch, osImage: id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`, kernelVersion: '' },
+    addresses: [...(id.ip ? [{ type: 'InternalIP', address: id.ip }] : []), { type: 'Hostname', address: id.name }],
+    nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: process.arch, osImage: id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`, kernelVersion: release() },
   });
   try {
     const created = await client.create<Node>('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: id.name, labels: labels(id) }, spec: {}, status: {} });

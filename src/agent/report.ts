@@ -53,7 +53,10 @@ export function statusFor(pod: Pod, r: PodReport, extra: { podIP?: string; hostI
     status.podIP = extra.podIP;
     status.podIPs = [{ ip: extra.podIP }];
   }
-  if (extra.hostIP) status.hostIP = extra.hostIP;
+  if (extra.hostIP) {
+    status.hostIP = extra.hostIP;
+    status.hostIPs = [{ ip: extra.hostIP }];
+  }
   return status;
 }
 

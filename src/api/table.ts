@@ -1,4 +1,5 @@
 // Kubernetes `meta.k8s.io/v1` Table conversion: the columns and cells `kubectl get` prints, as kube-apiserver's printers make them.
+import { zoneName } from '../runtime/names.ts';
 import type { CoreEvent, KubeObject, Node, ObjectMeta, Pod, Service } from './types.ts';
 import { badRequest } from './status.ts';
 
@@ -52,9 +53,6 @@ export interface TableOptions {
   remainingItemCount?: number;
   noHeaders?: boolean;
 }
-
-/** The annotation the Zone column of pods shows. */
-export const ZONE_ANNOTATION = 'reddwarf.io/zone-name';
 
 const NONE = '<none>';
 
@@ -126,7 +124,7 @@ const COLUMNS: Record<string, ColumnDefinition[]> = {
     col('Node', 'NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName.', 1),
     col('Nominated Node', 'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.', 1),
     col('Readiness Gates', 'If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when all its containers are ready AND all conditions specified in the readiness gates have status equal to "True".', 1),
-    col('Zone', `The illumos zone running this pod (annotation ${ZONE_ANNOTATION}).`, 1),
+    col('Zone', 'The illumos zone that runs this pod once it is bound to a node (its name follows from namespace and name).', 1),
   ],
   nodes: [
     NAME,
@@ -299,7 +297,7 @@ function podRow(pod: Pod, now: number): Built {
     for (const g of readinessGates) if (conditionTrue(status.conditions, str(rec(g)?.conditionType))) ok++;
     gates = `${ok}/${readinessGates.length}`;
   }
-  const zone = pod.metadata.annotations?.[ZONE_ANNOTATION] || NONE;
+  const zone = spec.nodeName ? zoneName(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '') : NONE;
 
   const built: Built = {
     cells: [

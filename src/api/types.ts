@@ -108,6 +108,7 @@ export interface PodStatus {
   conditions?: Condition[];
   podIP?: string;
   podIPs?: { ip: string }[];
+  hostIPs?: { ip: string }[];
   hostIP?: string;
   startTime?: string;
   reason?: string;

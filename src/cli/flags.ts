@@ -40,6 +40,7 @@ export const remoteAgentFlags = () => ({
 /** Flags of a node agent (`agent`, `up`). */
 export const agentFlags = () => ({
   nodeName: Option.String('--node-name', { description: 'node name to register (default: the host name, lower-cased)' }),
+  nodeIp: Option.String('--node-ip', { description: "this node's address, reported as its InternalIP and pods' hostIP (default: the first non-loopback IPv4 address)" }),
   runtime: Option.String('--runtime', 'auto', { description: 'zone runtime: auto (illumos on illumos, else mock), illumos or mock' }),
   podCidr: Option.String('--pod-cidr', '10.88.0.0/16', { description: 'addresses for pods' }),
   systemReservedCpu: Option.String('--system-reserved-cpu', DEFAULT_SYSTEM_RESERVED_CPU, { description: 'CPU kept for the host' }),

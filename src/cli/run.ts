@@ -8,7 +8,7 @@ import { startControlPlane, type ControlPlane } from '../control/plane.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
 import { startApiServer, parseBind, type ApiServer } from '../server/start.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
-import { nodeName } from '../agent/identity.ts';
+import { nodeIp, nodeName } from '../agent/identity.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../runtime/storage.ts';
 import { parseBrands, parseCount, parseDuration, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
 import { readFileSync } from 'node:fs';
@@ -63,14 +63,16 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
   };
 }
 
-/** The illumos storage and link flags: optional, so callers built before them still type-check. */
-type IllumosFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic';
+/** Flags with no default (illumos storage and links, --node-ip): optional for callers that build flags by hand. */
+type OptionalFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic' | 'nodeIp';
 
 /** Starts a node agent talking through `client`. */
-export async function runAgent(f: Omit<AgentFlags, IllumosFlagKeys> & Partial<Pick<AgentFlags, IllumosFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void): Promise<Agent> {
+export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void): Promise<Agent> {
   let name: string;
+  let ip: string | undefined;
   try {
     name = nodeName(f.nodeName);
+    ip = nodeIp(f.nodeIp);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -84,6 +86,7 @@ export async function runAgent(f: Omit<AgentFlags, IllumosFlagKeys> & Partial<Pi
   return startAgent({
     client,
     nodeName: name,
+    ...(ip ? { nodeIp: ip } : {}),
     dataDir,
     runtime: parseRuntime(f.runtime),
     podCidr: f.podCidr,

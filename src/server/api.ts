@@ -7,7 +7,7 @@ import { errorReply } from './errors.ts';
 import { json, text, type HttpHandler, type HttpReply, type HttpRequest, type UpgradeAnswer } from './http.ts';
 import { openapiHash, openapiRoot, openapiV1 } from './openapi.ts';
 import { openapiV2Handler } from './openapi-v2.ts';
-import { Rest } from './rest.ts';
+import { Rest, unservedSubresource } from './rest.ts';
 import type { InspectHub } from '../inspect/hub.ts';
 import { inspectPage } from '../inspect/page.ts';
 import { route } from './router.ts';
@@ -96,6 +96,9 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
           return { start: (sink) => hub.connect(filter, sink) };
         }
         const r = route(req.path);
+        // kubectl exec/attach/port-forward upgrade (WebSocket or SPDY) on the pod's subresource.
+        const unserved = r?.type === 'resource' ? unservedSubresource(r) : undefined;
+        if (unserved) throw unserved;
         if (!r || r.type !== 'resource' || (r.name !== undefined && !r.legacyWatch)) throw badRequest('WebSocket is served on watchable collection URLs only');
         checkOrigin(req, opts.allowedOrigins ?? []);
         const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);

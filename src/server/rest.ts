@@ -13,6 +13,7 @@ import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/protobuf/deco
 import { parseIncludeObject, toTable, wantsTable } from '../api/table.ts';
 import type { Store, Subresource } from '../store/store.ts';
 import { rfc3339 } from '../store/time.ts';
+import { zoneName } from '../runtime/names.ts';
 import { checkObject, decodeObject, mediaType, parseDocument, pinIdentity } from './body.ts';
 import { json, type HttpReply, type HttpRequest, type Sink } from './http.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam, revisionParam } from './query.ts';
@@ -57,7 +58,7 @@ export class Rest {
       }
       throw methodNotAllowed(req.method);
     }
-    if (!def.subresources.includes(subresource)) throw notFoundPath();
+    if (!def.subresources.includes(subresource)) throw unservedSubresource(call) ?? notFoundPath();
     switch (`${subresource} ${method}`) {
       case 'status GET': return this.get(req, call, name);
       case 'status PUT': return this.replace(req, call, name, 'status');
@@ -310,4 +311,16 @@ function stripDirectives(v: unknown): unknown {
 
 function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+const UNSERVED_POD_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy', 'ephemeralcontainers', 'resize']);
+
+/**
+ * kubectl logs/exec/attach/port-forward would otherwise print a bare "could not find the
+ * requested resource": say what is missing and where to go instead.
+ */
+export function unservedSubresource(call: { def: ResourceDef; namespace?: string; name?: string; subresource?: string }): ApiError | undefined {
+  if (call.def.resource !== 'pods' || call.subresource === undefined || !UNSERVED_POD_SUBRESOURCES.has(call.subresource)) return undefined;
+  const zone = zoneName(call.namespace ?? 'default', call.name ?? '');
+  return new ApiError(404, 'NotFound', `pods/${call.subresource} is not served by reddwarf yet; on the pod's node, zone ${zone} is reachable with zlogin ${zone}`);
 }

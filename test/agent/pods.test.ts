@@ -28,7 +28,7 @@ async function setup() {
   const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
   const hosts: PodHost[] = [];
   const host = (rt: MockRuntime = runtime): PodHost => {
-    const h = startPodHost({ client, node: 'n1', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, log: () => {} });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, log: () => {} });
     hosts.push(h);
     return h;
   };
@@ -54,6 +54,8 @@ describe('agent pod host', () => {
     const ip = t.get('web')?.status?.podIP ?? '';
     assert.match(ip, /^10\.88\.\d+\.\d+$/);
     assert.equal(t.ipam.lookup('default/web')?.ip, ip);
+    assert.equal(t.get('web')?.status?.hostIP, '192.0.2.7');
+    assert.deepEqual(t.get('web')?.status?.hostIPs, [{ ip: '192.0.2.7' }]);
     assert.equal((await t.runtime.list()).filter((z) => z.state === 'running').length, 1);
     assert.equal(t.runtime.vnics().length, 1);
     assert.equal(t.runtime.datasets().length, 1);

@@ -61,8 +61,10 @@ describe('pods', () => {
   });
 
   it('shows a running pod as kubectl does', () => {
-    const r = row('pods', pod({ metadata: { annotations: { 'reddwarf.io/zone-name': 'rd-web-1' } }, spec: { nodeName: 'node-1' }, status: { phase: 'Running', podIP: '10.0.0.5', containerStatuses: [{ name: 'c', ready: true, restartCount: 0, state: { running: {} } }] } }));
-    assert.deepEqual(r, { Name: 'web', Ready: '1/1', Status: 'Running', Restarts: '0', Age: '5m', IP: '10.0.0.5', Node: 'node-1', 'Nominated Node': '<none>', 'Readiness Gates': '<none>', Zone: 'rd-web-1' });
+    const r = row('pods', pod({ spec: { nodeName: 'node-1' }, status: { phase: 'Running', podIP: '10.0.0.5', containerStatuses: [{ name: 'c', ready: true, restartCount: 0, state: { running: {} } }] } }));
+    assert.deepEqual(r, { Name: 'web', Ready: '1/1', Status: 'Running', Restarts: '0', Age: '5m', IP: '10.0.0.5', Node: 'node-1', 'Nominated Node': '<none>', 'Readiness Gates': '<none>', Zone: 'reddwarf-default-web' });
+    // Not bound yet: no zone.
+    assert.equal(row('pods', pod({ status: {} })).Zone, '<none>');
   });
 
   it('shows Terminating once deletionTimestamp is set', () => {

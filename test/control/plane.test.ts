@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
+import { release, type networkInterfaces } from 'node:os';
+import { nodeIp } from '../../src/agent/identity.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { startControlPlane } from '../../src/control/plane.ts';
 import { heartbeat, registerOnce, type NodeIdentity } from '../../src/agent/register.ts';
@@ -110,5 +112,31 @@ describe('node liveness', () => {
     assert.equal(node.metadata.labels?.['reddwarf.io/zone-brands'], 'reddwarf_lx');
     assert.equal(node.status?.allocatable?.pods, '10');
     await close();
+  });
+
+  it('reports the node address as InternalIP (kubectl get nodes -o wide) and the kernel version', async () => {
+    const { store, close } = await openStore();
+    const client = new LocalClient(store);
+    await registerOnce(client, { ...identity, ip: '192.0.2.7' }, Date.now());
+    const node = await client.get<Node>('nodes', '', 'n1');
+    assert.deepEqual(node.status?.addresses, [{ type: 'InternalIP', address: '192.0.2.7' }, { type: 'Hostname', address: 'n1' }]);
+    assert.equal(node.status?.nodeInfo?.kernelVersion, release());
+    await close();
+  });
+});
+
+describe('node address', () => {
+  const nics = (): ReturnType<typeof networkInterfaces> => ({
+    lo0: [{ address: '127.0.0.1', family: 'IPv4', internal: true, netmask: '255.0.0.0', mac: '00:00:00:00:00:00', cidr: '127.0.0.1/8' }],
+    ixgbe0: [
+      { address: 'fe80::1', family: 'IPv6', internal: false, netmask: 'ffff:ffff:ffff:ffff::', mac: '02:08:20:00:00:01', cidr: 'fe80::1/64', scopeid: 2 },
+      { address: '10.1.2.3', family: 'IPv4', internal: false, netmask: '255.255.255.0', mac: '02:08:20:00:00:01', cidr: '10.1.2.3/24' },
+    ],
+  });
+  it('is --node-ip when given (an IP, else a clear error), else the first non-loopback IPv4 address', () => {
+    assert.equal(nodeIp('2001:db8::5', nics), '2001:db8::5');
+    assert.throws(() => nodeIp('node-1.example', nics), /--node-ip "node-1.example" is not an IP address/);
+    assert.equal(nodeIp(undefined, nics), '10.1.2.3');
+    assert.equal(nodeIp(undefined, () => ({ lo0: nics().lo0 })), undefined);
   });
 });

@@ -1,6 +1,7 @@
 // The REST surface over real HTTP, run once per transport (uWebSockets.js and node:http + ws).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { startServer, TRANSPORTS, type TestServer } from '../helpers/server.ts';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -283,6 +284,28 @@ for (const transport of TRANSPORTS) {
       const r = await call('POST', '/api/v1/namespaces/default/pods?dryRun=All', podBody('dry'));
       assert.equal(r.status, 201);
       assertStatus(await call('GET', '/api/v1/namespaces/default/pods/dry'), 404, 'NotFound');
+    });
+
+    it('says that pods/log, exec, attach and port-forward are not served, naming the zone to zlogin into', async () => {
+      await call('POST', '/api/v1/namespaces/default/pods', podBody('shell'));
+      const log = await call('GET', '/api/v1/namespaces/default/pods/shell/log');
+      assertStatus(log, 404, 'NotFound');
+      assert.equal(log.body.message, "pods/log is not served by reddwarf yet; on the pod's node, zone reddwarf-default-shell is reachable with zlogin reddwarf-default-shell");
+      assertStatus(await call('POST', '/api/v1/namespaces/default/pods/shell/exec?command=ls'), 404, 'NotFound');
+      // kubectl 1.30+ exec and port-forward upgrade to a WebSocket first.
+      const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/namespaces/default/pods/shell/portforward?ports=80`, ['v4.channel.k8s.io']);
+      const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        ws.on('open', () => reject(new Error('the upgrade was accepted')));
+      });
+      assert.equal(refused.status, 404);
+      assert.match(refused.body, /pods\/portforward is not served by reddwarf yet/);
+      // Other unknown subresources stay a plain 404.
+      assertStatus(await call('GET', '/api/v1/namespaces/default/pods/shell/nonsense'), 404, 'NotFound');
     });
 
     it('answers an unsupported method with 405', async () => {

@@ -1,6 +1,5 @@
 // What reddwarf says a pod is doing, from what the agent writes (src/agent/report.ts):
 // Pending → Provisioning → Running, or CrashLoopBackOff, Failed, Terminating.
-import { ZONE_ANNOTATION } from '../../api/table.ts';
 import type { Pod } from '../../api/types.ts';
 import { zoneName } from '../../runtime/names.ts';
 
@@ -35,7 +34,7 @@ export function podReason(pod: Pod): string {
 
 /** The zone that runs (or will run) the pod. */
 export function podZone(pod: Pod): string {
-  return pod.metadata.annotations?.[ZONE_ANNOTATION] || zoneName(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '');
+  return zoneName(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '');
 }
 
 /** Total restarts over the pod's containers. */
