@@ -20,8 +20,12 @@ export interface NodeIdentity {
 
 export const HEARTBEAT_MS = 10_000;
 
+/** Go's GOARCH names, which node selectors (kubernetes.io/arch) and nodeInfo use. */
+const GOARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const arch = GOARCH[process.arch] ?? process.arch;
+
 function labels(id: NodeIdentity): Record<string, string> {
-  return { 'kubernetes.io/hostname': id.name, 'kubernetes.io/os': 'illumos', 'node.kubernetes.io/instance-type': 'reddwarf-zone', // A label value cannot hold ',' (SPEC's separator): '_' joins the brands.
+  return { 'kubernetes.io/hostname': id.name, 'kubernetes.io/os': 'illumos', 'kubernetes.io/arch': arch, 'node.kubernetes.io/instance-type': 'reddwarf-zone', // A label value cannot hold ',' (SPEC's separator): '_' joins the brands.
     [ZONE_BRANDS_LABEL]: id.brands.join('_') };
 }
 
@@ -40,7 +44,7 @@ export async function registerOnce(client: Client, id: NodeIdentity, now: number
     capacity: id.resources.capacity,
     allocatable: id.resources.allocatable,
     addresses: [...(id.ip ? [{ type: 'InternalIP', address: id.ip }] : []), { type: 'Hostname', address: id.name }],
-    nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: process.arch, osImage: id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`, kernelVersion: release() },
+    nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: arch, osImage: id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`, kernelVersion: release() },
   });
   try {
     const created = await client.create<Node>('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: id.name, labels: labels(id) }, spec: {}, status: {} });

@@ -114,13 +114,17 @@ describe('node liveness', () => {
     await close();
   });
 
-  it('reports the node address as InternalIP (kubectl get nodes -o wide) and the kernel version', async () => {
+  it('reports the node address as InternalIP (kubectl get nodes -o wide), the kernel version and the architecture', async () => {
     const { store, close } = await openStore();
     const client = new LocalClient(store);
     await registerOnce(client, { ...identity, ip: '192.0.2.7' }, Date.now());
     const node = await client.get<Node>('nodes', '', 'n1');
     assert.deepEqual(node.status?.addresses, [{ type: 'InternalIP', address: '192.0.2.7' }, { type: 'Hostname', address: 'n1' }]);
     assert.equal(node.status?.nodeInfo?.kernelVersion, release());
+    // GOARCH names, as node selectors expect (kubernetes.io/arch: amd64), not node's `x64`.
+    const goarch = process.arch === 'x64' ? 'amd64' : process.arch;
+    assert.equal(node.status?.nodeInfo?.architecture, goarch);
+    assert.equal(node.metadata.labels?.['kubernetes.io/arch'], goarch);
     await close();
   });
 });
