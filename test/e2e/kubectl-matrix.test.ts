@@ -6,21 +6,12 @@
 // types, get -w, describe with events, drain (eviction; --disable-eviction on ≥ 1.32), delete, wait.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, pollUntil, startServe, type ServeProcess } from '../helpers/process.ts';
+import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
+import { pollUntil, startServe, type ServeProcess } from '../helpers/process.ts';
 
-const DIR = process.env['REDDWARF_E2E_KUBECTL_DIR'] || '/usr/lib/google-cloud-sdk/bin';
 const MINORS = [27, 28, 29, 30, 31, 32, 33];
-const KUBECTL_TIMEOUT_MS = 40_000;
-
-interface Run {
-  args: string[];
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const pod = (name: string, image: string, extra = '') => `apiVersion: v1
 kind: Pod
@@ -34,60 +25,6 @@ spec:
     image: ${image}
 ${extra}`;
 
-class Kubectl {
-  readonly cacheDir = makeTempDir('reddwarf-kubectl-matrix-cache-');
-  constructor(
-    readonly bin: string,
-    private readonly server: ServeProcess,
-    private readonly workDir: string,
-  ) {}
-
-  private base(): string[] {
-    return ['--kubeconfig', this.server.kubeconfig, '--cache-dir', this.cacheDir];
-  }
-
-  run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      execFile(this.bin, [...this.base(), ...args], { timeout: KUBECTL_TIMEOUT_MS, killSignal: 'SIGKILL', cwd: this.workDir, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, KUBECONFIG: '', ...env } }, (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number | string }) | null;
-        resolve({ args, code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) + (e && typeof e.code !== 'number' ? `\n[exec] ${e.message}` : '') });
-      });
-    });
-  }
-
-  explain(r: Run): string {
-    return `${this.bin} ${r.args.join(' ')} → exit ${String(r.code)}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}\n--- server (tail) ---\n${this.server.stderrTail(15)}`;
-  }
-
-  async ok(...args: string[]): Promise<Run> {
-    const r = await this.run(args);
-    assert.equal(r.code, 0, this.explain(r));
-    return r;
-  }
-
-  spawn(...args: string[]) {
-    const child = spawn(this.bin, [...this.base(), ...args], { cwd: this.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' }, timeout: KUBECTL_TIMEOUT_MS, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    let exited = false;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
-    const done = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
-    return {
-      stdout: () => stdout,
-      stderr: () => stderr,
-      exited: () => exited,
-      done,
-      async kill() {
-        if (!exited) child.kill('SIGKILL');
-        await done;
-      },
-    };
-  }
-}
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON replies, indexed freely
 async function api(server: ServeProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(server.url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -97,21 +34,14 @@ async function api(server: ServeProcess, method: string, path: string, body?: un
 }
 
 async function scenario(t: TestContext, minor: number): Promise<void> {
-  const bin = join(DIR, `kubectl.1.${minor}`);
-  try {
-    accessSync(bin, constants.X_OK);
-  } catch (e) {
-    console.warn(`SKIPPING kubectl 1.${minor}: ${(e as Error).message}`);
+  const missing = kubectlMissing(minor);
+  if (missing) {
+    console.warn(`SKIPPING kubectl 1.${minor}: ${missing}`);
     t.skip(`kubectl.1.${minor} not installed`);
     return;
   }
   const server = await startServe({ kubeMinor: minor });
-  const work = makeTempDir('reddwarf-kubectl-matrix-');
-  const k = new Kubectl(bin, server, work);
-  const file = (name: string, text: string) => {
-    writeFileSync(join(work, name), text);
-    return name;
-  };
+  const k = kubectl(server.kubeconfig, { minor, timeoutMs: 40_000, procs: () => [server] });
   try {
     const v = await k.ok('version', '-o', 'json');
     assert.equal(JSON.parse(v.stdout).serverVersion.minor, String(minor));
@@ -124,8 +54,8 @@ async function scenario(t: TestContext, minor: number): Promise<void> {
     assert.equal(svc.spec.ports[0].targetPort, 8080);
 
     // Client-side apply, twice with a change.
-    assert.match((await k.ok('apply', '-f', file('x.yaml', pod('x', 'nginx:1')))).stdout, /pod\/x created/);
-    const configured = await k.ok('apply', '-f', file('x.yaml', pod('x', 'nginx:2')));
+    assert.match((await k.ok('apply', '-f', k.file('x.yaml', pod('x', 'nginx:1')))).stdout, /pod\/x created/);
+    const configured = await k.ok('apply', '-f', k.file('x.yaml', pod('x', 'nginx:2')));
     assert.match(configured.stdout, /pod\/x configured/);
     // The patch comes from kubectl's compiled-in types, not our shallow OpenAPI schemas.
     assert.doesNotMatch(configured.stderr, /error calculating patch/, k.explain(configured));
@@ -134,16 +64,16 @@ async function scenario(t: TestContext, minor: number): Promise<void> {
     // Validation is on by default and real: kubectl finds fieldValidation advertised in OpenAPI (v2
     // protobuf on 1.27/1.28, v3 later), sends fieldValidation=Strict, and the server refuses.
     for (const verb of ['apply', 'create']) {
-      const bogus = await k.run([verb, '-f', file('bogus.yaml', pod('bogus', 'nginx:1', '  bogusField: 1\n'))]);
+      const bogus = await k.run(verb, '-f', k.file('bogus.yaml', pod('bogus', 'nginx:1', '  bogusField: 1\n')));
       assert.notEqual(bogus.code, 0, k.explain(bogus));
       assert.match(bogus.stderr, /Error from server \(BadRequest\): error when creating "bogus.yaml": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec\.bogusField"/, k.explain(bogus));
     }
     assert.equal((await api(server, 'GET', '/api/v1/namespaces/default/pods/bogus')).status, 404);
 
     // Server-side apply, twice with a change; a conflicting manager; then forced.
-    assert.match((await k.ok('apply', '--server-side', '-f', file('s.yaml', pod('s', 'nginx:1')))).stdout, /pod\/s serverside-applied/);
-    assert.match((await k.ok('apply', '--server-side', '-f', file('s.yaml', pod('s', 'nginx:2')))).stdout, /pod\/s serverside-applied/);
-    const conflict = await k.run(['apply', '--server-side', '--field-manager', 'other', '-f', file('s3.yaml', pod('s', 'nginx:3'))]);
+    assert.match((await k.ok('apply', '--server-side', '-f', k.file('s.yaml', pod('s', 'nginx:1')))).stdout, /pod\/s serverside-applied/);
+    assert.match((await k.ok('apply', '--server-side', '-f', k.file('s.yaml', pod('s', 'nginx:2')))).stdout, /pod\/s serverside-applied/);
+    const conflict = await k.run('apply', '--server-side', '--field-manager', 'other', '-f', k.file('s3.yaml', pod('s', 'nginx:3')));
     assert.notEqual(conflict.code, 0, k.explain(conflict));
     assert.match(conflict.stderr, /conflict with "kubectl"/, k.explain(conflict));
     assert.match(conflict.stderr, /\.spec\.containers\[name="c"\]\.image/, k.explain(conflict));
@@ -153,10 +83,9 @@ async function scenario(t: TestContext, minor: number): Promise<void> {
     assert.deepEqual(s.metadata.managedFields.map((e: { manager: string }) => e.manager).sort(), ['kubectl', 'other']);
 
     // edit through KUBE_EDITOR.
-    const editor = join(work, 'editor.sh');
-    writeFileSync(editor, "#!/bin/sh\nsed -i 's/app: web/app: edited/' \"$1\"\n");
+    const editor = join(k.dir, k.file('editor.sh', "#!/bin/sh\nsed -i 's/app: web/app: edited/' \"$1\"\n"));
     chmodSync(editor, 0o755);
-    const edit = await k.run(['edit', 'pod', 'x'], { KUBE_EDITOR: editor, EDITOR: editor });
+    const edit = await k.runWithEnv({ KUBE_EDITOR: editor, EDITOR: editor }, 'edit', 'pod', 'x');
     assert.equal(edit.code, 0, k.explain(edit));
     assert.match(edit.stdout, /pod\/x edited/);
     assert.equal((await k.ok('get', 'pod', 'x', '-o', 'jsonpath={.metadata.labels.app}')).stdout, 'edited');
@@ -200,11 +129,11 @@ async function scenario(t: TestContext, minor: number): Promise<void> {
     await k.ok('wait', '--for=delete', 'pod/s', '--timeout=20s');
 
     // drain: pods bound to a node are evicted (graceful) and finalized here, as an agent would.
-    await k.ok('create', '-f', file('node.yaml', 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n'));
+    await k.ok('create', '-f', k.file('node.yaml', 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n'));
     const modes = minor >= 32 ? [[], ['--disable-eviction']] : [[]];
     for (const [i, mode] of modes.entries()) {
       const name = `d${i}`;
-      await k.ok('apply', '-f', file(`${name}.yaml`, pod(name, 'nginx', '  nodeName: n1\n')));
+      await k.ok('apply', '-f', k.file(`${name}.yaml`, pod(name, 'nginx', '  nodeName: n1\n')));
       let stop = false;
       const finalizer = (async () => {
         while (!stop) {
@@ -232,8 +161,7 @@ async function scenario(t: TestContext, minor: number): Promise<void> {
 
     await k.ok('delete', 'namespace', 'm');
   } finally {
-    rmSync(k.cacheDir, { recursive: true, force: true });
-    rmSync(work, { recursive: true, force: true });
+    k.cleanup();
     await server.stop();
     server.cleanup();
   }

@@ -2,34 +2,9 @@
 // transport. Every step checks what a user sees: stdout, stderr and the exit code.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { makeTempDir, pollUntil, startServe, SERVE_TRANSPORTS, type ServeProcess } from '../helpers/process.ts';
-
-// REDDWARF_E2E_KUBECTL points the test at another kubectl 1.31 binary.
-const KUBECTL = process.env['REDDWARF_E2E_KUBECTL'] || '/usr/lib/google-cloud-sdk/bin/kubectl.1.31';
-/** Upper bound for any single kubectl command. */
-const KUBECTL_TIMEOUT_MS = 30_000;
-
-function kubectlMissing(): string | undefined {
-  try {
-    accessSync(KUBECTL, constants.X_OK);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-interface Run {
-  args: string[];
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
+import { pollUntil, startServe, SERVE_TRANSPORTS } from '../helpers/process.ts';
 
 const POD_YAML = `apiVersion: v1
 kind: Pod
@@ -55,93 +30,18 @@ function header(stdout: string): string[] {
   return (stdout.split('\n')[0] ?? '').trim().split(/\s+/);
 }
 
-class Kubectl {
-  readonly cacheDir = makeTempDir('reddwarf-kubectl-cache-');
-  constructor(
-    private readonly server: ServeProcess,
-    private readonly workDir: string,
-  ) {}
-
-  private baseArgs(): string[] {
-    return ['--kubeconfig', this.server.kubeconfig, '--cache-dir', this.cacheDir];
-  }
-
-  run(...args: string[]): Promise<Run> {
-    const full = [...this.baseArgs(), ...args];
-    const start = Date.now();
-    return new Promise((resolve) => {
-      execFile(KUBECTL, full, { timeout: KUBECTL_TIMEOUT_MS, killSignal: 'SIGKILL', cwd: this.workDir, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, KUBECONFIG: '' } }, (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number | string; signal?: string | null }) | null;
-        resolve({
-          args,
-          code: e ? (typeof e.code === 'number' ? e.code : -1) : 0,
-          signal: e?.signal ?? null,
-          stdout: String(stdout),
-          stderr: String(stderr) + (e && typeof e.code !== 'number' && !e.signal ? `\n[exec error] ${e.message}` : ''),
-          ms: Date.now() - start,
-        });
-      });
-    });
-  }
-
-  /** Starts a long-running kubectl (a watch); no --request-timeout. */
-  spawn(...args: string[]) {
-    // `timeout` is a hard stop, whatever happens to the test.
-    const child = spawn(KUBECTL, [...this.baseArgs(), ...args], { cwd: this.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' }, timeout: KUBECTL_TIMEOUT_MS, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    let exited = false;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
-    const done = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
-    return {
-      stdout: () => stdout,
-      stderr: () => stderr,
-      exited: () => exited,
-      async kill() {
-        if (!exited) child.kill('SIGKILL');
-        await done;
-      },
-    };
-  }
-
-  /** Explains a run for an assertion message, with the server's recent log. */
-  explain(r: Run): string {
-    return [
-      `kubectl ${r.args.join(' ')} → exit ${String(r.code)}${r.signal ? ` (${r.signal})` : ''} in ${r.ms} ms`,
-      `--- stdout ---\n${r.stdout}`,
-      `--- stderr ---\n${r.stderr}`,
-      `--- server stderr (tail) ---\n${this.server.stderrTail(20)}`,
-    ].join('\n');
-  }
-
-  ok(r: Run): Run {
-    assert.equal(r.code, 0, this.explain(r));
-    return r;
-  }
-
-  cleanup(): void {
-    rmSync(this.cacheDir, { recursive: true, force: true });
-  }
-}
-
 for (const transport of SERVE_TRANSPORTS) {
   describe(`kubectl 1.31 against reddwarf serve (--http ${transport})`, () => {
     it('runs the user scenario', { timeout: 180_000 }, async (t) => {
       const missing = kubectlMissing();
       if (missing) {
-        const reason = `kubectl.1.31 not found at ${KUBECTL}: ${missing}`;
-        console.warn(`SKIPPING kubectl e2e (${transport}): ${reason}`);
-        t.skip(reason);
+        console.warn(`SKIPPING kubectl e2e (${transport}): ${missing}`);
+        t.skip(missing);
         return;
       }
       const server = await startServe({ transport });
-      const workDir = makeTempDir('reddwarf-kubectl-work-');
-      const k = new Kubectl(server, workDir);
-      const podFile = join(workDir, 'pod.yaml');
-      writeFileSync(podFile, POD_YAML);
+      const k = kubectl(server.kubeconfig, { procs: () => [server] });
+      const podFile = k.file('pod.yaml', POD_YAML);
 
       // Run the steps in order; once one fails the rest are skipped (they depend on it).
       let broken: string | undefined;
@@ -164,12 +64,12 @@ for (const transport of SERVE_TRANSPORTS) {
         let uid = '';
 
         await step('create namespace e2e', async () => {
-          const r = k.ok(await k.run('create', 'namespace', 'e2e'));
+          const r = await k.ok('create', 'namespace', 'e2e');
           assert.match(r.stdout, /^namespace\/e2e created$/m, k.explain(r));
         });
 
         await step('create -f pod.yaml', async () => {
-          const r = k.ok(await k.run('create', '-f', podFile, '-n', 'e2e'));
+          const r = await k.ok('create', '-f', podFile, '-n', 'e2e');
           assert.match(r.stdout, /^pod\/x created$/m, k.explain(r));
         });
 
@@ -181,7 +81,7 @@ for (const transport of SERVE_TRANSPORTS) {
         });
 
         await step('get pods -n e2e', async () => {
-          const r = k.ok(await k.run('get', 'pods', '-n', 'e2e'));
+          const r = await k.ok('get', 'pods', '-n', 'e2e');
           const h = header(r.stdout);
           for (const col of ['NAME', 'READY', 'STATUS']) assert.ok(h.includes(col), `missing column ${col}\n${k.explain(r)}`);
           const body = rows(r.stdout).slice(1);
@@ -191,14 +91,14 @@ for (const transport of SERVE_TRANSPORTS) {
         });
 
         await step('get pods -o wide', async () => {
-          const r = k.ok(await k.run('get', 'pods', '-n', 'e2e', '-o', 'wide'));
+          const r = await k.ok('get', 'pods', '-n', 'e2e', '-o', 'wide');
           const h = header(r.stdout);
           for (const col of ['NAME', 'READY', 'STATUS', 'IP', 'NODE']) assert.ok(h.includes(col), `missing column ${col}\n${k.explain(r)}`);
           assert.match(r.stdout, /^x\s/m, k.explain(r));
         });
 
         await step('get pod x -o yaml', async () => {
-          const r = k.ok(await k.run('get', 'pod', 'x', '-n', 'e2e', '-o', 'yaml'));
+          const r = await k.ok('get', 'pod', 'x', '-n', 'e2e', '-o', 'yaml');
           const pod = parseYaml(r.stdout) as { kind?: string; apiVersion?: string; metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; resourceVersion?: string } };
           assert.equal(pod.kind, 'Pod', k.explain(r));
           assert.equal(pod.apiVersion, 'v1', k.explain(r));
@@ -212,29 +112,29 @@ for (const transport of SERVE_TRANSPORTS) {
         });
 
         await step('get pods -l app=web (and a selector that matches nothing)', async () => {
-          const r = k.ok(await k.run('get', 'pods', '-n', 'e2e', '-l', 'app=web'));
+          const r = await k.ok('get', 'pods', '-n', 'e2e', '-l', 'app=web');
           assert.match(r.stdout, /^x\s/m, k.explain(r));
-          const none = k.ok(await k.run('get', 'pods', '-n', 'e2e', '-l', 'app=db'));
+          const none = await k.ok('get', 'pods', '-n', 'e2e', '-l', 'app=db');
           assert.doesNotMatch(none.stdout, /^x\s/m, k.explain(none));
           assert.match(none.stderr, /No resources found in e2e namespace/, k.explain(none));
         });
 
         await step('get pods --field-selector metadata.name=x', async () => {
-          const r = k.ok(await k.run('get', 'pods', '-n', 'e2e', '--field-selector', 'metadata.name=x'));
+          const r = await k.ok('get', 'pods', '-n', 'e2e', '--field-selector', 'metadata.name=x');
           assert.match(r.stdout, /^x\s/m, k.explain(r));
-          const none = k.ok(await k.run('get', 'pods', '-n', 'e2e', '--field-selector', 'metadata.name=y'));
+          const none = await k.ok('get', 'pods', '-n', 'e2e', '--field-selector', 'metadata.name=y');
           assert.doesNotMatch(none.stdout, /^x\s/m, k.explain(none));
           assert.match(none.stderr, /No resources found/, k.explain(none));
         });
 
         await step('get pods -A', async () => {
-          const r = k.ok(await k.run('get', 'pods', '-A'));
+          const r = await k.ok('get', 'pods', '-A');
           assert.equal(header(r.stdout)[0], 'NAMESPACE', k.explain(r));
           assert.match(r.stdout, /^e2e\s+x\s/m, k.explain(r));
         });
 
         await step('get pods --show-labels', async () => {
-          const r = k.ok(await k.run('get', 'pods', '-n', 'e2e', '--show-labels'));
+          const r = await k.ok('get', 'pods', '-n', 'e2e', '--show-labels');
           assert.equal(header(r.stdout).at(-1), 'LABELS', k.explain(r));
           const row = r.stdout.split('\n').find((l) => l.startsWith('x '));
           assert.ok(row, k.explain(r));
@@ -248,7 +148,7 @@ for (const transport of SERVE_TRANSPORTS) {
             const first = await pollUntil(() => xRows().length >= 1, 15_000);
             assert.ok(first, `the watch never printed the initial row for x\nstdout:\n${w.stdout()}\nstderr:\n${w.stderr()}\nserver:\n${server.stderrTail(20)}`);
             assert.match(w.stdout(), /^NAME\s+READY\s+STATUS/m, w.stdout());
-            const r = k.ok(await k.run('label', 'pod', 'x', 'tier=db', '-n', 'e2e'));
+            const r = await k.ok('label', 'pod', 'x', 'tier=db', '-n', 'e2e');
             assert.match(r.stdout, /^pod\/x labeled$/m, k.explain(r));
             const second = await pollUntil(() => xRows().length >= 2, 5_000);
             assert.ok(second, `the watch printed no second row for x within 5 s of the label\nstdout:\n${w.stdout()}\nstderr:\n${w.stderr()}\nexited: ${String(w.exited())}\nserver:\n${server.stderrTail(20)}`);
@@ -256,19 +156,19 @@ for (const transport of SERVE_TRANSPORTS) {
           } finally {
             await w.kill();
           }
-          const l = k.ok(await k.run('get', 'pod', 'x', '-n', 'e2e', '-o', 'jsonpath={.metadata.labels.tier}'));
+          const l = await k.ok('get', 'pod', 'x', '-n', 'e2e', '-o', 'jsonpath={.metadata.labels.tier}');
           assert.equal(l.stdout, 'db', k.explain(l));
         });
 
         await step('patch pod x --type=merge', async () => {
-          const r = k.ok(await k.run('patch', 'pod', 'x', '-n', 'e2e', '--type=merge', '-p', '{"metadata":{"annotations":{"a":"b"}}}'));
+          const r = await k.ok('patch', 'pod', 'x', '-n', 'e2e', '--type=merge', '-p', '{"metadata":{"annotations":{"a":"b"}}}');
           assert.match(r.stdout, /^pod\/x patched$/m, k.explain(r));
-          const g = k.ok(await k.run('get', 'pod', 'x', '-n', 'e2e', '-o', 'jsonpath={.metadata.annotations.a}|{.metadata.uid}'));
+          const g = await k.ok('get', 'pod', 'x', '-n', 'e2e', '-o', 'jsonpath={.metadata.annotations.a}|{.metadata.uid}');
           assert.equal(g.stdout, `b|${uid}`, k.explain(g));
         });
 
         await step('describe pod x', async () => {
-          const r = k.ok(await k.run('describe', 'pod', 'x', '-n', 'e2e'));
+          const r = await k.ok('describe', 'pod', 'x', '-n', 'e2e');
           assert.match(r.stdout, /^Name:\s+x$/m, k.explain(r));
           assert.match(r.stdout, /^Namespace:\s+e2e$/m, k.explain(r));
           assert.match(r.stdout, /app=web/, k.explain(r));
@@ -276,7 +176,7 @@ for (const transport of SERVE_TRANSPORTS) {
         });
 
         await step('delete pod x (unbound: goes at once)', async () => {
-          const r = k.ok(await k.run('delete', 'pod', 'x', '-n', 'e2e'));
+          const r = await k.ok('delete', 'pod', 'x', '-n', 'e2e');
           assert.match(r.stdout, /^pod "x" deleted$/m, k.explain(r));
           assert.ok(r.ms < 15_000, `delete took ${r.ms} ms\n${k.explain(r)}`);
           const g = await k.run('get', 'pod', 'x', '-n', 'e2e');
@@ -285,7 +185,7 @@ for (const transport of SERVE_TRANSPORTS) {
         });
 
         await step('api-resources', async () => {
-          const r = k.ok(await k.run('api-resources'));
+          const r = await k.ok('api-resources');
           for (const [name, short, kind, namespaced] of [
             ['pods', 'po', 'Pod', 'true'],
             ['nodes', 'no', 'Node', 'false'],
@@ -298,20 +198,20 @@ for (const transport of SERVE_TRANSPORTS) {
         });
 
         await step('get nodes', async () => {
-          const r = k.ok(await k.run('get', 'nodes'));
+          const r = await k.ok('get', 'nodes');
           if (r.stdout.trim()) assert.match(header(r.stdout).join(' '), /^NAME STATUS/, k.explain(r));
           else assert.match(r.stderr, /No resources found/, k.explain(r));
         });
 
         await step('get ns', async () => {
-          const r = k.ok(await k.run('get', 'ns'));
+          const r = await k.ok('get', 'ns');
           assert.match(header(r.stdout).join(' '), /^NAME STATUS AGE/, k.explain(r));
           assert.match(r.stdout, /^default\s+Active\s/m, k.explain(r));
           assert.match(r.stdout, /^e2e\s+Active\s/m, k.explain(r));
         });
 
         await step('delete namespace e2e', async () => {
-          const r = k.ok(await k.run('delete', 'namespace', 'e2e'));
+          const r = await k.ok('delete', 'namespace', 'e2e');
           assert.match(r.stdout, /^namespace "e2e" deleted$/m, k.explain(r));
           assert.ok(r.ms < 20_000, `delete namespace took ${r.ms} ms\n${k.explain(r)}`);
           const gone = await pollUntil(async () => {
@@ -323,7 +223,6 @@ for (const transport of SERVE_TRANSPORTS) {
       } finally {
         const code = await server.stop();
         k.cleanup();
-        rmSync(workDir, { recursive: true, force: true });
         server.cleanup();
         if (!broken) assert.equal(code, 0, `reddwarf serve did not exit cleanly on SIGTERM (code ${String(code)})\n${server.stderrTail(20)}`);
       }

@@ -8,15 +8,11 @@
 // The mock zone runtime keeps the simulated host in <data-dir>/zones/mock-host.json (src/runtime/mock.ts).
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { kubectl, kubectlMissing, type Kubectl, type KubectlRun } from '../helpers/kubectl.ts';
 import { makeTempDir, pollUntil, sleep, startAgent, startServe, startUp, type AgentProcess, type ChildHandle, type ServeProcess } from '../helpers/process.ts';
 
-// REDDWARF_E2E_KUBECTL points the test at another kubectl 1.31 binary.
-const KUBECTL = process.env['REDDWARF_E2E_KUBECTL'] || '/usr/lib/google-cloud-sdk/bin/kubectl.1.31';
-/** Upper bound for any single kubectl command (kubectl delete waits for the pod to go). */
-const KUBECTL_TIMEOUT_MS = 30_000;
 /** How long a pod may take from `kubectl apply` to Running (a loaded 2-core machine). */
 const RUNNING_WITHIN_MS = 15_000;
 /** The pod CIDR `up` and `agent` use by default (--pod-cidr). */
@@ -28,22 +24,12 @@ const POD_CIDR = { network: ipv4('10.88.0.0'), prefixLen: 16 };
 const GRACE_MS = 3_000;
 const FAST_HEARTBEAT = ['--node-status-update-frequency', '1s'];
 
-function kubectlMissing(): string | undefined {
-  try {
-    accessSync(KUBECTL, constants.X_OK);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
 /** Skips the test loudly when kubectl 1.31 is not installed; true when skipped. */
 function skipWithoutKubectl(t: TestContext): boolean {
   const missing = kubectlMissing();
   if (!missing) return false;
-  const reason = `kubectl.1.31 not found at ${KUBECTL}: ${missing}`;
-  console.warn(`SKIPPING lifecycle e2e "${t.name}": ${reason}`);
-  t.skip(reason);
+  console.warn(`SKIPPING lifecycle e2e "${t.name}": ${missing}`);
+  t.skip(missing);
   return true;
 }
 
@@ -64,75 +50,6 @@ function badPodIP(ip: string): string | undefined {
   if (offset === 1) return `${ip} is the gateway address`;
   if (offset === size - 1) return `${ip} is the broadcast address`;
   return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// kubectl
-
-interface Run {
-  args: string[];
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-class Kubectl {
-  readonly cacheDir = makeTempDir('reddwarf-kubectl-cache-');
-  constructor(
-    private readonly kubeconfig: string,
-    private readonly workDir: string,
-    /** Every process of the scenario, for their logs in failure messages. */
-    private readonly procs: () => ChildHandle[],
-  ) {}
-
-  run(...args: string[]): Promise<Run> {
-    const full = ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args];
-    const start = Date.now();
-    return new Promise((resolve) => {
-      execFile(KUBECTL, full, { timeout: KUBECTL_TIMEOUT_MS, killSignal: 'SIGKILL', cwd: this.workDir, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, KUBECONFIG: '' } }, (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number | string; signal?: string | null }) | null;
-        resolve({
-          args,
-          code: e ? (typeof e.code === 'number' ? e.code : -1) : 0,
-          signal: e?.signal ?? null,
-          stdout: String(stdout),
-          stderr: String(stderr) + (e && typeof e.code !== 'number' && !e.signal ? `\n[exec error] ${e.message}` : ''),
-          ms: Date.now() - start,
-        });
-      });
-    });
-  }
-
-  /** The last lines of every process's stderr. */
-  logs(): string {
-    return this.procs()
-      .map((p) => `--- ${p.label} (pid ${p.pid}${p.exited() ? ', exited' : ''}) stderr (tail) ---\n${p.stderrTail(15)}`)
-      .join('\n');
-  }
-
-  explain(r: Run): string {
-    return [`kubectl ${r.args.join(' ')} → exit ${String(r.code)}${r.signal ? ` (${r.signal})` : ''} in ${r.ms} ms`, `--- stdout ---\n${r.stdout}`, `--- stderr ---\n${r.stderr}`, this.logs()].join('\n');
-  }
-
-  ok(r: Run): Run {
-    assert.equal(r.code, 0, this.explain(r));
-    return r;
-  }
-
-  async json<T>(...args: string[]): Promise<T> {
-    const r = this.ok(await this.run(...args, '-o', 'json'));
-    try {
-      return JSON.parse(r.stdout) as T;
-    } catch {
-      assert.fail(`kubectl ${args.join(' ')} -o json printed no JSON\n${this.explain(r)}`);
-    }
-  }
-
-  cleanup(): void {
-    rmSync(this.cacheDir, { recursive: true, force: true });
-  }
 }
 
 interface Condition {
@@ -223,7 +140,7 @@ spec:
 
 /** Waits for pod `name` to be Running with an address; fails with what it last saw. */
 async function waitRunning(k: Kubectl, name: string, withinMs = RUNNING_WITHIN_MS): Promise<PodJson> {
-  let last: Run | undefined;
+  let last: KubectlRun | undefined;
   const started = Date.now();
   const pod = await pollUntil(
     async () => {
@@ -252,25 +169,23 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
   it('up: kubectl apply → Running in a zone; kubectl delete → pod and zone gone', { timeout: 90_000 }, async (t) => {
     if (skipWithoutKubectl(t)) return;
     const up = await startUp();
-    const workDir = makeTempDir('reddwarf-lifecycle-work-');
-    const k = new Kubectl(up.kubeconfig, workDir, () => [up]);
+    const k = kubectl(up.kubeconfig, { procs: () => [up] });
     let failed = true;
     try {
-      const podFile = join(workDir, 'pod.yaml');
-      writeFileSync(podFile, podYaml('x'));
-      const applied = k.ok(await k.run('apply', '-f', podFile));
+      const podFile = k.file('pod.yaml', podYaml('x'));
+      const applied = await k.ok('apply', '-f', podFile);
       assert.match(applied.stdout, /^pod\/x created$/m, k.explain(applied));
 
       const pod = await waitRunning(k, 'x');
       const ip = pod.status?.podIP ?? '';
       assert.equal(badPodIP(ip), undefined, `podIP: ${String(badPodIP(ip))}`);
       assert.equal(pod.spec.nodeName, up.nodeName, `pod x bound to ${String(pod.spec.nodeName)}, not to the node of up (${up.nodeName})`);
-      const phase = k.ok(await k.run('get', 'pod', 'x', '-o', 'jsonpath={.status.phase}'));
+      const phase = await k.ok('get', 'pod', 'x', '-o', 'jsonpath={.status.phase}');
       assert.equal(phase.stdout, 'Running', k.explain(phase));
 
       // kubectl describe tells the story (the events are written asynchronously: poll a little).
       const want = ['Scheduled', 'Provisioning', 'Started'];
-      let describe: Run | undefined;
+      let describe: KubectlRun | undefined;
       const told = await pollUntil(
         async () => {
           describe = await k.run('describe', 'pod', 'x');
@@ -295,8 +210,7 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       assert.ok(dataset, `no dataset for zone ${zone.name}\n${showHost(up.dataDir)}`);
 
       // kubectl delete waits until the pod is gone (the agent tears the zone down, then finalizes).
-      const del = await k.run('delete', 'pod', 'x');
-      k.ok(del);
+      const del = await k.ok('delete', 'pod', 'x');
       assert.match(del.stdout, /^pod "x" deleted$/m, k.explain(del));
       const get = await k.run('get', 'pod', 'x');
       assert.notEqual(get.code, 0, `pod x still there after kubectl delete returned\n${k.explain(get)}`);
@@ -316,7 +230,6 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
     } finally {
       const code = await up.stop();
       k.cleanup();
-      rmSync(workDir, { recursive: true, force: true });
       up.cleanup();
       if (!failed) assert.equal(code, 0, `reddwarf up did not exit cleanly on SIGTERM (code ${String(code)})\n${up.stderrTail(20)}`);
     }
@@ -325,16 +238,14 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
   it('up: SIGKILL and restart on the same data dir adopts the running pod without re-provisioning', { timeout: 90_000 }, async (t) => {
     if (skipWithoutKubectl(t)) return;
     const dataDir = makeTempDir('reddwarf-lifecycle-adopt-');
-    const workDir = makeTempDir('reddwarf-lifecycle-work-');
     const procs: ChildHandle[] = [];
     const first = await startUp({ dataDir });
     procs.push(first);
-    const k = new Kubectl(first.kubeconfig, workDir, () => procs);
+    const k = kubectl(first.kubeconfig, { procs: () => procs });
     let current: ChildHandle = first;
     try {
-      const podFile = join(workDir, 'pod.yaml');
-      writeFileSync(podFile, podYaml('x'));
-      k.ok(await k.run('apply', '-f', podFile));
+      const podFile = k.file('pod.yaml', podYaml('x'));
+      await k.ok('apply', '-f', podFile);
       const before = await waitRunning(k, 'x');
       const uid = before.metadata.uid;
       const ip = before.status?.podIP ?? '';
@@ -388,7 +299,7 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       assert.deepEqual(reasonsAfter.filter((r) => !['Scheduled', 'Provisioning', 'Started'].includes(r)), [], `unexpected events after the restart: ${reasonsAfter.join(', ')}`);
 
       // The restarted agent owns the adopted pod: deleting it tears the same zone down.
-      const del = k.ok(await k.run('delete', 'pod', 'x'));
+      const del = await k.ok('delete', 'pod', 'x');
       assert.match(del.stdout, /^pod "x" deleted$/m, k.explain(del));
       const gone = await pollUntil(() => {
         const h = readMockHost(dataDir);
@@ -400,7 +311,6 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       await current.stop();
       for (const p of procs) await p.kill9();
       k.cleanup();
-      rmSync(workDir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
@@ -410,8 +320,7 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
     const graceS = GRACE_MS / 1000;
     const serve: ServeProcess = await startServe({ args: ['--node-monitor-grace-period', `${graceS}s`] });
     const procs: ChildHandle[] = [serve];
-    const workDir = makeTempDir('reddwarf-lifecycle-work-');
-    const k = new Kubectl(serve.kubeconfig, workDir, () => procs);
+    const k = kubectl(serve.kubeconfig, { procs: () => procs });
     const agentDirs = { n1: makeTempDir('reddwarf-lifecycle-n1-'), n2: makeTempDir('reddwarf-lifecycle-n2-') };
     let failed = true;
     try {
@@ -429,9 +338,8 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
 
       // Six pods, one apply.
       const names = Array.from({ length: 6 }, (_, i) => `spread-${i}`);
-      const podsFile = join(workDir, 'pods.yaml');
-      writeFileSync(podsFile, names.map(podYaml).join('---\n'));
-      const applied = k.ok(await k.run('apply', '-f', podsFile));
+      const podsFile = k.file('pods.yaml', names.map(podYaml).join('---\n'));
+      const applied = await k.ok('apply', '-f', podsFile);
       for (const n of names) assert.match(applied.stdout, new RegExp(`^pod/${n} created$`, 'm'), k.explain(applied));
 
       let pods: PodJson[] = [];
@@ -508,7 +416,6 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
         if (!killed && code !== 0) codes.push(`${p.label} exited with ${String(code)} on SIGTERM\n${p.stderrTail(10)}`);
       }
       k.cleanup();
-      rmSync(workDir, { recursive: true, force: true });
       serve.cleanup();
       for (const d of Object.values(agentDirs)) rmSync(d, { recursive: true, force: true });
       if (!failed) assert.deepEqual(codes, [], 'a process did not exit cleanly on SIGTERM');
@@ -522,8 +429,7 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       if (skipWithoutKubectl(t)) return;
       const serve = await startServe({ args: ['--node-monitor-grace-period', '3s'] });
       const procs: ChildHandle[] = [serve];
-      const workDir = makeTempDir('reddwarf-lifecycle-work-');
-      const k = new Kubectl(serve.kubeconfig, workDir, () => procs);
+      const k = kubectl(serve.kubeconfig, { procs: () => procs });
       try {
         const a = await startAgent({ server: serve.url, nodeName: 'n1', args: FAST_HEARTBEAT });
         procs.push(a);
@@ -539,7 +445,6 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
         await serve.stop();
         for (const p of procs.slice(1)) p.cleanup();
         k.cleanup();
-        rmSync(workDir, { recursive: true, force: true });
         serve.cleanup();
       }
     },

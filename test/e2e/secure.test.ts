@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { kubectl, kubectlMissing, kubectlPath } from '../helpers/kubectl.ts';
+import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
 import { BIN, REPO_ROOT, freePort, makeTempDir, pollUntil, startAgent, type AgentProcess } from '../helpers/process.ts';
 
 interface Server {
@@ -106,13 +106,7 @@ describe('serve --tls with authentication', { skip }, () => {
     (anon.users[0] as { user: Record<string, unknown> }).user = {};
     const anonFile = join(srv.dataDir, 'anon.kubeconfig');
     writeFileSync(anonFile, stringify(anon));
-    // kubectl asks for a user name when it has no credentials: give it a closed stdin.
-    const a = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const c = spawn(kubectlPath(), ['--kubeconfig', anonFile, '--cache-dir', makeTempDir('reddwarf-kubectl-cache-'), 'get', 'pods'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
-      let stderr = '';
-      c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-      c.on('close', (code) => resolve({ code: code ?? 1, stderr }));
-    });
+    const a = await kubectl(anonFile).run('get', 'pods');
     assert.notEqual(a.code, 0);
     // A 401 with no credentials makes kubectl ask for a user name (EOF on a closed stdin).
     assert.match(a.stderr, /Unauthorized|must be logged in|EOF/i);

@@ -33,20 +33,6 @@ export interface ServeProcess extends ChildHandle {
   readonly port: number;
   readonly kubeconfig: string;
   readonly transport: ServeTransport;
-  /** Everything the server wrote on stderr so far (its log). */
-  stderr(): string;
-  stdout(): string;
-  /** The last `lines` lines of stderr, for assertion messages. */
-  stderrTail(lines?: number): string;
-  /** Whether the process has exited. */
-  exited(): boolean;
-  exitCode(): number | null;
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves with the exit code (null if signalled). */
-  stop(graceMs?: number): Promise<number | null>;
-  /** SIGKILL at once (a crash), resolves when the process is gone. */
-  kill9(): Promise<void>;
-  /** Removes the data directory if this helper created it (call after stop/kill9). */
-  cleanup(): void;
 }
 
 const live = new Set<ChildProcess>();
@@ -171,13 +157,19 @@ export interface ChildHandle {
   readonly dataDir: string;
   readonly child: ChildProcess;
   readonly pid: number;
+  /** Everything the process wrote on stderr so far (its log). */
   stderr(): string;
   stdout(): string;
+  /** The last `lines` lines of stderr, for assertion messages. */
   stderrTail(lines?: number): string;
+  /** Whether the process has exited. */
   exited(): boolean;
   exitCode(): number | null;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves with the exit code (null if signalled). */
   stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL at once (a crash), resolves when the process is gone. */
   kill9(): Promise<void>;
+  /** Removes the data directory if this helper created it (call after stop/kill9). */
   cleanup(): void;
 }
 

@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type * as Playwright from 'playwright-core';
-import { runAgent, runControlPlane } from '../../src/cli/run.ts';
-import { freePort } from '../helpers/process.ts';
-import { tempDir } from '../helpers/server.ts';
+import { startInProcess } from '../helpers/inspect.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -58,15 +56,8 @@ describe('/inspect in chromium', () => {
     const recorder = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(RECORDER));
     await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
     const inspectorUrl = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/inspect`;
-    const { dir, remove } = tempDir();
     const shots = mkdtempSync(join(tmpdir(), 'reddwarf-inspect-shot-'));
-    const port = await freePort();
-    const cp = await runControlPlane({ bind: `127.0.0.1:${port}`, dataDir: dir, http: 'auto', kubeMinor: '31', nodeMonitorGracePeriod: '40s', allowedOrigins: '', inspectorUrl }, () => {});
-    const agent = await runAgent({
-      nodeName: 'b1', runtime: 'mock', podCidr: '10.88.0.0/16', systemReservedCpu: '100m', systemReservedMemory: '256Mi', maxPods: '110',
-      supportedBrands: 'reddwarf', etherstubName: 'reddwarf0', zonepathPrefix: '/rpool/zones', nodeStatusUpdateFrequency: '10s',
-    }, dir, cp.client, () => {});
-    cp.server.inspect.register('agent/b1', agent.pods.actor, 'b1');
+    const { dir, cp, agent, stop } = await startInProcess('b1', inspectorUrl);
     // A fresh profile (--user-data-dir): playwright takes it as launchPersistentContext's first argument.
     const browser = await pw.chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
@@ -127,10 +118,8 @@ describe('/inspect in chromium', () => {
       assert.ok(existsSync(shot));
     } finally {
       await browser.close();
-      await agent.stop();
-      await cp.stop();
+      await stop();
       recorder.close();
-      remove();
     }
   });
 });

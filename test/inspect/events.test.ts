@@ -3,9 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { runAgent, runControlPlane } from '../../src/cli/run.ts';
-import { freePort } from '../helpers/process.ts';
-import { tempDir } from '../helpers/server.ts';
+import { startInProcess } from '../helpers/inspect.ts';
 
 interface Message {
   type: string;
@@ -33,14 +31,7 @@ function page(url: string): { messages: Message[]; ws: WebSocket; open: Promise<
 
 describe('live inspection', () => {
   it('streams pod actors through Provisioning to Running, replays live actors to a late page, and filters', { timeout: 60_000 }, async () => {
-    const { dir, remove } = tempDir();
-    const port = await freePort();
-    const cp = await runControlPlane({ bind: `127.0.0.1:${port}`, dataDir: dir, http: 'auto', kubeMinor: '31', nodeMonitorGracePeriod: '40s', allowedOrigins: '', inspectorUrl: 'https://stately.ai/inspect' }, () => {});
-    const agent = await runAgent({
-      nodeName: 'n1', runtime: 'mock', podCidr: '10.88.0.0/16', systemReservedCpu: '100m', systemReservedMemory: '256Mi', maxPods: '110',
-      supportedBrands: 'reddwarf', etherstubName: 'reddwarf0', zonepathPrefix: '/rpool/zones', nodeStatusUpdateFrequency: '10s',
-    }, dir, cp.client, () => {});
-    cp.server.inspect.register('agent/n1', agent.pods.actor, 'n1');
+    const { cp, stop } = await startInProcess('n1');
     const ws = cp.server.url.replace('http', 'ws');
     try {
       assert.equal(cp.server.inspect.observing, false, 'no page, no observer');
@@ -79,9 +70,7 @@ describe('live inspection', () => {
       for (const p of [first, late, narrow]) p.ws.close();
       await until('observers detached', () => !cp.server.inspect.observing);
     } finally {
-      await agent.stop();
-      await cp.stop();
-      remove();
+      await stop();
     }
   });
 });

@@ -6,9 +6,7 @@ import assert from 'node:assert/strict';
 import { createInspector, createWebSocketReceiver } from '@statelyai/inspect';
 import { assign, createActor, createMachine, enqueueActions, fromPromise, sendTo, setup, type InspectionEvent } from 'xstate';
 import { convert, type InspectorMessage } from '../../src/inspect/convert.ts';
-import { runAgent, runControlPlane } from '../../src/cli/run.ts';
-import { freePort } from '../helpers/process.ts';
-import { tempDir } from '../helpers/server.ts';
+import { startInProcess } from '../helpers/inspect.ts';
 
 type Message = Record<string, unknown> & { type: string; sessionId: string; rootId?: string; parentId?: string; name?: string; snapshot?: { value?: unknown; status?: string } };
 
@@ -79,14 +77,7 @@ describe('@statelyai/inspect compatibility', () => {
   });
 
   it('a live /inspect/events stream is accepted by createWebSocketReceiver with the actor tree intact', { timeout: 60_000 }, async () => {
-    const { dir, remove } = tempDir();
-    const port = await freePort();
-    const cp = await runControlPlane({ bind: `127.0.0.1:${port}`, dataDir: dir, http: 'auto', kubeMinor: '31', nodeMonitorGracePeriod: '40s', allowedOrigins: '', inspectorUrl: 'https://stately.ai/inspect' }, () => {});
-    const agent = await runAgent({
-      nodeName: 'r1', runtime: 'mock', podCidr: '10.88.0.0/16', systemReservedCpu: '100m', systemReservedMemory: '256Mi', maxPods: '110',
-      supportedBrands: 'reddwarf', etherstubName: 'reddwarf0', zonepathPrefix: '/rpool/zones', nodeStatusUpdateFrequency: '10s',
-    }, dir, cp.client, () => {});
-    cp.server.inspect.register('agent/r1', agent.pods.actor, 'r1');
+    const { cp, stop } = await startInProcess('r1');
     const received: Message[] = [];
     try {
       const receiver = createWebSocketReceiver({ server: `${cp.server.url.replace('http', 'ws')}/inspect/events` });
@@ -121,9 +112,7 @@ describe('@statelyai/inspect compatibility', () => {
       assert.equal(chain.at(-1), 'agent/r1', `chain: ${chain.join(' → ')}`);
       assert.equal(actors.get(pod.rootId as string)?.name, 'agent/r1');
     } finally {
-      await agent.stop();
-      await cp.stop();
-      remove();
+      await stop();
     }
   });
 });

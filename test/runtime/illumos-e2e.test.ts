@@ -3,33 +3,12 @@
 // host; SIGKILL + restart adopts the running zone; delete → everything gone, the address free again.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { makeTempDir, pollUntil, startUp, type UpProcess } from '../helpers/process.ts';
+import { rmSync } from 'node:fs';
+import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
+import { makeTempDir, pollUntil, startUp } from '../helpers/process.ts';
 import { FakeIllumosHost } from '../fakes/host.ts';
 
-const KUBECTL = process.env['REDDWARF_E2E_KUBECTL'] || '/usr/lib/google-cloud-sdk/bin/kubectl.1.31';
-const KUBECTL_TIMEOUT_MS = 30_000;
 const WAIT_MS = 20_000;
-
-function kubectlMissing(): string | undefined {
-  try {
-    accessSync(KUBECTL, constants.X_OK);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-function kubectl(up: UpProcess, cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, ['--kubeconfig', up.kubeconfig, ...args], { cwd, timeout: KUBECTL_TIMEOUT_MS, env: { ...process.env, KUBECONFIG: '' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 const podYaml = (name: string): string => `apiVersion: v1
 kind: Pod
@@ -51,18 +30,19 @@ describe('illumos runtime end to end (simulated host, kubectl 1.31)', () => {
   it('runs a pod’s whole life and adopts its zone after SIGKILL', async (t: TestContext) => {
     const missing = kubectlMissing();
     if (missing) {
-      console.error(`SKIPPED: kubectl 1.31 not found at ${KUBECTL} (${missing}); set REDDWARF_E2E_KUBECTL`);
-      return t.skip(`kubectl missing: ${KUBECTL}`);
+      console.error(`SKIPPED: ${missing}; set REDDWARF_E2E_KUBECTL`);
+      return t.skip(missing);
     }
     const host = FakeIllumosHost.create();
     // The spawned `reddwarf up` inherits this environment (startUp takes no env): the fake tools
     // come first on PATH. Restored at the end.
     const savedEnv = { PATH: process.env['PATH'], REDDWARF_FAKE_HOST: process.env['REDDWARF_FAKE_HOST'] };
     Object.assign(process.env, host.env());
-    const work = makeTempDir('reddwarf-illumos-e2e-');
     const dataDir = makeTempDir('reddwarf-illumos-data-');
     const args = ['--runtime', 'illumos', '--node-name', 'illumos-e2e'];
     let up = await startUp({ dataDir, args });
+    // The restarted `up` rewrites the same kubeconfig in the same data dir.
+    const k = kubectl(up.kubeconfig);
     try {
       // Agent start prepared the host: base datasets, etherstub, the pods' gateway.
       const s0 = host.state();
@@ -70,10 +50,9 @@ describe('illumos runtime end to end (simulated host, kubectl 1.31)', () => {
       assert.equal(s0.links['reddwarf0']?.class, 'etherstub');
       assert.equal(s0.addrs['reddwarf0_gw0/v4'], '10.88.0.1/16');
 
-      writeFileSync(join(work, 'web.yaml'), podYaml('web'));
-      const applied = await kubectl(up, work, 'apply', '-f', 'web.yaml');
+      const applied = await k.run('apply', '-f', k.file('web.yaml', podYaml('web')));
       assert.equal(applied.code, 0, applied.stderr);
-      const phase = async (name: string): Promise<string> => (await kubectl(up, work, 'get', 'pod', name, '-o', 'jsonpath={.status.phase} {.status.podIP}')).stdout;
+      const phase = async (name: string): Promise<string> => (await k.run('get', 'pod', name, '-o', 'jsonpath={.status.phase} {.status.podIP}')).stdout;
       const running = await pollUntil(async () => ((await phase('web')).startsWith('Running ') ? phase('web') : undefined), WAIT_MS, 100);
       assert.ok(running, `pod not Running; agent log:\n${up.stderrTail(30)}`);
       const podIP = running.split(' ')[1];
@@ -100,25 +79,24 @@ describe('illumos runtime end to end (simulated host, kubectl 1.31)', () => {
       assert.deepEqual(after.filter((c) => /zoneadm -z \S+ (install|boot)|zonecfg -z \S+ -f|create-vnic -l reddwarf0 rd_|zfs create rpool\/zones\//.test(c)), [], `re-provisioned after restart:\n${after.join('\n')}`);
       assert.equal(host.zones()[zoneName]?.id, zoneId);
 
-      const deleted = await kubectl(up, work, 'delete', 'pod', 'web', '--wait=true', '--timeout=20s');
+      const deleted = await k.run('delete', 'pod', 'web', '--wait=true', '--timeout=20s');
       assert.equal(deleted.code, 0, deleted.stderr);
       const gone = await pollUntil(() => !host.zones()[zoneName] && !host.state().links[vnic] && !host.datasets().includes(`rpool/zones/${zoneName}`), WAIT_MS, 100);
       assert.ok(gone, `zone, VNIC or dataset left: ${JSON.stringify({ zones: Object.keys(host.zones()), vnics: host.vnics(), datasets: host.datasets() })}`);
 
       // The address is free again: the next pod gets it.
-      writeFileSync(join(work, 'next.yaml'), podYaml('next'));
-      assert.equal((await kubectl(up, work, 'apply', '-f', 'next.yaml')).code, 0);
+      assert.equal((await k.run('apply', '-f', k.file('next.yaml', podYaml('next')))).code, 0);
       const next = await pollUntil(async () => ((await phase('next')).startsWith('Running ') ? phase('next') : undefined), WAIT_MS, 100);
       assert.equal(next?.split(' ')[1], '10.88.0.2');
     } finally {
       await up.stop();
       up.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
-      rmSync(work, { recursive: true, force: true });
+      k.cleanup();
       host.dispose();
-      for (const [k, v] of Object.entries(savedEnv)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
+      for (const [name, v] of Object.entries(savedEnv)) {
+        if (v === undefined) delete process.env[name];
+        else process.env[name] = v;
       }
     }
   });

@@ -6,12 +6,11 @@ import { createActor, createMachine, fromCallback, SimulatedClock } from 'xstate
 import type { Pod } from '../../src/api/types.ts';
 import { schedulerActor, schedulerActorWith } from '../../src/scheduler/actor.ts';
 import type { Scheduler } from '../../src/scheduler/scheduler.ts';
-import { cluster, node, pod } from './fixtures.ts';
+import { node, pod, withCluster } from './fixtures.ts';
 
 describe('schedulerActor', () => {
-  it('schedules while it runs and stops with its actor', async () => {
-    const c = await cluster();
-    try {
+  it('schedules while it runs and stops with its actor', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       let loop: Scheduler | undefined;
       const actor = createActor(schedulerActor, { input: { client: c.client, clock: new SimulatedClock(), onStart: (s) => (loop = s) } }).start();
@@ -24,14 +23,10 @@ describe('schedulerActor', () => {
       await c.client.create('pods', pod('b'));
       await new Promise((r) => setImmediate(r));
       assert.equal((await c.client.get<Pod>('pods', 'default', 'b')).spec.nodeName, undefined);
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('runs as an invoked child of a control-plane machine, stopped with its parent', async () => {
-    const c = await cluster();
-    try {
+  it('runs as an invoked child of a control-plane machine, stopped with its parent', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       let loop: Scheduler | undefined;
       const controlPlane = createMachine({
@@ -45,14 +40,10 @@ describe('schedulerActor', () => {
       assert.equal((await c.client.get<Pod>('pods', 'default', 'a')).spec.nodeName, 'n1');
       root.stop();
       await loop!.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('fills a machine\'s input-less `scheduler` slot when its options are bound', async () => {
-    const c = await cluster();
-    try {
+  it('fills a machine\'s input-less `scheduler` slot when its options are bound', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       let loop: Scheduler | undefined;
       // The shape of machines/cluster.ts: a placeholder actor, provided by the host.
@@ -63,8 +54,5 @@ describe('schedulerActor', () => {
       assert.equal((await c.client.get<Pod>('pods', 'default', 'a')).spec.nodeName, 'n1');
       root.stop();
       await loop!.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 });

@@ -5,26 +5,16 @@ import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
 import type { CoreEvent, Pod } from '../../src/api/types.ts';
 import { ClientError, type Binding, type Client } from '../../src/client/client.ts';
-import { startScheduler } from '../../src/scheduler/scheduler.ts';
-import { cluster, node, pod } from './fixtures.ts';
+import { node, override, pod, withCluster } from './fixtures.ts';
 
 /** `inner`, with a hook that runs before every bind reaches it. */
 function hooked(inner: Client, beforeBind: (namespace: string, name: string, b: Binding) => Promise<void>): Client {
-  return {
-    get: (...a) => inner.get(...a),
-    list: (...a) => inner.list(...a),
-    create: (...a) => inner.create(...a),
-    update: (...a) => inner.update(...a),
-    updateStatus: (...a) => inner.updateStatus(...a),
-    patch: (...a) => inner.patch(...a),
-    delete: (...a) => inner.delete(...a),
-    finalize: (...a) => inner.finalize(...a),
-    watch: (...a) => inner.watch(...a),
+  return override(inner, {
     bind: async (namespace, name, b) => {
       await beforeBind(namespace, name, b);
       return inner.bind(namespace, name, b);
     },
-  } as Client;
+  });
 }
 
 async function scheduledEvents(client: Client): Promise<CoreEvent[]> {
@@ -32,14 +22,14 @@ async function scheduledEvents(client: Client): Promise<CoreEvent[]> {
 }
 
 describe('binding races', () => {
-  it('does not bind a pod deleted while it was being scheduled, and releases its reservation', async () => {
-    const c = await cluster();
-    try {
+  it('does not bind a pod deleted while it was being scheduled, and releases its reservation', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1', { cpu: '1' }));
-      const client = hooked(c.client, async (ns, name) => {
-        await c.client.delete('pods', ns, name);
+      const sched = c.scheduler({
+        client: hooked(c.client, async (ns, name) => {
+          await c.client.delete('pods', ns, name);
+        }),
       });
-      const sched = startScheduler({ client, clock: new SimulatedClock() });
       await sched.synced;
       await c.client.create('pods', pod('doomed', { cpu: '1' }));
       await sched.idle();
@@ -48,23 +38,19 @@ describe('binding races', () => {
       assert.equal(sched.stats().gone, 1);
       assert.equal(sched.view.getSnapshot().context.usage.get('n1')?.cpu ?? 0, 0, 'the assumed cpu is given back');
       assert.deepEqual(await scheduledEvents(c.client), []);
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('does not bind over a pod that changed meanwhile, then binds the new version', async () => {
-    const c = await cluster();
-    try {
+  it('does not bind over a pod that changed meanwhile, then binds the new version', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       let changes = 0;
       const seen: string[] = [];
-      const client = hooked(c.client, async (ns, name, b) => {
-        seen.push(b.resourceVersion ?? '');
-        if (changes++ === 0) await c.client.patch('pods', ns, name, { metadata: { labels: { touched: 'yes' } } });
+      const sched = c.scheduler({
+        client: hooked(c.client, async (ns, name, b) => {
+          seen.push(b.resourceVersion ?? '');
+          if (changes++ === 0) await c.client.patch('pods', ns, name, { metadata: { labels: { touched: 'yes' } } });
+        }),
       });
-      const sched = startScheduler({ client, clock: new SimulatedClock() });
       await sched.synced;
       await c.client.create('pods', pod('p'));
       await sched.idle();
@@ -75,20 +61,16 @@ describe('binding races', () => {
       assert.equal(seen.length, 2);
       assert.notEqual(seen[0], seen[1], 'the retry carried the new resourceVersion');
       assert.equal((await scheduledEvents(c.client)).length, 1);
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('does not bind a pod that started terminating meanwhile', async () => {
-    const c = await cluster();
-    try {
+  it('does not bind a pod that started terminating meanwhile', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
-      const client = hooked(c.client, async (ns, name) => {
-        await c.client.delete('pods', ns, name);
+      const sched = c.scheduler({
+        client: hooked(c.client, async (ns, name) => {
+          await c.client.delete('pods', ns, name);
+        }),
       });
-      const sched = startScheduler({ client, clock: new SimulatedClock() });
       await sched.synced;
       const p = pod('held');
       p.metadata.finalizers = ['example.com/hold'];
@@ -99,15 +81,10 @@ describe('binding races', () => {
       assert.equal(after.spec.nodeName, undefined);
       assert.equal(sched.stats().conflicts, 1);
       assert.deepEqual({ queued: sched.stats().queued, waiting: sched.stats().waiting }, { queued: 0, waiting: 0 });
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('lets exactly one of two schedulers racing on one pod bind it', async () => {
-    const c = await cluster();
-    try {
+  it('lets exactly one of two schedulers racing on one pod bind it', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       await c.client.create('nodes', node('n2'));
       // Hold every bind until both schedulers have decided, so both really race.
@@ -116,8 +93,8 @@ describe('binding races', () => {
         waiting.push(resolve);
         if (waiting.length === 2) for (const w of waiting.splice(0)) w();
       });
-      const one = startScheduler({ client: hooked(c.client, gate), clock: new SimulatedClock() });
-      const two = startScheduler({ client: hooked(c.client, gate), clock: new SimulatedClock() });
+      const one = c.scheduler({ client: hooked(c.client, gate) });
+      const two = c.scheduler({ client: hooked(c.client, gate) });
       await Promise.all([one.synced, two.synced]);
       await c.client.create('pods', pod('contested'));
       await Promise.all([one.idle(), two.idle()]);
@@ -132,31 +109,21 @@ describe('binding races', () => {
       const failed = (await c.client.list<CoreEvent>('events', { namespace: 'default', fieldSelector: 'reason=FailedScheduling' })).items;
       assert.deepEqual(failed, [], 'losing a race is not a scheduling failure');
       for (const s of [one, two]) assert.equal(s.view.getSnapshot().context.placed.get('default/contested')?.assumed, false);
-      await Promise.all([one.stop(), two.stop()]);
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('sends the uid and resourceVersion of the version it decided on', async () => {
-    const c = await cluster();
-    try {
+  it('sends the uid and resourceVersion of the version it decided on', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       const binds: Binding[] = [];
-      const sched = startScheduler({ client: hooked(c.client, async (_ns, _n, b) => void binds.push(b)), clock: new SimulatedClock() });
+      const sched = c.scheduler({ client: hooked(c.client, async (_ns, _n, b) => void binds.push(b)) });
       await sched.synced;
       const created = await c.client.create('pods', pod('p'));
       await sched.idle();
       assert.deepEqual(binds, [{ nodeName: 'n1', uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion }]);
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('reports a bind the API refuses for another reason, backs off and retries', async () => {
-    const c = await cluster();
-    try {
+  it('reports a bind the API refuses for another reason, backs off and retries', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       let refusals = 1;
       const client = hooked(c.client, async () => {
@@ -164,7 +131,7 @@ describe('binding races', () => {
       });
       const clock = new SimulatedClock();
       const logs: string[] = [];
-      const sched = startScheduler({ client, clock, log: (m) => logs.push(m) });
+      const sched = c.scheduler({ client, clock, log: (m) => logs.push(m) });
       await sched.synced;
       await c.client.create('pods', pod('p'));
       await sched.idle();
@@ -177,9 +144,5 @@ describe('binding races', () => {
       clock.increment(1000);
       await sched.idle();
       assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, 'n1');
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 });

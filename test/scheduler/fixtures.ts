@@ -1,7 +1,10 @@
 // Builders for the scheduler tests: nodes and pods as the API stores them, their facts, and a
-// fresh store with an in-process Client.
+// fresh store with an in-process Client (and schedulers over it).
+import { SimulatedClock } from 'xstate';
 import type { Node, Pod, Taint, Toleration } from '../../src/api/types.ts';
 import { nodeFacts, podFacts, type NodeFacts, type PodFacts } from '../../src/scheduler/facts.ts';
+import { startScheduler, type Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.ts';
+import type { Client } from '../../src/client/client.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { openStore } from '../helpers/server.ts';
 import type { LmdbStore } from '../../src/store/lmdb.ts';
@@ -90,6 +93,49 @@ export const nodeList = (...nodes: NodeFacts[]): NodeFacts[] => nodes;
 export async function cluster(): Promise<{ store: LmdbStore; client: LocalClient; close: () => Promise<void> }> {
   const { store, close } = await openStore();
   return { store, client: new LocalClient(store), close };
+}
+
+type Cluster = Awaited<ReturnType<typeof cluster>>;
+
+export interface SchedulingCluster extends Cluster {
+  /** Starts a scheduler (on a simulated clock and the cluster's client unless `o` says otherwise). */
+  scheduler(o?: Partial<SchedulerOptions>): Scheduler;
+}
+
+/** Runs `fn` on a fresh cluster; then stops the schedulers it started and closes the store. */
+export async function withCluster(fn: (c: SchedulingCluster) => Promise<void>): Promise<void> {
+  const c = await cluster();
+  const started: Scheduler[] = [];
+  try {
+    await fn({
+      ...c,
+      scheduler: (o) => {
+        const s = startScheduler({ client: c.client, clock: new SimulatedClock(), ...o });
+        started.push(s);
+        return s;
+      },
+    });
+  } finally {
+    await Promise.all(started.map((s) => s.stop()));
+    await c.close();
+  }
+}
+
+/** `inner` with some of its methods replaced. */
+export function override(inner: Client, methods: Partial<Client>): Client {
+  return {
+    get: (...a) => inner.get(...a),
+    list: (...a) => inner.list(...a),
+    create: (...a) => inner.create(...a),
+    update: (...a) => inner.update(...a),
+    updateStatus: (...a) => inner.updateStatus(...a),
+    patch: (...a) => inner.patch(...a),
+    delete: (...a) => inner.delete(...a),
+    finalize: (...a) => inner.finalize(...a),
+    bind: (...a) => inner.bind(...a),
+    watch: (...a) => inner.watch(...a),
+    ...methods,
+  } as Client;
 }
 
 /** Waits (in small real steps, never a long sleep) until `check` returns a value that is not undefined/false. */

@@ -4,30 +4,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
 import type { KubeObject, Pod } from '../../src/api/types.ts';
-import { ClientError, type Client, type WatchHandlers } from '../../src/client/client.ts';
-import { startScheduler } from '../../src/scheduler/scheduler.ts';
-import { cluster, node, pod } from './fixtures.ts';
+import { ClientError, type Client, type ListQuery, type WatchHandlers } from '../../src/client/client.ts';
+import { node, override, pod, withCluster } from './fixtures.ts';
 
 /** A Client whose watches can be cut (events dropped) and ended on demand. */
 function flaky(inner: Client) {
   const watches = new Map<string, { handlers: WatchHandlers; cut: boolean }>();
   let listFailures = 0;
-  const client = {
-    get: (...a) => inner.get(...a),
-    list: (resource, q) => {
+  const client = override(inner, {
+    list: <T extends KubeObject>(resource: string, q?: ListQuery) => {
       if (listFailures > 0) {
         listFailures--;
         return Promise.reject(new ClientError(503, 'ServiceUnavailable', 'try later'));
       }
-      return inner.list(resource, q);
+      return inner.list<T>(resource, q);
     },
-    create: (...a) => inner.create(...a),
-    update: (...a) => inner.update(...a),
-    updateStatus: (...a) => inner.updateStatus(...a),
-    patch: (...a) => inner.patch(...a),
-    delete: (...a) => inner.delete(...a),
-    finalize: (...a) => inner.finalize(...a),
-    bind: (...a) => inner.bind(...a),
     watch: <T extends KubeObject>(resource: string, q: Parameters<Client['watch']>[1], h: WatchHandlers<T>) => {
       const entry = { handlers: h as unknown as WatchHandlers, cut: false };
       watches.set(resource, entry);
@@ -37,7 +28,7 @@ function flaky(inner: Client) {
         stop();
       };
     },
-  } as Client;
+  });
   return {
     client,
     cut: (resource: string) => void (watches.get(resource)!.cut = true),
@@ -47,12 +38,11 @@ function flaky(inner: Client) {
 }
 
 describe('scheduler reflectors', () => {
-  it('relists nodes after a 410 and schedules what the lost events would have allowed', async () => {
-    const c = await cluster();
-    try {
+  it('relists nodes after a 410 and schedules what the lost events would have allowed', () =>
+    withCluster(async (c) => {
       const f = flaky(c.client);
       const logs: string[] = [];
-      const sched = startScheduler({ client: f.client, clock: new SimulatedClock(), log: (m) => logs.push(m) });
+      const sched = c.scheduler({ client: f.client, log: (m) => logs.push(m) });
       await sched.synced;
       f.cut('nodes');
       await c.client.create('nodes', node('n1'));
@@ -63,18 +53,13 @@ describe('scheduler reflectors', () => {
       await sched.idle();
       assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, 'n1');
       assert.ok(logs.some((m) => /nodes watch expired/.test(m)));
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('relists pods after a 410: forgets deleted ones, counts bound ones, queues new ones', async () => {
-    const c = await cluster();
-    try {
+  it('relists pods after a 410: forgets deleted ones, counts bound ones, queues new ones', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1', { pods: '2' }));
       const f = flaky(c.client);
-      const sched = startScheduler({ client: f.client, clock: new SimulatedClock() });
+      const sched = c.scheduler({ client: f.client });
       await sched.synced;
       await c.client.create('pods', pod('a'));
       await sched.idle();
@@ -92,19 +77,14 @@ describe('scheduler reflectors', () => {
       assert.equal(ctx.usage.get('n1')?.pods, 2);
       const placed = await Promise.all(['b', 'c'].map((n) => c.client.get<Pod>('pods', 'default', n)));
       assert.equal(placed.filter((p) => p.spec.nodeName === 'n1').length, 1, 'max pods 2: "elsewhere" and one more');
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('resumes a watch that ended for another reason from the last revision, after a backoff', async () => {
-    const c = await cluster();
-    try {
+  it('resumes a watch that ended for another reason from the last revision, after a backoff', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       const f = flaky(c.client);
       const clock = new SimulatedClock();
-      const sched = startScheduler({ client: f.client, clock });
+      const sched = c.scheduler({ client: f.client, clock });
       await sched.synced;
       f.cut('pods');
       f.end('pods', false);
@@ -114,22 +94,17 @@ describe('scheduler reflectors', () => {
       clock.increment(1000);
       await sched.idle();
       assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, 'n1', 'the missed ADDED was replayed');
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('retries a failed list on the clock and only then starts scheduling', async () => {
-    const c = await cluster();
-    try {
+  it('retries a failed list on the clock and only then starts scheduling', () =>
+    withCluster(async (c) => {
       await c.client.create('nodes', node('n1'));
       await c.client.create('pods', pod('p'));
       const f = flaky(c.client);
       f.failLists(1);
       const clock = new SimulatedClock();
       const logs: string[] = [];
-      const sched = startScheduler({ client: f.client, clock, log: (m) => logs.push(m) });
+      const sched = c.scheduler({ client: f.client, clock, log: (m) => logs.push(m) });
       let synced = false;
       void sched.synced.then(() => (synced = true));
       await new Promise((r) => setImmediate(r));
@@ -140,9 +115,5 @@ describe('scheduler reflectors', () => {
       assert.equal(synced, true);
       assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, 'n1');
       assert.equal(sched.stats().unschedulable, 0, 'no decision was made on a half-built view');
-      await sched.stop();
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 });
