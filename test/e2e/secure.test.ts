@@ -127,7 +127,8 @@ describe('serve --tls with authentication', { skip }, () => {
   it('lets an agent join with a join token and the CA, confined to its own pods', async () => {
     const token = execFileSync(process.execPath, [BIN, 'token', 'create', '--data-dir', srv.dataDir], { encoding: 'utf8' }).trim();
     assert.match(token, /^rdj1\./);
-    agentA = await startAgent({ server: srv.url, nodeName: 'sec-a', args: ['--server-ca', join(srv.dataDir, 'tls', 'ca.pem'), '--token', token, '--runtime', 'mock'] });
+    // The token through the environment, as the SMF method passes it (not visible in ps).
+    agentA = await startAgent({ server: srv.url, nodeName: 'sec-a', args: ['--server-ca', join(srv.dataDir, 'tls', 'ca.pem'), '--runtime', 'mock'], env: { REDDWARF_TOKEN: token } });
     const admin = readFileSync(join(srv.dataDir, 'admin-token'), 'utf8').trim();
     const ca = readFileSync(join(srv.dataDir, 'tls', 'ca.pem'), 'utf8');
     const pod = (name: string, node: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: node, containers: [{ name: 'c', image: 'nginx' }] } });

@@ -123,6 +123,8 @@ export interface AgentOptions {
   /** Reuse this data directory (a restarted agent); otherwise a fresh temp dir. */
   dataDir?: string;
   args?: string[];
+  /** More environment variables (e.g. REDDWARF_TOKEN). */
+  env?: Record<string, string>;
   /** How long to wait for the agent to say it is running (its Node registered). */
   readyTimeoutMs?: number;
 }
@@ -137,7 +139,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentProcess> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? makeTempDir('reddwarf-e2e-agent-');
   const args = ['agent', '--server', opts.server, '--node-name', opts.nodeName, '--data-dir', dataDir, ...(opts.args ?? [])];
-  const h = spawnReddwarf(args, dataDir, ownDir, `reddwarf agent ${opts.nodeName}`);
+  const h = spawnReddwarf(args, dataDir, ownDir, `reddwarf agent ${opts.nodeName}`, opts.env);
   const running = `agent for node ${opts.nodeName} is running`;
   const timeoutMs = opts.readyTimeoutMs ?? 20_000;
   const ready = await pollUntil(() => (h.exited() ? 'exited' : h.stderr().includes(running) ? 'ready' : undefined), timeoutMs, 50);
@@ -188,9 +190,9 @@ async function retryOnPortRace<T>(start: () => Promise<T>): Promise<T> {
 }
 
 /** Spawns `node bin/reddwarf.mjs <args>` and keeps its output. */
-function spawnReddwarf(args: string[], dataDir: string, ownDir: boolean, label: string): ChildHandle {
+function spawnReddwarf(args: string[], dataDir: string, ownDir: boolean, label: string, env: Record<string, string> = {}): ChildHandle {
   installExitHook();
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   live.add(child);
   let err = '';
   let out = '';
