@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { tooLarge } from '../api/status.ts';
+import { badRequest, methodNotAllowed, tooLarge } from '../api/status.ts';
 import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
@@ -42,6 +42,14 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
     socket.end(`HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES, handleProtocols: (_set, req) => (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol ?? false });
+  // Handshakes ws refuses itself (bad key, version, method, subprotocol syntax) get a Status too, not ws's text/html.
+  wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+    const reply = errorReply(req.method === 'GET' ? badRequest(err.message) : methodNotAllowed(req.method ?? ''));
+    if (/Version/.test(err.message)) reply.headers['sec-websocket-version'] = '13, 8';
+    writeRaw(socket, reply);
+  });
+  // Unhandled, node drops CONNECT requests without a word; refuse them like uWS does.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => writeRaw(socket, errorReply(methodNotAllowed(req.method ?? 'CONNECT'))));
   const live = new Set<() => void>();
   let closing = false;
 
@@ -53,7 +61,23 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       return;
     }
     (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = answer.protocol;
+    // The answer holds a watch slot that only its stream gives back: when ws refuses the handshake
+    // or the client leaves first, start and end the stream at once so the slot is not leaked.
+    let started = false;
+    const abandon = (): void => {
+      if (started) return;
+      started = true;
+      const closers: (() => void)[] = [];
+      answer.start({ write() {}, buffered: () => 0, end() {}, onClose: (cb) => closers.push(cb) });
+      for (const cb of closers) cb();
+    };
+    socket.once('close', abandon);
+    const upgraded = (): void => {
+      started = true;
+      socket.off('close', abandon);
+    };
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      upgraded();
       ws.on('message', () => {});
       // A protocol error (e.g. a frame over maxPayload) closes this socket; unhandled, it would end the process.
       ws.on('error', () => ws.terminate());
@@ -197,5 +221,7 @@ function writeReply(res: ServerResponse, reply: PlainReply, close = false, head 
 function writeRaw(socket: Duplex, reply: PlainReply): void {
   const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : Buffer.from(reply.body);
   const head = [`HTTP/1.1 ${reply.status} ${STATUS_TEXT[reply.status] ?? 'Error'}`, ...Object.entries(reply.headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${body.length}`, 'connection: close', '', ''].join('\r\n');
+  // node leaves upgrade and CONNECT sockets without an 'error' listener: a client reset here would end the process.
+  socket.on('error', () => socket.destroy());
   socket.end(Buffer.concat([Buffer.from(head), body]));
 }
