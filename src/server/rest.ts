@@ -101,6 +101,8 @@ export class Rest {
       const headers: Record<string, string> = sse
         ? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
         : { 'content-type': 'application/json', 'cache-control': 'no-cache, private' };
+      // HEAD gets the headers a watch would have, not an endless body.
+      if (req.method === 'HEAD') return { status: 200, headers, body: '' };
       return { status: 200, headers, stream: start };
     }
     const filter = selectorFilter(q, def.resource);

@@ -2,7 +2,7 @@
 // bookmarks, timeouts and slow watchers.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import http, { request } from 'node:http';
 import WebSocket from 'ws';
 import { unpack } from 'msgpackr';
 import { startServer, TRANSPORTS, type TestServer } from '../helpers/server.ts';
@@ -103,6 +103,30 @@ for (const transport of TRANSPORTS) {
       await until(() => w.events.length === 3, 'MODIFIED and DELETED');
       assert.deepEqual(w.events.map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
       w.close();
+    });
+
+    it('answers HEAD on a watch with its headers only, keeping the connection usable', async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const call = (method: string, path: string) =>
+        new Promise<{ status: number; type?: string; body: string }>((resolve, reject) => {
+          const r = http.request(`${server.url}${path}`, { method, agent }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
+          });
+          r.on('error', reject);
+          r.end();
+        });
+      try {
+        const head = await call('HEAD', '/api/v1/pods?watch=1');
+        assert.deepEqual(head, { status: 200, type: 'application/json', body: '' });
+        // The same socket then serves a normal request: no stray watch bytes on it.
+        const list = await call('GET', '/api/v1/namespaces');
+        assert.equal(list.status, 200);
+        assert.equal((JSON.parse(list.body) as { kind: string }).kind, 'NamespaceList');
+      } finally {
+        agent.destroy();
+      }
     });
 
     it('resumes from a resourceVersion with exactly the missed events (bug 11)', async () => {
