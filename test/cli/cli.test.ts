@@ -64,8 +64,9 @@ const IP = String.raw`\d+\.\d+\.\d+\.\d+`;
 // Deadlines below are generous on purpose: this file often shares a loaded machine with the rest of
 // the suite, and each CLI run is a fresh Node process. They bound failures, not the passing runs.
 
-// Independent groups run side by side (each CLI run is a fresh Node process); inside a group, in order.
-describe('reddwarf CLI', { concurrency: true }, () => {
+// Independent tests run two at a time: each CLI run is a fresh Node process, and more at once
+// starve the processes of the test file running beside this one on a 2-core machine.
+describe('reddwarf CLI', { concurrency: 2 }, () => {
   let dir: string;
   before(() => {
     dir = makeTempDir('reddwarf-cli-');
@@ -105,7 +106,7 @@ describe('reddwarf CLI', { concurrency: true }, () => {
     });
   });
 
-  describe('against a server with a scheduler and a node agent', { concurrency: true }, () => {
+  describe('against a server with a scheduler and a node agent', { concurrency: 2 }, () => {
     let server: TestServer;
     let scheduler: Scheduler;
     let agent: Agent;

@@ -141,7 +141,9 @@ export async function startAgent(opts: AgentOptions): Promise<AgentProcess> {
   const args = ['agent', '--server', opts.server, '--node-name', opts.nodeName, '--data-dir', dataDir, ...(opts.args ?? [])];
   const h = spawnReddwarf(args, dataDir, ownDir, `reddwarf agent ${opts.nodeName}`, opts.env);
   const running = `agent for node ${opts.nodeName} is running`;
-  const timeoutMs = opts.readyTimeoutMs ?? 20_000;
+  // Generous: on a 2-core CI box running other test files, a process may wait seconds for CPU
+  // before its first line; the wait ends as soon as it is ready.
+  const timeoutMs = opts.readyTimeoutMs ?? 45_000;
   const ready = await pollUntil(() => (h.exited() ? 'exited' : h.stderr().includes(running) ? 'ready' : undefined), timeoutMs, 50);
   if (ready !== 'ready') {
     await h.kill9();
@@ -270,7 +272,7 @@ async function startServing(command: 'serve' | 'up', opts: ServeOptions): Promis
 
   // `up` logs this once its agent has registered the node and adopted its pods.
   const upLine = `reddwarf is up on ${url}`;
-  const timeoutMs = opts.readyTimeoutMs ?? (command === 'up' ? 25_000 : 15_000);
+  const timeoutMs = opts.readyTimeoutMs ?? (command === 'up' ? 60_000 : 45_000);
   const ready = await pollUntil(
     async () => {
       if (h.exited()) return 'exited';
