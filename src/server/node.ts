@@ -179,6 +179,8 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
           server.closeIdleConnections();
           await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
           server.closeAllConnections();
+          // A WebSocket client that never answers our close frame must not hold shutdown either.
+          for (const ws of wss.clients) ws.terminate();
           await closed;
           wss.close();
         },

@@ -130,3 +130,24 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+for (const transport of TRANSPORTS) {
+  describe(`shutdown with a silent WebSocket client (${transport})`, () => {
+    it('does not wait for a client that never answers the close frame', { timeout: 20_000 }, async () => {
+      const s = await startServer(transport);
+      // A hand-made handshake; afterwards the client reads nothing and never answers.
+      const sock = connect(s.listening.port, '127.0.0.1');
+      sock.on('error', () => {});
+      const upgraded = new Promise<string>((resolve) => sock.once('data', (d) => resolve(d.toString())));
+      sock.write(`GET /api/v1/pods?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      assert.match(await upgraded, /^HTTP\/1\.1 101 /);
+      sock.pause();
+      const t0 = performance.now();
+      await s.stop();
+      const ms = performance.now() - t0;
+      sock.destroy();
+      // ws would wait 30 s for the close handshake; the server gives up after ~1 s.
+      assert.ok(ms < 5_000, `stop took ${Math.round(ms)} ms`);
+    });
+  });
+}
