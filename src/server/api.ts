@@ -24,8 +24,6 @@ export interface ApiOptions {
   inspect?: { hub: InspectHub; inspectorUrl: string };
   /** Origins (scheme://host[:port]) besides the server's own whose pages may open WebSocket watches. */
   allowedOrigins?: string[];
-  /** Whether the server is ready to serve (for /readyz); false while shutting down. */
-  ready?: () => boolean;
   /** Authentication, authorization and request limits (authorize.ts); unset: no auth, default limits. */
   security?: SecurityOptions;
 }
@@ -44,11 +42,11 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
   const fixed = (req: HttpRequest, name: string): HttpReply => {
     const accept = req.headers.accept ?? '';
     switch (name) {
+      // While shutting down, the Drain in front answers 503 to everything, /readyz included.
       case 'healthz':
       case 'livez':
-        return text(200, 'ok');
       case 'readyz':
-        return opts.ready && !opts.ready() ? text(503, 'shutting down') : text(200, 'ok');
+        return text(200, 'ok');
       case 'version':
         return json(200, versionInfo(opts.kubeMinor));
       case 'api':

@@ -262,6 +262,11 @@ export function guard(sec: SecurityOptions | undefined, store: Store, inner: Htt
           sink.onClose(adm.cancel);
           answer.start(sink);
         },
+        // The handshake failed after all (the transport refused it, or the client left).
+        abandon() {
+          adm.cancel();
+          answer.abandon?.();
+        },
       };
     },
   };

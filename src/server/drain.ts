@@ -33,13 +33,16 @@ export class InFlight {
   }
 }
 
+/** The answer to a request that arrives while the server shuts down. */
+export const shuttingDown = (): ApiError => new ApiError(503, 'ServiceUnavailable', 'the server is shutting down');
+
 export class Drain {
   private readonly inflight = new InFlight();
   private draining = false;
   readonly handler: HttpHandler;
 
   constructor(inner: HttpHandler) {
-    const refusal = () => errorReply(new ApiError(503, 'ServiceUnavailable', 'the server is shutting down'));
+    const refusal = () => errorReply(shuttingDown());
     this.handler = {
       maxBodyBytes: inner.maxBodyBytes,
       handle: async (req) => {

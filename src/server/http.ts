@@ -43,8 +43,8 @@ export interface StreamReply {
 
 export type HttpReply = PlainReply | StreamReply;
 
-/** The answer to a WebSocket upgrade: refuse with a reply, or accept and start. */
-export type UpgradeAnswer = { reply: PlainReply } | { protocol?: string; start(sink: Sink): void };
+/** The answer to a WebSocket upgrade: refuse with a reply, or accept and start (or abandon, if the handshake then fails). */
+export type UpgradeAnswer = { reply: PlainReply } | { protocol?: string; start(sink: Sink): void; abandon?(): void };
 
 /** What a transport adapter drives. */
 export interface HttpHandler {

@@ -61,33 +61,20 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       return;
     }
     (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = answer.protocol;
-    // The answer holds a watch slot that only its stream gives back: when ws refuses the handshake
-    // or the client leaves first, start and end the stream at once so the slot is not leaked.
-    let started = false;
-    const abandon = (): void => {
-      if (started) return;
-      started = true;
-      const closers: (() => void)[] = [];
-      answer.start({ write() {}, buffered: () => 0, end() {}, onClose: (cb) => closers.push(cb) });
-      for (const cb of closers) cb();
-    };
+    // When ws refuses the handshake or the client leaves first, the answer's watch slot is given back.
+    const abandon = (): void => answer.abandon?.();
     socket.once('close', abandon);
-    const upgraded = (): void => {
-      started = true;
-      socket.off('close', abandon);
-    };
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      upgraded();
+      socket.off('close', abandon);
       ws.on('message', () => {});
       // A protocol error (e.g. a frame over maxPayload) closes this socket; unhandled, it would end the process.
       ws.on('error', () => ws.terminate());
-      // ws keeps its socket private; corking it batches a turn's frames into one write.
-      const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      // ws writes to the upgraded socket: corking it batches a turn's frames into one write.
       const queue = new FrameQueue((frames) => {
         if (ws.readyState !== ws.OPEN) return;
-        socket?.cork();
+        socket.cork();
         for (const d of frames) ws.send(d, { binary: typeof d !== 'string' });
-        socket?.uncork();
+        socket.uncork();
       });
       ws.on('close', () => queue.clear());
       const sink: Sink = {

@@ -84,9 +84,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const store = new LmdbStore({ path: join(o.dataDir, 'store') });
   await ensureNamespace(store, 'default');
   const stopNamespaces = runNamespaceController(store, o.log);
-  let ready = true;
   const inspect = new InspectHub();
-  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, ready: () => ready, security });
+  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security });
   const drain = new Drain(o.requestLog ? withRequestLog(handler, o.requestLog) : handler);
   let listening: Listening;
   try {
@@ -108,7 +107,6 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     tls,
     adminToken,
     async stop() {
-      ready = false;
       drain.begin();
       stopNamespaces();
       await listening.close(() => drain.settled(DRAIN_TIMEOUT_MS));

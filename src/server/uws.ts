@@ -5,10 +5,10 @@ import type * as UWS from 'uWebSockets.js';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
 import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
-import { ApiError, tooLarge } from '../api/status.ts';
+import { tooLarge } from '../api/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 import { MAX_WS_MESSAGE_BYTES } from './limits.ts';
-import { InFlight } from './drain.ts';
+import { InFlight, shuttingDown } from './drain.ts';
 
 type UwsModule = typeof UWS;
 
@@ -100,7 +100,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
 
   app.any('/*', (res, req) => {
     if (closing) {
-      writePlain(res, errorReply(new ApiError(503, 'ServiceUnavailable', 'the server is shutting down')), false, true);
+      writePlain(res, errorReply(shuttingDown()), false, true);
       return;
     }
     const request = readRequest(req);
