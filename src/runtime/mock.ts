@@ -6,7 +6,7 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from './errors.ts';
-import type { DeprovisionReport, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from './runtime.ts';
+import type { ContainerRuntimeStatus, DeprovisionReport, RuntimeContainer, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from './runtime.ts';
 import { carryOn, runWithRollback, type FaultHandle, type FaultOptions, type ZoneStep } from './steps.ts';
 import { assertZoneSpec } from './zonespec.ts';
 
@@ -30,6 +30,10 @@ interface ZoneRecord {
   spec: ZoneSpec;
   state: ZoneState;
   zoneId?: number;
+  /** When the zone last booted (RFC 3339): its containers' startedAt. */
+  bootedAt?: string;
+  /** Restarts of each container since the zone was provisioned (a new image restarts one). */
+  restarts?: Record<string, { count: number; startedAt: string }>;
 }
 
 /** The state file's shape. */
@@ -155,6 +159,39 @@ export class MockRuntime implements ZoneRuntime {
     return [...this.zones.keys()].sort().map((z) => this.status(z));
   }
 
+  /**
+   * The mock runs no processes: a running zone's containers are reported running since its boot
+   * (or their last restart), so pods look as they would on a host, restart counts included.
+   */
+  async containerStatuses(spec: ZoneSpec): Promise<ContainerRuntimeStatus[]> {
+    const r = this.zones.get(spec.zoneName);
+    if (!r || r.state !== 'running' || r.spec.uid !== spec.uid) return [];
+    return [...r.spec.initContainers.map((c) => ({ c, init: true })), ...r.spec.containers.map((c) => ({ c, init: false }))].map(({ c, init }) => {
+      const restart = r.restarts?.[c.name];
+      const startedAt = restart?.startedAt ?? r.bootedAt ?? new Date().toISOString();
+      const count = restart?.count ?? 0;
+      // Init containers "complete" at once: nothing runs them here.
+      return init
+        ? { name: c.name, instance: count, restartCount: count, state: 'terminated' as const, reason: 'Completed', exitCode: 0, signal: 0, startedAt, finishedAt: startedAt, last: null }
+        : { name: c.name, instance: count, restartCount: count, state: 'running' as const, startedAt, last: null };
+    });
+  }
+
+  async stopContainers(): Promise<void> {
+    // Nothing runs in a mock zone: there is nothing to stop before the zone goes down.
+  }
+
+  async restartContainer(spec: ZoneSpec, container: RuntimeContainer, _graceSec: number, signal?: AbortSignal): Promise<void> {
+    const z = spec.zoneName;
+    await this.step('boot', z, signal, () => false, () => {
+      const r = this.must(z);
+      if (r.state !== 'running') throw new ZoneError(z, `cannot restart container ${container.name}: zone is ${r.state}`);
+      r.spec.containers = r.spec.containers.map((c) => (c.name === container.name ? structuredClone(container) : c));
+      const prev = r.restarts?.[container.name]?.count ?? 0;
+      r.restarts = { ...r.restarts, [container.name]: { count: prev + 1, startedAt: new Date().toISOString() } };
+    });
+  }
+
   /** Makes the next `times` attempts of `step` fail (or hang until aborted). */
   injectFault(step: ZoneStep, opts: FaultOptions = {}): FaultHandle {
     let fired!: () => void;
@@ -226,7 +263,9 @@ export class MockRuntime implements ZoneRuntime {
 
   private bootNow(zoneName: string): void {
     this.transition(zoneName, ['installed', 'ready'], 'running');
-    this.must(zoneName).zoneId = this.nextZoneId++;
+    const r = this.must(zoneName);
+    r.zoneId = this.nextZoneId++;
+    r.bootedAt = new Date().toISOString();
   }
 
   /** One zoneadm/zonecfg operation on an existing zone, with the upstream mock's state rules. */
