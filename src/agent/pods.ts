@@ -9,6 +9,7 @@ import type { Ipam, IpAllocation } from '../runtime/ipam.ts';
 import { vnicName, zoneName } from '../runtime/names.ts';
 import type { ContainerRuntimeStatus, RuntimeContainer, ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
 import { zoneSpecFor, type ZoneSpecOptions } from '../runtime/zonespec.ts';
+import { digestRef, parseImageRef } from '../images/reference.ts';
 import { eventFor, statusFor, type ContainerFacts } from './report.ts';
 
 /** What the pod host needs to turn a pod's containers into runnable ones: images and their configs. */
@@ -58,8 +59,14 @@ const keyOf = (pod: Pod): string => `${pod.metadata.namespace}/${pod.metadata.na
 /** The image each container names, by container name (init containers included). */
 const imagesOf = (pod: Pod): Map<string, string> => new Map([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [c.name, c.image ?? '']));
 
-/** containerStatuses[].imageID as containerd reports it: the repository at the manifest digest. */
-export const imageIdOf = (ref: string, digest: string): string => `${ref.replace(/@sha256:[0-9a-f]+$/, '').replace(/:[^/:]+$/, '')}@${digest}`;
+/** containerStatuses[].imageID as containerd reports it: the repository at the digest the reference resolved to. */
+const imageIdOf = (ref: string, digest: string): string => {
+  try {
+    return digestRef(parseImageRef(ref), digest);
+  } catch {
+    return `${ref}@${digest}`;
+  }
+};
 
 const sameImages = (a: Map<string, string> | undefined, b: Map<string, string>): boolean => a !== undefined && a.size === b.size && [...b].every(([k, v]) => a.get(k) === v);
 
@@ -163,10 +170,11 @@ export function startPodHost(o: PodHostOptions): PodHost {
 
   const provision = async (key: string, signal: AbortSignal): Promise<ZoneUp> => {
     const p = pod(key);
-    await resolve(p);
-    applied.set(key, imagesOf(p));
     const ip = await o.ipam.allocate(key);
     try {
+      // After the address: a container's env may name status.podIP.
+      await resolve(p);
+      applied.set(key, imagesOf(p));
       const spec = specFor(p, ip);
       // Whatever a crash mid-provisioning left behind goes first.
       if ((await o.runtime.state(spec.zoneName)) !== 'absent') await o.runtime.deprovision(spec, signal);

@@ -10,7 +10,8 @@ import { startApiServer, parseBind, type ApiServer } from '../server/start.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
 import { nodeIp, nodeName } from '../agent/identity.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../runtime/storage.ts';
-import { parseBrands, parseCount, parseDuration, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
+import { parseMemory } from '../api/quantity.ts';
+import { parseBrands, parseCount, parseDuration, parseImagePulls, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { RemoteClient } from '../client/remote.ts';
@@ -64,7 +65,8 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
 }
 
 /** Flags with no default (illumos storage and links, --node-ip): optional for callers that build flags by hand. */
-type OptionalFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic' | 'nodeIp';
+type OptionalFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic' | 'nodeIp'
+  | 'imagePulls' | 'insecureRegistry' | 'containerLogMaxSize' | 'containerLogMaxFiles' | 'imageGcHighThreshold';
 
 /** Starts a node agent talking through `client`. */
 export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void): Promise<Agent> {
@@ -83,12 +85,22 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const runtime = parseRuntime(f.runtime);
+  const logMaxBytes = parseMemory(f.containerLogMaxSize ?? '10Mi');
+  if (logMaxBytes === undefined || logMaxBytes < 1024) throw new UsageError(`--container-log-max-size must be a size of at least 1Ki such as 10Mi (got ${JSON.stringify(f.containerLogMaxSize)})`);
+  const gcThreshold = Number(f.imageGcHighThreshold ?? '85');
+  if (!Number.isInteger(gcThreshold) || gcThreshold < 1 || gcThreshold > 100) throw new UsageError(`--image-gc-high-threshold must be a percentage from 1 to 100 (got ${JSON.stringify(f.imageGcHighThreshold)})`);
   return startAgent({
     client,
+    imagePulls: parseImagePulls(f.imagePulls ?? 'auto', runtime),
+    insecureRegistries: (f.insecureRegistry ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
+    logMaxBytes,
+    logMaxFiles: parseCount('--container-log-max-files', f.containerLogMaxFiles ?? '5'),
+    imageGcHighThreshold: gcThreshold,
     nodeName: name,
     ...(ip ? { nodeIp: ip } : {}),
     dataDir,
-    runtime: parseRuntime(f.runtime),
+    runtime,
     podCidr: f.podCidr,
     systemReservedCpu: f.systemReservedCpu,
     systemReservedMemory: f.systemReservedMemory,
