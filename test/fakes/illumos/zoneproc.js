@@ -187,6 +187,17 @@ export function nsInit(p) {
   }
 }
 
+/** The device nodes a zone's /dev always has (illumos builds the zone's /dev at boot). */
+function makeDevices(root) {
+  const nodes = { null: [1, 3], zero: [1, 5], full: [1, 7], random: [1, 8], urandom: [1, 9], tty: [5, 0] };
+  mkdirSync(join(root, 'dev'), { recursive: true });
+  for (const [name, [major, minor]] of Object.entries(nodes)) {
+    const path = join(root, 'dev', name);
+    if (existsSync(path)) continue;
+    spawnSync('mknod', ['-m', '666', path, 'c', String(major), String(minor)]);
+  }
+}
+
 /**
  * Boots a real zone: checks init like zoneadmd (stat, executable), then starts it detached. Returns
  * the record to keep in state, or undefined when this host cannot run zones (not root).
@@ -203,6 +214,7 @@ export function bootRoot(zone, z) {
   }
   if (!st.isFile() || (st.mode & 0o100) === 0) throw toolError(`zone '${zone}': ${initPath} is not an executable\nzoneadm: zone '${zone}': call to zoneadmd failed`);
   if (!isRoot()) return undefined;
+  makeDevices(root);
   const chroot = which('chroot');
   if (!chroot) throw toolError(`zoneadm: zone '${zone}': the simulated host has no chroot(8)`);
   const unshare = which('unshare');
