@@ -192,7 +192,7 @@ export function requestStop(root: string, graceSec: number): Promise<void> {
 }
 
 /** Asks the supervisor to stop one container (TERM, KILL after `graceSec`) and start it again from its (re-read) files. */
-export function requestRestart(root: string, name: string, graceSec: number): Promise<void> {
+export async function requestRestart(root: string, name: string, graceSec: number): Promise<void> {
   checkName(name);
   return control(root, `restart-${name}`, graceSec);
 }
