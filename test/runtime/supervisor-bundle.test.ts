@@ -29,6 +29,8 @@ describe('pod bundle', () => {
     writeFileSync(bin, '#!/bin/sh\n');
     mkdirSync(join(root, '.reddwarf/control'), { recursive: true });
     writeFileSync(join(root, '.reddwarf/control/stop'), '30\n');
+    mkdirSync(join(root, '.reddwarf/logs/web'), { recursive: true });
+    writeFileSync(join(root, '.reddwarf/logs/web/3.log'), 'stale\n');
     await writeBundle(root, { restartPolicy: 'OnFailure', backoffMs: 10_000, logMaxBytes: 10485760, logMaxFiles: 5, initContainers: [{ ...web, name: 'setup' }], containers: [web] }, bin);
     const b = join(root, '.reddwarf');
     assert.equal(statSync(join(b, 'init')).mode & 0o777, 0o755);
@@ -39,7 +41,7 @@ describe('pod bundle', () => {
     assert.equal(readFileSync(join(b, 'containers/web/cwd'), 'utf8'), '/srv\n');
     assert.equal(readFileSync(join(b, 'containers/web/user'), 'utf8'), '101:102\n');
     assert.deepEqual(readdirSync(join(b, 'control')), [], 'a stop request of an earlier boot is gone');
-    assert.ok(existsSync(join(b, 'logs')));
+    assert.deepEqual(readdirSync(join(b, 'logs')), [], 'logs of an earlier boot are gone');
     assert.equal(logDir(root, 'web'), join(b, 'logs/web'));
     assert.equal(podConf({ restartPolicy: 'Always', backoffMs: 0.4, logMaxBytes: 1, logMaxFiles: 0, initContainers: [], containers: [] }), 'restartPolicy Always\nbackoffMs 1\nlogMaxBytes 1\nlogMaxFiles 1\n');
   });
@@ -82,7 +84,9 @@ describe('pod bundle', () => {
 describe('supervisor build', () => {
   it('links statically on Linux only', () => {
     assert.deepEqual(compileFlags('linux'), ['-static', '-O2']);
-    assert.deepEqual(compileFlags('sunos'), ['-O2']);
+    assert.deepEqual(compileFlags('sunos'), ['-O2', '-Wl,-z,now']);
+    assert.ok(compileFlags('sunos', 'lx').includes('-Wl,-I,/native/usr/lib/ld.so.1'));
+    assert.deepEqual(compileFlags('linux', 'lx'), ['-static', '-O2']);
   });
 
   it('says which package to install when the node has no C compiler', async () => {

@@ -111,6 +111,20 @@ describe('zone supervisor', { skip }, () => {
     assert.ok(Date.parse(s.startedAt as string) <= Date.parse(s.finishedAt as string));
   });
 
+  it('splits a line longer than 16 KiB into P parts and loses nothing of a burst', async () => {
+    const pod = await startPod({
+      restartPolicy: 'Never',
+      containers: [sh('long', "head -c 40000 /dev/zero | tr '\\0' a; echo"), sh('burst', 'seq 1 20000')],
+    });
+    await pod.waitStatus('long', (x) => x.state === 'terminated', 'terminated');
+    assert.deepEqual(pod.log('long', 0).map((l) => [l.tag, l.text.length]), [['P', 16384], ['P', 16384], ['F', 40000 - 2 * 16384]]);
+    assert.ok(pod.log('long', 0).every((l) => /^a*$/.test(l.text)));
+    await pod.waitStatus('burst', (x) => x.state === 'terminated', 'terminated');
+    const burst = pod.log('burst', 0).map((l) => l.text);
+    assert.equal(burst.length, 20000);
+    assert.ok(burst.every((t, i) => t === String(i + 1)));
+  });
+
   it('records exit 3, restarts with a doubling back-off under Always, and keeps lastState', async () => {
     const pod = await startPod({ restartPolicy: 'Always', backoffMs: 100, containers: [sh('c', 'echo run; sleep 0.2; exit 3')] });
     // Pair each run's finish (lastState) with the next start, as the statuses go by.
