@@ -2,17 +2,31 @@
 // unshare, chroot, busybox-static, a C compiler), and a zone configured and installed under the
 // fake host's dir, driven through the fake zonecfg/zoneadm/zlogin on PATH.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeIllumosHost } from '../fakes/host.ts';
 import { findCompiler } from '../../src/runtime/supervisor/build.ts';
+
+/** Whether an ELF64 file has no program interpreter (a dynamic busybox would not run in a bare zone root). */
+export function isStaticElf(path: string): boolean {
+  try {
+    const b = readFileSync(path);
+    if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false;
+    const phoff = Number(b.readBigUInt64LE(0x20));
+    const size = b.readUInt16LE(0x36);
+    for (let i = 0; i < b.readUInt16LE(0x38); i++) if (b.readUInt32LE(phoff + i * size) === 3) return false; // PT_INTERP
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Why real zones cannot run here, or undefined when they can. */
 export function realZoneSkipReason(opts: { compiler?: boolean } = {}): string | undefined {
   if (process.platform !== 'linux') return 'real zones on the simulated host need Linux';
   if (process.getuid?.() !== 0) return 'real zones on the simulated host need root (chroot, PID namespaces)';
   for (const tool of ['/usr/bin/unshare', '/usr/sbin/chroot']) if (!existsSync(tool)) return `real zones need ${tool} (util-linux / coreutils)`;
-  if (!existsSync('/bin/busybox')) return 'real zones need busybox-static (/bin/busybox): apt-get install busybox-static';
+  if (!existsSync('/bin/busybox') || !isStaticElf('/bin/busybox')) return 'real zones need a static /bin/busybox: apt-get install busybox-static';
   if (opts.compiler && !findCompiler()) return 'the zone supervisor needs a C compiler (gcc)';
   return undefined;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   logDir, podConf, readStatuses, requestRestart, requestStop, writeBundle, writeContainer, type BundleContainer,
 } from '../../src/runtime/supervisor/bundle.ts';
+import { isStaticElf } from '../helpers/realzone.ts';
 import { buildSupervisor, compileFlags, findCompiler, NO_COMPILER_MESSAGE, SupervisorBuildError } from '../../src/runtime/supervisor/build.ts';
 
 const dirs: string[] = [];
@@ -111,6 +112,7 @@ describe('supervisor build', () => {
     assert.equal(await buildSupervisor({ dir, env }), paths[0]);
     assert.equal(readFileSync(counter, 'utf8'), 'x\n', 'cached');
     assert.equal(statSync(paths[0] as string).mode & 0o111, 0o111);
+    if (process.platform === 'linux') assert.ok(isStaticElf(paths[0] as string), 'statically linked: it runs in any zone root');
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
 
     const bad = join(tools, 'bad.c');

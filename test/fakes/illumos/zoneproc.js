@@ -50,10 +50,25 @@ function busybox() {
   return undefined;
 }
 
+/** Whether an ELF64 file has no program interpreter (statically linked: it runs in any chroot). */
+export function isStaticElf(path) {
+  try {
+    const b = readFileSync(path);
+    if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false;
+    const phoff = Number(b.readBigUInt64LE(0x20));
+    const size = b.readUInt16LE(0x36);
+    const count = b.readUInt16LE(0x38);
+    for (let i = 0; i < count; i++) if (b.readUInt32LE(phoff + i * size) === 3) return false; // PT_INTERP
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A native zone's userland: /usr/bin/busybox with a link per applet, /bin → usr/bin as on illumos. */
 export function fillNative(root) {
   const bb = busybox();
-  if (!bb) throw toolError('zoneadm: the simulated host needs busybox-static (/bin/busybox) to install a native zone');
+  if (!bb || !isStaticElf(bb)) throw toolError(`zoneadm: the simulated host needs a static busybox (Debian busybox-static) to install a native zone${bb ? `: ${bb} is dynamically linked` : ''}`);
   for (const d of ['usr/bin', 'sbin', 'etc', 'dev', 'proc', 'var/tmp']) mkdirSync(join(root, d), { recursive: true });
   mkdirSync(join(root, 'tmp'), { recursive: true, mode: 0o1777 });
   chmodSync(join(root, 'tmp'), 0o1777);
