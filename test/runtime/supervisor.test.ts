@@ -249,6 +249,14 @@ describe('zone supervisor', { skip }, () => {
     assert.equal((await pod.status('stubborn'))?.restartCount, 0);
   });
 
+  it('stop turns a container waiting in back-off into terminated with its last exit', async () => {
+    const pod = await startPod({ restartPolicy: 'Always', backoffMs: 60_000, containers: [sh('crash', 'exit 4')] });
+    await pod.waitStatus('crash', (x) => x.state === 'waiting', 'waiting');
+    await requestStop(pod.root, 1);
+    const s = await pod.waitStatus('crash', (x) => x.state === 'terminated', 'terminated');
+    assert.deepEqual([s.exitCode, s.reason, s.restartCount], [4, 'Error', 0]);
+  });
+
   it('SIGTERM to the supervisor stops the containers as a stop request does', async () => {
     const pod = await startPod({ containers: [sh('polite', "trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.05; done")] });
     await pod.waitLog('polite', 'ready', 0);

@@ -885,6 +885,13 @@ static void stop_all(long grace_s)
 		struct container *c = &containers[i];
 		c->start_at = 0;
 		c->restart_requested = 0;
+		if (c->state == S_WAITING && c->last.set) {
+			/* No restart will come: its last exit is now its final state. */
+			c->now = c->last;
+			c->last.set = 0;
+			c->state = S_TERMINATED;
+			write_status(c);
+		}
 		terminate(c, grace_s);
 	}
 }
