@@ -378,7 +378,16 @@ export class ImageStore {
   private async ensureBlob(ref: ImageRef, d: Descriptor, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<number> {
     const final = this.blobPath(d.digest);
     if (existsSync(final)) return 0;
-    return this.client.fetchBlob(ref, d, join(this.dir, 'ingest', hexOf(d.digest)), final, { credentials, signal });
+    const partial = join(this.dir, 'ingest', hexOf(d.digest));
+    const resumed = existsSync(partial);
+    try {
+      return await this.client.fetchBlob(ref, d, partial, final, { credentials, signal });
+    } catch (e) {
+      // A resumed file whose old bytes were bad (a torn write): fetchBlob deleted it; one fresh try.
+      if (!(resumed && e instanceof ImagePullError && e.kind === 'digest-mismatch')) throw e;
+      this.log(`blob ${d.digest} of ${ref.name} failed verification after a resume; fetching it whole`);
+      return this.client.fetchBlob(ref, d, partial, final, { credentials, signal });
+    }
   }
 
   /** Removes every image no pod uses, then the chains and blobs nothing else references. */

@@ -1,6 +1,7 @@
 // The simulated illumos host for tests: a temp dir holding the host state and a bin/ of tiny sh
 // wrappers named zonecfg, zoneadm, zlogin, dladm, ipadm and zfs that run the node scripts in
 // test/fakes/illumos/ (the wrappers are made here, so a fresh clone needs no executable bits).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +25,10 @@ export interface FakeZone {
   attrs: { name: string; type: string; value: string }[];
   cappedCpu?: string;
   cappedMemory?: string;
+  /** zonecfg `bootargs` (`-i <init>` chooses the zone's init). */
+  bootargs?: string;
+  /** A real zone's running init (unshare or chroot), recorded by boot; see illumos/zoneproc.js. */
+  init?: { pid: number; start: string; root: string; namespaces: boolean };
   text: string;
 }
 
@@ -39,6 +44,11 @@ export interface FakeHostState {
 export interface FakeHostOptions {
   /** Pre-create rpool/{zones,images,volumes} and the etherstub `reddwarf0`, as a started agent leaves them. */
   seeded?: boolean;
+  /**
+   * rpool mounted at `<dir>/root/rpool`, so every dataset is a real directory there (snapshots are
+   * copies under `<dir>/snapshots/`, clones copies of them): image layers and zone roots hold files.
+   */
+  realRoot?: boolean;
 }
 
 /** A fault on one tool call, named as `<tool> <verb>` (e.g. `zoneadm install`). */
@@ -71,8 +81,15 @@ export class FakeIllumosHost {
       writeFileSync(wrapper, `#!/bin/sh\nunset NODE_OPTIONS\nexec '${process.execPath}' '${join(SCRIPTS, `${t}.js`)}' "$@"\n`, { mode: 0o755 });
     }
     const state: FakeHostState = { nextZoneId: 1, zones: {}, links: { net0: { class: 'phys', over: '' } }, datasets: { rpool: { props: {} } }, ifs: [], addrs: {} };
+    if (opts.realRoot) {
+      state.datasets['rpool'] = { props: { mountpoint: join(host.dir, 'root', 'rpool') } };
+      mkdirSync(join(host.dir, 'root', 'rpool'), { recursive: true });
+    }
     if (opts.seeded) {
-      for (const d of ['rpool/zones', 'rpool/images', 'rpool/volumes']) state.datasets[d] = { props: {} };
+      for (const d of ['rpool/zones', 'rpool/images', 'rpool/volumes']) {
+        state.datasets[d] = { props: {} };
+        if (opts.realRoot) mkdirSync(join(host.dir, 'root', d), { recursive: true });
+      }
       state.links['reddwarf0'] = { class: 'etherstub', over: '' };
     }
     writeFileSync(join(host.dir, 'state.json'), JSON.stringify(state));
@@ -111,6 +128,16 @@ export class FakeIllumosHost {
     return this.state().zones;
   }
 
+  /** The host directory a dataset is mounted on (with realRoot: a real directory). */
+  mountpoint(dataset: string): string {
+    const s = this.state();
+    for (let d: string | undefined = dataset; d; d = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : undefined) {
+      const mp = s.datasets[d]?.props['mountpoint'];
+      if (mp) return d === dataset ? mp : `${mp}${dataset.slice(d.length)}`;
+    }
+    return `/${dataset}`;
+  }
+
   /** Every tool call so far, as argv (tool first). */
   commands(): string[][] {
     const path = join(this.dir, 'commands.log');
@@ -145,8 +172,9 @@ export class FakeIllumosHost {
     return this.injectCommandFault(STEP_COMMANDS[step], { stderr: opts.message ?? `injected ${step} failure`, times: opts.times ?? 1, hang: opts.hang ?? false, ...(opts.zone ? { zone: opts.zone } : {}) });
   }
 
-  /** The zone stops as after a crash (installed), or its configuration vanishes with `vanish`. */
+  /** The zone stops as after a crash (installed; a real zone's processes are killed), or its configuration vanishes with `vanish`. */
   async crash(zoneName: string, opts: { vanish?: boolean } = {}): Promise<void> {
+    this.killZoneProcesses(zoneName);
     this.modify((s) => {
       const z = s.zones[zoneName];
       if (!z) throw new Error(`no zone ${zoneName} on the fake host`);
@@ -154,11 +182,33 @@ export class FakeIllumosHost {
       else {
         z.state = 'installed';
         delete z.id;
+        delete z.init;
       }
     });
   }
 
+  /** Host path of a zone's root (`<zonepath>/root`). */
+  zoneRoot(zoneName: string): string {
+    const z = this.zones()[zoneName];
+    if (!z) throw new Error(`no zone ${zoneName} on the fake host`);
+    return join(z.zonepath, 'root');
+  }
+
+  /** The console output (init's stdout and stderr) of a real zone's boots. */
+  console(zoneName: string): string {
+    const path = join(this.dir, 'console', `${zoneName}.log`);
+    return existsSync(path) ? readFileSync(path, 'utf8') : '';
+  }
+
+  /** Kills the processes of one real zone, or of all (by PID: inits and anything rooted under the host dir), and waits for them. */
+  killZoneProcesses(zoneName?: string): void {
+    if (!existsSync(this.dir)) return;
+    const r = spawnSync(process.execPath, [join(SCRIPTS, 'zoneproc.js'), ...(zoneName ? ['kill', zoneName] : ['kill-all'])], { env: { ...process.env, NODE_OPTIONS: '', REDDWARF_FAKE_HOST: this.dir }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`fake host: could not kill zone processes: ${r.stderr || r.error?.message}`);
+  }
+
   dispose(): void {
+    this.killZoneProcesses();
     rmSync(this.dir, { recursive: true, force: true });
   }
 

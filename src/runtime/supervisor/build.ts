@@ -32,6 +32,12 @@ export interface BuildOptions {
   platform?: NodeJS.Platform;
   /** Another source file (tests). */
   source?: string;
+  /**
+   * `lx`: on illumos, a native binary meant to run as init of an lx zone, whose root is a Linux
+   * image without illumos' /usr/lib/ld.so.1: the interpreter and libraries are taken from the
+   * zone's /native (as SmartOS's dockerinit finds them). Unconfirmed on a real host.
+   */
+  variant?: 'native' | 'lx';
 }
 
 /** The compiler to use: `$CC`, else `cc`, else `gcc` on PATH; undefined when there is none. */
@@ -46,8 +52,11 @@ export function findCompiler(env: NodeJS.ProcessEnv = process.env): string | und
 }
 
 /** Compiler flags per platform: static on Linux (the zone root has no libc of ours), dynamic on illumos (no static libc there). */
-export function compileFlags(platform: NodeJS.Platform): string[] {
-  return platform === 'linux' ? ['-static', '-O2'] : ['-O2'];
+export function compileFlags(platform: NodeJS.Platform, variant: 'native' | 'lx' = 'native'): string[] {
+  if (platform === 'linux') return ['-static', '-O2'];
+  // -z now: resolve every symbol before the supervisor chroots into a container (dockerinit's Makefile has the same note).
+  if (variant === 'lx') return ['-O2', '-Wl,-z,now', '-Wl,-I,/native/usr/lib/ld.so.1', '-Wl,-R,/native/lib:/native/usr/lib'];
+  return ['-O2', '-Wl,-z,now'];
 }
 
 const inflight = new Map<string, Promise<string>>();
@@ -60,7 +69,7 @@ const inflight = new Map<string, Promise<string>>();
 export async function buildSupervisor(opts: BuildOptions): Promise<string> {
   const source = opts.source ?? SUPERVISOR_SOURCE;
   const platform = opts.platform ?? process.platform;
-  const flags = compileFlags(platform);
+  const flags = compileFlags(platform, opts.variant);
   const text = await readFile(source);
   const hash = createHash('sha256').update(text).update('\0').update(flags.join(' ')).digest('hex').slice(0, 16);
   const out = join(opts.dir, `init-${hash}`);

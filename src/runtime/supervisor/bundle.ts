@@ -119,8 +119,9 @@ export function podConf(b: Bundle): string {
 
 /**
  * Lays out the whole bundle in a zone root before boot: the supervisor binary as
- * `/.reddwarf/init`, pod.conf, every container's files, and empty control/ and logs/ (control
- * requests and statuses of an earlier boot are removed; logs are kept).
+ * `/.reddwarf/init`, pod.conf, every container's files, and empty control/ and logs/. A boot starts
+ * afresh: control requests, statuses and logs of an earlier boot are removed (the supervisor counts
+ * instances from 0 again, and a stale `<n>.log` would pass for the current instance).
  */
 export async function writeBundle(root: string, b: Bundle, initBinaryPath: string): Promise<void> {
   const names = [...b.initContainers, ...b.containers].map((c) => c.name);
@@ -138,7 +139,8 @@ export async function writeBundle(root: string, b: Bundle, initBinaryPath: strin
   }
   await rm(join(dir, 'control'), { recursive: true, force: true });
   await mkdir(join(dir, 'control'), { mode: 0o700 });
-  await mkdir(join(dir, 'logs'), { recursive: true, mode: 0o750 });
+  await rm(join(dir, 'logs'), { recursive: true, force: true });
+  await mkdir(join(dir, 'logs'), { mode: 0o750 });
   await writeAtomic(join(dir, 'pod.conf'), podConf(b));
 }
 
@@ -192,7 +194,7 @@ export function requestStop(root: string, graceSec: number): Promise<void> {
 }
 
 /** Asks the supervisor to stop one container (TERM, KILL after `graceSec`) and start it again from its (re-read) files. */
-export function requestRestart(root: string, name: string, graceSec: number): Promise<void> {
+export async function requestRestart(root: string, name: string, graceSec: number): Promise<void> {
   checkName(name);
   return control(root, `restart-${name}`, graceSec);
 }

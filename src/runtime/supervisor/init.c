@@ -13,10 +13,12 @@
  */
 #if defined(__linux__)
 #define _GNU_SOURCE
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #endif
 #if defined(__sun)
 #define __EXTENSIONS__
+#include <sys/mount.h>
 #endif
 
 #include <dirent.h>
@@ -564,6 +566,31 @@ static void exec_in_path(char **argv, char **envp)
 	child_fail(127, "exec failed: unable to start container process: exec: \"%s\": executable file not found in $PATH", prog);
 }
 
+/*
+ * A container with its own root still needs the zone's /dev and /proc (runc mounts them too):
+ * bind them in (lofs on illumos) unless that root already shows them. Failure is not fatal: the
+ * program may not need them, and the zone may lack the privilege to mount.
+ */
+static void bind_system_dirs(const char *root)
+{
+	static const char *dirs[] = {"/dev", "/proc"};
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		char target[PATH_MAX];
+		struct stat a, b;
+		snprintf(target, sizeof target, "%s%s", root, dirs[i]);
+		mkdir(target, 0755);
+		if (stat(dirs[i], &a) < 0 || stat(target, &b) < 0)
+			continue;
+		if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			continue;
+#if defined(__linux__)
+		(void)mount(dirs[i], target, NULL, MS_BIND | MS_REC, NULL);
+#elif defined(__sun)
+		(void)mount(dirs[i], target, MS_DATA, "lofs", NULL, 0, NULL, 0);
+#endif
+	}
+}
+
 static void run_child(struct container *c, int outw, int errw)
 {
 	char dir[PATH_MAX], path[PATH_MAX], root[PATH_MAX], cwd[PATH_MAX], user[64];
@@ -633,6 +660,7 @@ static void run_child(struct container *c, int outw, int errw)
 	}
 
 	if (strcmp(root, "/") != 0) {
+		bind_system_dirs(root);
 		if (chroot(root) < 0)
 			child_fail(128, "reddwarf: container %s: chroot %s: %s", c->name, root, strerror(errno));
 	}
@@ -857,6 +885,13 @@ static void stop_all(long grace_s)
 		struct container *c = &containers[i];
 		c->start_at = 0;
 		c->restart_requested = 0;
+		if (c->state == S_WAITING && c->last.set) {
+			/* No restart will come: its last exit is now its final state. */
+			c->now = c->last;
+			c->last.set = 0;
+			c->state = S_TERMINATED;
+			write_status(c);
+		}
 		terminate(c, grace_s);
 	}
 }
@@ -971,8 +1006,9 @@ int main(void)
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
 
 	mkdir(BASE "/control", 0700);
 	mkdir(BASE "/logs", 0750);

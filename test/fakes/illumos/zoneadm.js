@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Simulated zoneadm(8): list -p/-cp, install, boot, shutdown, halt, uninstall -F, with zone states.
+// A zone whose zonepath lies under the host dir is real (zoneproc.js): install fills its root, boot
+// runs its init, halt kills its processes, and a zone whose init died is found installed again.
 import { randomUUID } from 'node:crypto';
-import { bootedZoneUsingLink, isBooted, tool, toolError, withHost } from './host.js';
+import { bootedZoneUsingLink, isBooted, mountpointOf, tool, toolError, withHost } from './host.js';
+import { bootRoot, installRoot, isReal, killZone, reconcile, removeRoot, sourceDir } from './zoneproc.js';
 
 const zoneOf = (argv) => (argv[0] === '-z' ? argv[1] : undefined);
 const verbOf = (argv) => (argv[0] === '-z' ? argv[2] : argv[0]) ?? '';
@@ -15,6 +18,7 @@ tool('zoneadm', verbOf, (argv) => {
   const verb = verbOf(argv);
   const args = argv.slice(zone === undefined ? 1 : 3);
   return withHost((state) => {
+    reconcile(state);
     if (verb === 'list') {
       const all = args.some((a) => a.includes('c'));
       if (zone !== undefined) {
@@ -38,9 +42,15 @@ tool('zoneadm', verbOf, (argv) => {
     switch (verb) {
       case 'install': {
         if (z.state !== 'configured') throw invalid();
-        const image = args[0] === '-s' ? args[1] : undefined;
-        if (z.brand === 'lx' && !image) throw toolError(`zoneadm: zone '${zone}': lx brand install requires an image (-s <path>)`);
+        const opt = (flag) => {
+          const i = args.indexOf(flag);
+          return i >= 0 ? args[i + 1] : undefined;
+        };
+        const image = opt('-s');
+        const tarball = opt('-t');
+        if (z.brand === 'lx' && !image && !tarball) throw toolError(`zoneadm: zone '${zone}': lx brand install requires an image (-s <path>)`);
         for (const ds of z.datasets) if (!state.datasets[ds]) throw toolError(`zoneadm: zone '${zone}': could not verify zfs dataset ${ds}: dataset does not exist`);
+        if (isReal(z)) installRoot(zone, z, { tarball, dir: image ? sourceDir(state, image, mountpointOf) : undefined });
         z.state = 'installed';
         z.uuid = randomUUID();
         return;
@@ -54,23 +64,32 @@ tool('zoneadm', verbOf, (argv) => {
           if (other) throw toolError(`zoneadm: zone '${zone}': could not assign ${n.physical}: link busy (in use by zone ${other})`);
         }
         for (const ds of z.datasets) if (!state.datasets[ds]) throw toolError(`zoneadm: zone '${zone}': could not verify zfs dataset ${ds}: dataset does not exist`);
+        if (isReal(z)) {
+          const init = bootRoot(zone, z);
+          if (init) z.init = init;
+        }
         z.state = 'running';
         z.id = state.nextZoneId++;
         return;
       }
       case 'shutdown':
         if (z.state !== 'running') throw invalid();
+        killZone(z);
+        delete z.init;
         z.state = 'installed';
         delete z.id;
         return;
       case 'halt':
         if (!isBooted(z)) throw invalid();
+        killZone(z);
+        delete z.init;
         z.state = 'installed';
         delete z.id;
         return;
       case 'uninstall':
         if (args[0] !== '-F') throw toolError(`zoneadm: zone '${zone}': uninstall needs -F when not interactive`);
         if (z.state !== 'installed' && z.state !== 'incomplete') throw invalid();
+        if (isReal(z)) removeRoot(z);
         z.state = 'configured';
         return;
       default:

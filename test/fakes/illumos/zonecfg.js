@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { tool, toolError, withHost } from './host.js';
 
-const BRANDS = ['reddwarf', 'lx', 'sparse', 'ipkg', 'lipkg', 'pkgsrc', 'bhyve', 'illumos'];
+const BRANDS = ['reddwarf', 'lx', 'sparse', 'ipkg', 'lipkg', 'nlipkg', 'pkgsrc', 'joyent', 'joyent-minimal', 'bhyve', 'illumos'];
 const ZONE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const IP_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const verbOf = (argv) => (argv[2] === '-f' ? '-f' : argv[2] ?? '');
@@ -78,6 +78,9 @@ function parse(zone, text, file) {
       } else if (prop === 'ip-type') {
         if (value !== 'exclusive' && value !== 'shared') throw err(n, `${value}: invalid ip-type`);
         cfg.ipType = value;
+      } else if (prop === 'bootargs') {
+        // zoneadmd passes these to the zone's init; `-i <path>` chooses init itself.
+        cfg.bootargs = value;
       } else if (!['autoboot', 'hostid', 'limitpriv', 'pool', 'scheduling-class'].includes(prop)) throw err(n, `unknown property: ${prop}`);
       return;
     }
