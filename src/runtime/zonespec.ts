@@ -51,7 +51,8 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
   if (!brand) throw new PodSpecError(key, `unknown zone brand "${wanted}" (annotation ${ZONE_BRAND_ANNOTATION}): supported brands are ${BRANDS.join(', ')}`);
   const imagePath = annotations[LX_IMAGE_ANNOTATION];
   // Refused here, before anything exists on the host (upstream failed only at install, §5.6).
-  if (brand === 'lx' && !imagePath) throw new PodSpecError(key, `brand lx needs the annotation ${LX_IMAGE_ANNOTATION} (path of a Linux image to install from)`);
+  const hasImage = [...(opts.resolved?.initContainers ?? []), ...(opts.resolved?.containers ?? [])].some((c) => c.image);
+  if (brand === 'lx' && !imagePath && !hasImage) throw new PodSpecError(key, `brand lx installs from a container image or the annotation ${LX_IMAGE_ANNOTATION} (path of a Linux image): the pod has neither`);
   const zone = zoneName(namespace, name);
   const containers = pod.spec.containers ?? [];
   const cpu = sumResources(containers, (r) => parseCpu(r.cpu));
@@ -67,7 +68,7 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
     initContainers: opts.resolved?.initContainers ?? (pod.spec.initContainers ?? []).map(withoutImage),
     containers: opts.resolved?.containers ?? containers.map(withoutImage),
   };
-  if (brand === 'lx') spec.imagePath = imagePath;
+  if (brand === 'lx' && imagePath) spec.imagePath = imagePath;
   if (cpu > 0) spec.cpuCapMillis = cpu;
   if (memory > 0) spec.memoryCapBytes = memory;
   return spec;
@@ -77,7 +78,7 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
 export function zoneSpecProblem(spec: ZoneSpec): string | undefined {
   if (!isValidZoneName(spec.zoneName)) return `'${spec.zoneName}' is not a valid zone name`;
   if (!isValidLinkName(spec.network.vnic)) return `'${spec.network.vnic}' is not a valid datalink name`;
-  if (spec.brand === 'lx' && !spec.imagePath) return 'LX brand zone requires an image path';
+  if (spec.brand === 'lx' && !spec.imagePath && ![...spec.initContainers, ...spec.containers].some((c) => c.image)) return 'LX brand zone requires an image path';
   return undefined;
 }
 

@@ -236,6 +236,8 @@ export class IllumosRuntime implements ZoneRuntime {
   private async prepareContainers(spec: ZoneSpec, signal?: AbortSignal): Promise<void> {
     const w = this.o.workload;
     if (!w) return;
+    // zoneadm install made the root; never create one out of nothing (a path on the wrong filesystem).
+    if (!(await isDirectory(rootOf(spec)))) throw new ZoneError(spec.zoneName, `zone root ${rootOf(spec)} does not exist after install: is the zonepath's dataset mounted there?`);
     const toBundle = async (c: RuntimeContainer): Promise<BundleContainer> => this.containerRoot(spec, c, signal);
     await writeBundle(rootOf(spec), {
       restartPolicy: spec.restartPolicy,
@@ -365,6 +367,14 @@ export class IllumosRuntime implements ZoneRuntime {
 
 /** The zone root's host path. */
 const rootOf = (spec: ZoneSpec): string => `${spec.zonepath}/root`;
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** Root-owned with `mode`, when the directory exists on this host (a dry run has none). */
 async function ownedPrivately(path: string, mode: number): Promise<void> {
