@@ -61,7 +61,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const ipam = Ipam.open(env, o.podCidr);
   // illumos: base datasets, etherstub and gateway are prepared here; failing that is fatal (SPEC §5.9).
   const runtime: ZoneRuntime = o.runtime === 'illumos'
-    ? await startIllumosRuntime({ storage: o.storage ?? {}, etherstub: o.etherstub, podCidr: o.podCidr, ...(o.directNic ? { directNic: o.directNic } : {}) }).catch(async (e: unknown) => {
+    ? await startIllumosRuntime({ storage: o.storage ?? {}, etherstub: o.etherstub, podCidr: o.podCidr, zonepathPrefix: o.zonepathPrefix, ...(o.directNic ? { directNic: o.directNic } : {}) }).catch(async (e: unknown) => {
       await env.close();
       throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
     })

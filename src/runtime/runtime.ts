@@ -72,4 +72,12 @@ export interface ZoneRuntime {
   deprovision(spec: ZoneSpec, signal?: AbortSignal): Promise<DeprovisionReport>;
   /** Every zone this runtime manages, with its state. */
   list(): Promise<ZoneStatus[]>;
+  /**
+   * Host directory of a container's CRI logs (`<instance>.log` and rotations, CONTRACTS.md):
+   * `<zonepath>/root/.reddwarf/logs/<container>` on illumos; the mock keeps its own.
+   */
+  logDir(zoneName: string, container: string): string;
 }
+
+/** The directory under a zone root that reddwarf owns (CONTRACTS.md, "pod bundle"). */
+export const BUNDLE_DIR = '.reddwarf';

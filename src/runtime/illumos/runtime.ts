@@ -2,7 +2,8 @@
 // zonecfg, zoneadm) through a CommandRunner; provisioning undoes itself on failure and
 // deprovisioning carries on past failures (upstream leaked both ways: SPEC §5.6, §11.6).
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from '../errors.ts';
-import type { DeprovisionReport, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from '../runtime.ts';
+import { join } from 'node:path';
+import { BUNDLE_DIR, type DeprovisionReport, type ZoneRuntime, type ZoneSpec, type ZoneState, type ZoneStatus } from '../runtime.ts';
 import { carryOn, runWithRollback, type ZoneStep } from '../steps.ts';
 import type { StorageEngine } from '../storage.ts';
 import { assertZoneSpec } from '../zonespec.ts';
@@ -22,6 +23,8 @@ export interface IllumosRuntimeOptions {
   link: PodLink;
   /** The pods' gateway, configured on a host VNIC over the etherstub at initialize(). */
   gateway?: { ip: string; prefixLen: number };
+  /** Parent directory of zonepaths (`--zonepath-prefix`); default: the zone dataset's default mountpoint. */
+  zonepathPrefix?: string;
 }
 
 /** A ZoneSpec plus the persistent volumes delegated to the zone (by volume name). */
@@ -190,6 +193,12 @@ export class IllumosRuntime implements ZoneRuntime {
   async list(): Promise<ZoneStatus[]> {
     const zones = await this.cmd('', () => listZones(this.runner));
     return zones.filter((e) => e.zoneName.startsWith(MANAGED_PREFIX)).sort((a, b) => a.zoneName.localeCompare(b.zoneName)).map(toStatus);
+  }
+
+  logDir(zoneName: string, container: string): string {
+    // The zonepath the agent gives zones (zonespec.ts): `<prefix>/<zone>`, by default the dataset's mountpoint.
+    const zonepath = this.o.zonepathPrefix ? join(this.o.zonepathPrefix, zoneName) : `/${this.o.storage.zoneDataset(zoneName)}`;
+    return join(zonepath, 'root', BUNDLE_DIR, 'logs', container);
   }
 
   /** Runs `argv` in a running zone (zlogin); a non-zero exit is a result, an unknown zone an error. */

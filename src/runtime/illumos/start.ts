@@ -14,6 +14,8 @@ export interface IllumosStartOptions {
   podCidr: string;
   /** Default: the real tools through PATH. */
   runner?: CommandRunner;
+  /** `--zonepath-prefix` (where zone roots, and so container logs, live). */
+  zonepathPrefix?: string;
 }
 
 /** The link pod VNICs sit on, from `--etherstub-name` / `--direct-nic`. */
@@ -28,7 +30,7 @@ export function illumosRuntime(o: IllumosStartOptions): IllumosRuntime {
   const cidr = parseCidr(o.podCidr);
   // On an etherstub nothing else routes for the pods: the host carries their gateway (SPEC §6.2 gap).
   const gateway = link.kind === 'etherstub' ? { ip: formatIpv4(cidr.gateway), prefixLen: cidr.prefixLen } : undefined;
-  return new IllumosRuntime({ runner, storage: new ZfsStorageEngine(runner, storagePoolConfig(o.storage)), link, ...(gateway ? { gateway } : {}) });
+  return new IllumosRuntime({ runner, storage: new ZfsStorageEngine(runner, storagePoolConfig(o.storage)), link, ...(gateway ? { gateway } : {}), ...(o.zonepathPrefix ? { zonepathPrefix: o.zonepathPrefix } : {}) });
 }
 
 /** The runtime with its host prepared. */
