@@ -55,6 +55,7 @@ export const agentFlags = () => ({
   volumesDataset: Option.String('--volumes-dataset', { description: 'dataset of persistent volumes (default: <pool>/volumes)' }),
   directNic: Option.String('--direct-nic', { description: 'physical link for pod VNICs instead of the etherstub (illumos)' }),
   nodeStatusUpdateFrequency: Option.String('--node-status-update-frequency', '10s', { description: 'how often the agent posts its Node status (heartbeat)' }),
+  nodeApiPort: Option.String('--node-api-port', { description: 'HTTPS port of the node API (kubectl logs) on --node-ip, 0 for any free port; default 10250 for `agent`; `up` serves its own node in-process and listens only when this is given' }),
 });
 
 export type SecureFlags = ReturnType<typeof secureFlags>;
