@@ -106,7 +106,7 @@ export class PodLogs {
     });
     // Once the headers are in, the stream may stay quiet for as long as the log does.
     res.socket.setTimeout(0);
-    if (res.statusCode !== 200) return passError(res);
+    if (res.statusCode !== 200) return passError(res, nodeName);
     return {
       status: 200,
       headers: { 'content-type': 'text/plain' },
@@ -132,7 +132,7 @@ export class PodLogs {
 }
 
 /** A node's error answer, passed on: its Status when it sent one, else a 500 naming the code. */
-async function passError(res: IncomingMessage): Promise<HttpReply> {
+async function passError(res: IncomingMessage, nodeName: string): Promise<HttpReply> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of res) {
@@ -142,6 +142,8 @@ async function passError(res: IncomingMessage): Promise<HttpReply> {
   }
   res.destroy();
   const body = Buffer.concat(chunks).toString('utf8');
+  // The node refusing the API server is the server's trouble, not the client's credentials.
+  if (res.statusCode === 401 || res.statusCode === 403) throw new ApiError(500, 'InternalError', `the node API of ${JSON.stringify(nodeName)} refused the API server (${res.statusCode}): ${body.slice(0, 200)}`);
   try {
     const s = JSON.parse(body) as { kind?: string; code?: number };
     if (s.kind === 'Status') return { status: res.statusCode ?? 500, headers: { 'content-type': 'application/json' }, body };
