@@ -78,6 +78,8 @@ export class PodLogs {
     const nodeName = pod.spec.nodeName;
     if (!nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
     checkStarted(pod, container, opts);
+    // HEAD: the headers a log would have, no stream (uWS would write one into a HEAD reply).
+    if (req.method === 'HEAD') return { status: 200, headers: { 'content-type': 'text/plain' }, body: '' };
     const path = containerLogsPath(namespace, name, container);
     const query = logOptionsQuery(opts);
     const local = this.authority?.local.get(nodeName);

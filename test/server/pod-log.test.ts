@@ -161,6 +161,9 @@ for (const transport of TRANSPORTS) {
         assert.equal((await get(url(pod, 'timestamps=true&tailLines=1'))).text, '2026-01-01T00:00:11Z second2\n');
         assert.equal((await get(url(pod, 'limitBytes=3'))).text, 'sec');
         assert.equal((await get(url(pod, 'sinceSeconds=1'))).text, '');
+        const head = await fetch(url(pod), { method: 'HEAD' });
+        assert.equal(head.status, 200);
+        assert.equal(await head.text(), '');
       });
 
       it(`follows: appended lines stream, a new instance ends it (node ${how})`, async () => {
