@@ -4,7 +4,8 @@
 // test writes CRI lines into the pods' log directories itself, as the zone supervisor will.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { criLine } from '../../src/runtime/logs/cri.ts';
 import { zoneName } from '../../src/runtime/names.ts';
@@ -77,6 +78,8 @@ async function scenario(k: Kubectl, pod: string, dataDir: string): Promise<void>
   assert.equal((await k.ok('logs', pod, '-c', 'a')).stdout, 'old-1\nold-2\ninstance-1\ninstance-1 last\n');
   assert.equal((await k.ok('logs', pod, '-c', 'a', '--tail', '2')).stdout, 'instance-1\ninstance-1 last\n');
   assert.equal((await k.ok('logs', pod, '-c', 'a', '--since', '1h')).stdout, 'instance-1\ninstance-1 last\n');
+  const hourAgo = new Date(now - 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  assert.equal((await k.ok('logs', pod, '-c', 'a', `--since-time=${hourAgo}`)).stdout, 'instance-1\ninstance-1 last\n');
   assert.equal((await k.ok('logs', pod, '-c', 'a', '--limit-bytes', '7')).stdout, 'old-1\no');
   const ts = (await k.ok('logs', pod, '-c', 'a', '--timestamps', '--tail', '1')).stdout;
   assert.match(ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z instance-1 last\n$/);
@@ -122,6 +125,34 @@ describe('kubectl logs against reddwarf up (node API in-process)', () => {
       }
     });
   }
+});
+
+describe('reddwarf up --node-api-port', () => {
+  it('listens with a certificate the API server handed over, and serves only the API server', async () => {
+    const up = await startUp({ transport: 'node', args: ['--node-ip', '127.0.0.3', '--node-api-port', '0'] });
+    try {
+      const k = kubectl(up.kubeconfig, { timeoutMs: 30_000, procs: () => [up] });
+      try {
+        const node = await k.json<{ status: { daemonEndpoints: { kubeletEndpoint: { Port: number } } } }>('get', 'node', up.nodeName);
+        const port = node.status.daemonEndpoints.kubeletEndpoint.Port;
+        assert.ok(port > 0);
+        const tls = join(up.dataDir, 'tls');
+        const ask = (withCert: boolean) => new Promise<number>((resolve, reject) => {
+          httpsRequest({ host: '127.0.0.3', port, path: '/healthz', ca: readFileSync(join(tls, 'ca.pem')), ...(withCert ? { cert: readFileSync(join(tls, 'apiserver-kubelet-client.pem')), key: readFileSync(join(tls, 'apiserver-kubelet-client-key.pem')) } : {}) }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          }).on('error', reject).end();
+        });
+        assert.equal(await ask(true), 200);
+        assert.equal(await ask(false), 401);
+      } finally {
+        k.cleanup();
+      }
+    } finally {
+      await up.stop();
+      up.cleanup();
+    }
+  });
 });
 
 describe('kubectl logs through a remote agent (API server → node API over HTTPS)', () => {
