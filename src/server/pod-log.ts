@@ -84,7 +84,8 @@ export class PodLogs {
     const query = logOptionsQuery(opts);
     const local = this.authority?.local.get(nodeName);
     if (local) return local.handle({ method: 'GET', path, query, headers: {}, body: Buffer.alloc(0) });
-    return this.proxy(nodeName, `${path}?${query.toString()}`, opts.insecureSkipTLSVerifyBackend === true);
+    const q = query.toString();
+    return this.proxy(nodeName, q ? `${path}?${q}` : path, opts.insecureSkipTLSVerifyBackend === true);
   }
 
   /** GET on the node's API over HTTPS; its answer (a stream, or its Status) becomes ours. */

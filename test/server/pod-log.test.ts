@@ -209,6 +209,12 @@ for (const transport of TRANSPORTS) {
       const noPrevious = await get(url('multi', 'container=a&previous=true'));
       assert.equal(noPrevious.status, 400);
       assert.equal(noPrevious.json.message, 'previous terminated container "a" in pod "multi" not found');
+      // A node whose API does not answer: the API server says what it tried.
+      await server.store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'gone' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: 1 } } } });
+      await createPod(server, pod('orphan', { nodeName: 'gone' }, running('c')));
+      const gone = await get(url('orphan'));
+      assert.equal(gone.status, 500);
+      assert.match(gone.json.message, /^Get "https:\/\/127\.0\.0\.1:1\/containerLogs\/default\/orphan\/c": .*ECONNREFUSED/);
       const bad = await get(url('web', 'tailLines=-1&limitBytes=0'));
       assert.equal(bad.status, 422);
       assert.equal(bad.json.message, 'PodLogOptions "" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0');
