@@ -20,6 +20,11 @@ import { podWorkload, simulatedSource, storeSource, type ImageSource } from './w
 import { startImageGc } from './image-gc.ts';
 import { ExecRunner } from '../runtime/illumos/exec.ts';
 import { storagePoolConfig } from '../runtime/storage.ts';
+import { createNodeApi, nodeApiRoutes } from './node-api/handler.ts';
+import { listenNodeApi, requestServingCert } from './node-api/server.ts';
+import type { HttpHandler } from '../server/http.ts';
+import type { Listening } from '../server/listen.ts';
+import type { NodeServingCert } from '../server/node-authority.ts';
 
 export interface AgentOptions {
   client: Client;
@@ -54,6 +59,12 @@ export interface AgentOptions {
   imageGcHighThreshold?: number;
   /** The supervisor's initial restart back-off (ms); kubelet's 10 s by default. */
   restartBackoffMs?: number;
+  /**
+   * The node API on a socket (HTTPS on the node IP, else 127.0.0.1): its port (0: ephemeral) and,
+   * in-process, the serving certificate handed over; without `cert` the agent asks the API server.
+   * Unset: not on a socket (an API server in this process calls `Agent.nodeApi` directly).
+   */
+  nodeApi?: { port: number; cert?: (node: string, sans: string[]) => Promise<NodeServingCert & { key?: string }> };
   log: (m: string) => void;
 }
 
@@ -63,6 +74,10 @@ export interface Agent {
   runtime: ZoneRuntime;
   /** The node's image store (absent with simulated pulls). */
   images?: ImageStore;
+  /** The node API's routes without authentication: what an API server in this process calls. */
+  nodeApi: HttpHandler;
+  /** The node API's port, when it listens. */
+  nodeApiPort?: number;
   stop(): Promise<void>;
 }
 
@@ -95,6 +110,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       storage: o.storage ?? {},
       etherstub: o.etherstub,
       podCidr: o.podCidr,
+      zonepathPrefix: o.zonepathPrefix,
       ...(o.directNic ? { directNic: o.directNic } : {}),
       workload: {
         supervisor: () => buildSupervisor({ dir: supervisorDir }),
@@ -122,6 +138,20 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }
   }
   o.log(`node ${o.nodeName} registered (${o.runtime} runtime, pod CIDR ${ipam.cidr})`);
+  const nodeApiOpts = { runtime, log: o.log };
+  let nodeApi: Listening | undefined;
+  if (o.nodeApi && !stopped) {
+    nodeApi = await startNodeApi(o, identity, createNodeApi(nodeApiOpts)).catch((e: unknown) => {
+      // Logs are worth a loud word, not the node: pods still run without them.
+      o.log(`WARNING: node ${o.nodeName}: the node API (logs) is not served: ${(e as Error).message}`);
+      return undefined;
+    });
+    if (nodeApi) {
+      identity.apiPort = nodeApi.port;
+      await registerOnce(o.client, identity, Date.now()).catch((e: unknown) => o.log(`node ${o.nodeName}: could not advertise the node API port: ${(e as Error).message}; the next registration will`));
+      o.log(`node ${o.nodeName}: node API on https://${hostPort(o.nodeIp ?? '127.0.0.1', nodeApi.port)}`);
+    }
+  }
   const beat = setInterval(() => {
     heartbeat(o.client, identity, Date.now()).catch((e: unknown) => o.log(`heartbeat failed: ${(e as Error).message}; will retry`));
   }, o.heartbeatMs ?? HEARTBEAT_MS);
@@ -142,13 +172,26 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     pods,
     runtime,
     ...(images ? { images } : {}),
+    nodeApi: nodeApiRoutes(nodeApiOpts),
+    ...(nodeApi ? { nodeApiPort: nodeApi.port } : {}),
     async stop() {
       stopped = true;
       clearInterval(beat);
       gc?.stop();
+      await nodeApi?.close();
       // Actors stop; zones keep running (workloads survive an agent restart).
       await pods.stop();
       await env.close();
     },
   };
 }
+
+/** The node API's certificate (handed over, or signed by the API server on request), then its HTTPS listener. */
+async function startNodeApi(o: AgentOptions, id: NodeIdentity, handler: HttpHandler): Promise<Listening> {
+  const sans = [o.nodeName, ...(o.nodeIp ? [o.nodeIp] : ['127.0.0.1'])];
+  const handed = await o.nodeApi?.cert?.(o.nodeName, sans);
+  const cert = handed?.key ? { ...handed, key: handed.key } : await requestServingCert(o.client, id.name);
+  return listenNodeApi({ handler, host: o.nodeIp ?? '127.0.0.1', port: o.nodeApi?.port ?? 0, cert, dir: join(o.dataDir, 'node-api') });
+}
+
+const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);

@@ -60,6 +60,7 @@ export const agentFlags = () => ({
   containerLogMaxSize: Option.String('--container-log-max-size', '10Mi', { description: 'a container log file is rotated at this size' }),
   containerLogMaxFiles: Option.String('--container-log-max-files', '5', { description: 'log files kept per container instance, the current one included' }),
   imageGcHighThreshold: Option.String('--image-gc-high-threshold', '85', { description: 'percent of the image store\'s disk in use above which unused images are pruned, least recently used first' }),
+  nodeApiPort: Option.String('--node-api-port', { description: 'HTTPS port of the node API (kubectl logs) on --node-ip, 0 for any free port; default 10250 for `agent`; `up` serves its own node in-process and listens only when this is given' }),
 });
 
 export type SecureFlags = ReturnType<typeof secureFlags>;

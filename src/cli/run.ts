@@ -18,6 +18,8 @@ import { RemoteClient } from '../client/remote.ts';
 import { agentBearer } from '../server/auth.ts';
 import type { ApiServerOptions } from '../server/start.ts';
 import { logAt, logEnabled } from './log.ts';
+import { DEFAULT_NODE_API_PORT } from '../agent/node-api/protocol.ts';
+import type { NodeServingCert } from '../server/node-authority.ts';
 
 export interface RunningControlPlane {
   server: ApiServer;
@@ -65,11 +67,27 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
 }
 
 /** Flags with no default (illumos storage and links, --node-ip): optional for callers that build flags by hand. */
-type OptionalFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic' | 'nodeIp'
+type OptionalFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic' | 'nodeIp' | 'nodeApiPort'
   | 'imagePulls' | 'insecureRegistry' | 'containerLogMaxSize' | 'containerLogMaxFiles' | 'imageGcHighThreshold';
 
+/** How the node API of an agent is served: `agent` listens on 10250 unless told; `up` hands over its certificate. */
+export interface NodeApiChoice {
+  /** The port when --node-api-port is not given; undefined: no socket. */
+  defaultPort?: number;
+  /** The serving certificate, from an API server in this process. */
+  cert?: (node: string, sans: string[]) => Promise<NodeServingCert>;
+}
+
+/** `--node-api-port`: 0–65535. */
+export function parseNodeApiPort(v: string | undefined, fallback: number | undefined): number | undefined {
+  if (v === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--node-api-port must be a port number, 0 for any free port (got ${JSON.stringify(v)})`);
+  return Number(v);
+}
+
 /** Starts a node agent talking through `client`. */
-export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void): Promise<Agent> {
+export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void, nodeApi: NodeApiChoice = { defaultPort: DEFAULT_NODE_API_PORT }): Promise<Agent> {
+  const apiPort = parseNodeApiPort(f.nodeApiPort, nodeApi.defaultPort);
   let name: string;
   let ip: string | undefined;
   try {
@@ -111,6 +129,7 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
     storage,
     ...(f.directNic ? { directNic: f.directNic } : {}),
     heartbeatMs: parseDuration('--node-status-update-frequency', f.nodeStatusUpdateFrequency),
+    ...(apiPort !== undefined ? { nodeApi: { port: apiPort, ...(nodeApi.cert ? { cert: nodeApi.cert } : {}) } } : {}),
     log,
   });
 }

@@ -116,4 +116,12 @@ export interface ZoneRuntime {
   stopContainers(spec: ZoneSpec, graceSec: number, signal?: AbortSignal): Promise<void>;
   /** Restarts one container on its (new) definition, e.g. a new image: TERM, KILL after the grace, start again. */
   restartContainer(spec: ZoneSpec, container: RuntimeContainer, graceSec: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Host directory of a container's CRI logs (`<instance>.log` and rotations, CONTRACTS.md):
+   * `<zonepath>/root/.reddwarf/logs/<container>` on illumos; the mock keeps its own.
+   */
+  logDir(zoneName: string, container: string): string;
 }
+
+/** The directory under a zone root that reddwarf owns (CONTRACTS.md, "pod bundle"). */
+export const BUNDLE_DIR = '.reddwarf';

@@ -4,8 +4,9 @@
 import { chmod, chown, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from '../errors.ts';
-import type { ContainerRuntimeStatus, DeprovisionReport, RuntimeContainer, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from '../runtime.ts';
+import { BUNDLE_DIR, type ContainerRuntimeStatus, type DeprovisionReport, type RuntimeContainer, type ZoneRuntime, type ZoneSpec, type ZoneState, type ZoneStatus } from '../runtime.ts';
 import { readStatuses, requestRestart, requestStop, writeBundle, writeContainer, type BundleContainer } from '../supervisor/bundle.ts';
+import { join } from 'node:path';
 import { carryOn, runWithRollback, type ZoneStep } from '../steps.ts';
 import type { StorageEngine } from '../storage.ts';
 import { assertZoneSpec } from '../zonespec.ts';
@@ -28,6 +29,8 @@ export interface IllumosRuntimeOptions {
   gateway?: { ip: string; prefixLen: number };
   /** How containers run in zones: without it zones boot their brand's own init and run nothing of the pod's. */
   workload?: ZoneWorkload;
+  /** Parent directory of zonepaths (`--zonepath-prefix`); default: the zone dataset's default mountpoint. */
+  zonepathPrefix?: string;
 }
 
 /** What the runtime needs to run a pod's containers in its zone. */
@@ -305,6 +308,12 @@ export class IllumosRuntime implements ZoneRuntime {
   async list(): Promise<ZoneStatus[]> {
     const zones = await this.cmd('', () => listZones(this.runner));
     return zones.filter((e) => e.zoneName.startsWith(MANAGED_PREFIX)).sort((a, b) => a.zoneName.localeCompare(b.zoneName)).map(toStatus);
+  }
+
+  logDir(zoneName: string, container: string): string {
+    // The zonepath the agent gives zones (zonespec.ts): `<prefix>/<zone>`, by default the dataset's mountpoint.
+    const zonepath = this.o.zonepathPrefix ? join(this.o.zonepathPrefix, zoneName) : `/${this.o.storage.zoneDataset(zoneName)}`;
+    return join(zonepath, 'root', BUNDLE_DIR, 'logs', container);
   }
 
   /** Runs `argv` in a running zone (zlogin); a non-zero exit is a result, an unknown zone an error. */
