@@ -122,8 +122,7 @@ describe('agent pod host', () => {
     await until('Running with statuses', () => t.get('two')?.status?.phase === 'Running' && (t.get('two')?.status?.containerStatuses ?? []).every((c) => c['ready'] === true));
     const before = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
     assert.match(String(before.get('a')?.['imageID']), /^docker\.io\/library\/app@sha256:[0-9a-f]{64}$/);
-    const current = t.get('two') as Pod;
-    await t.client.update<Pod>('pods', { ...current, spec: { ...current.spec, containers: [{ name: 'a', image: 'app:2' }, { name: 'b', image: 'side:1' }] } });
+    await t.client.patch<Pod>('pods', 'default', 'two', { spec: { containers: [{ name: 'a', image: 'app:2' }, { name: 'b', image: 'side:1' }] } });
     await until('a restarted', () => t.get('two')?.status?.containerStatuses?.find((c) => c['name'] === 'a')?.['restartCount'] === 1);
     const after = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
     assert.notEqual(after.get('a')?.['imageID'], before.get('a')?.['imageID']);
