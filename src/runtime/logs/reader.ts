@@ -127,10 +127,6 @@ class LineSplitter {
     }
     return out;
   }
-
-  get pending(): number {
-    return this.rest.length;
-  }
 }
 
 /**
