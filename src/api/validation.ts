@@ -286,7 +286,8 @@ function validateTaintEffect(effect: unknown, field: string): StatusCause[] {
   return typeof effect === 'string' && TAINT_EFFECTS.includes(effect) ? [] : [cause.notSupported(field, effect, TAINT_EFFECTS)];
 }
 
-function validateTolerations(list: unknown, path: string): StatusCause[] {
+/** Causes for a toleration list (pods, RuntimeClass scheduling). */
+export function validateTolerations(list: unknown, path: string): StatusCause[] {
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) return [cause.invalid(path, list, 'must be a list of tolerations')];
   const causes: StatusCause[] = [];
