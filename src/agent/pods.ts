@@ -7,7 +7,8 @@ import type { Pod } from '../api/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
 import type { Ipam, IpAllocation } from '../runtime/ipam.ts';
 import { vnicName, zoneName } from '../runtime/names.ts';
-import type { ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
+import type { ZoneBrand, ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
+import { defaultBrandOn } from '../scheduler/brands.ts';
 import { zoneSpecFor, type ZoneSpecOptions } from '../runtime/zonespec.ts';
 import { eventFor, statusFor } from './report.ts';
 
@@ -62,7 +63,9 @@ export function startPodHost(o: PodHostOptions): PodHost {
       }
     }
     const zone = zoneName(namespace, name);
-    return { pod: key, uid: p?.metadata.uid ?? '', zoneName: zone, brand: 'reddwarf', zonepath: `${o.zone.zonepathPrefix}/${zone}`, network: { vnic: vnicName(namespace, name), link: o.zone.link, ...ip }, processes: [] };
+    // The brand does not matter to deprovisioning; the node's default stands in.
+    const brand = (defaultBrandOn(o.zone.brands) ?? 'lx') as ZoneBrand;
+    return { pod: key, uid: p?.metadata.uid ?? '', zoneName: zone, brand, zonepath: `${o.zone.zonepathPrefix}/${zone}`, network: { vnic: vnicName(namespace, name), link: o.zone.link, ...ip }, processes: [] };
   };
 
   const provision = async (key: string, signal: AbortSignal): Promise<ZoneUp> => {

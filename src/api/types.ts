@@ -100,6 +100,11 @@ export interface PodSpec {
   tolerations?: Toleration[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
+  /** The RuntimeClass whose handler is the pod's zone brand. */
+  runtimeClassName?: string;
+  /** Secrets (kubernetes.io/dockerconfigjson) the node may read to pull images. */
+  imagePullSecrets?: { name?: string }[];
+  overhead?: ResourceList;
   [extra: string]: unknown;
 }
 

@@ -10,7 +10,8 @@ import { startApiServer, parseBind, type ApiServer } from '../server/start.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
 import { nodeIp, nodeName } from '../agent/identity.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../runtime/storage.ts';
-import { parseBrands, parseCount, parseDuration, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
+import { BrandsError, resolveHostBrands, type Distribution } from '../runtime/brands.ts';
+import { parseCount, parseDuration, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { RemoteClient } from '../client/remote.ts';
@@ -83,17 +84,25 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const runtime = parseRuntime(f.runtime);
+  let hostBrands: { brands: string[]; distribution: Distribution };
+  try {
+    hostBrands = resolveHostBrands(f.supportedBrands, runtime);
+  } catch (e) {
+    if (e instanceof BrandsError) throw new UsageError(e.message);
+    throw e;
+  }
   return startAgent({
     client,
     nodeName: name,
     ...(ip ? { nodeIp: ip } : {}),
     dataDir,
-    runtime: parseRuntime(f.runtime),
+    runtime,
     podCidr: f.podCidr,
     systemReservedCpu: f.systemReservedCpu,
     systemReservedMemory: f.systemReservedMemory,
     maxPods: parseCount('--max-pods', f.maxPods),
-    brands: parseBrands(f.supportedBrands),
+    ...hostBrands,
     etherstub: f.etherstubName,
     zonepathPrefix: f.zonepathPrefix ?? defaultZonepathPrefix(pool),
     storage,

@@ -353,6 +353,7 @@ export class LmdbStore implements Store {
     if (def.namespaced) this.checkNamespace(def, namespace);
     if (!meta.name && meta.generateName) meta.name = this.generateName(def, namespace, meta.generateName);
     def.strategy.prepareForCreate(obj);
+    def.strategy.admitCreate?.(obj, (resource, ns, n) => this.objects.get(objectKey(resource, ns, n)));
     const causes = def.strategy.validate(obj);
     if (causes.length > 0) throw invalid(def.kind, meta.name ?? '', causes, def.group);
     const name = meta.name as string;

@@ -28,7 +28,7 @@ async function setup() {
   const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
   const hosts: PodHost[] = [];
   const host = (rt: MockRuntime = runtime): PodHost => {
-    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, log: () => {} });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['sparse'] }, log: () => {} });
     hosts.push(h);
     return h;
   };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Namespace, Pod, Service } from '../../src/api/types.ts';
 import { startAgent, type Agent } from '../../src/agent/agent.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import type { MockRuntime } from '../../src/runtime/mock.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { writeKubeconfig } from '../../src/server/kubeconfig.ts';
 import { BIN, REPO_ROOT, freePort, makeTempDir, pollUntil } from '../helpers/process.ts';
@@ -125,7 +126,7 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
         systemReservedCpu: '100m',
         systemReservedMemory: '256Mi',
         maxPods: 110,
-        brands: ['reddwarf', 'lx'],
+        brands: ['lx', 'sparse'],
         etherstub: 'reddwarf0',
         zonepathPrefix: '/rpool/zones',
         // Six provisioning steps of 250 ms: long enough for `--wait` to see Provisioning.
@@ -274,11 +275,13 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
     });
 
     it('apply of JSON --wait ends with the reason the pod failed (exit 1)', async () => {
+      // The mock takes lx zones without an image now: a failed install stands in for a real failure.
+      (agent.runtime as MockRuntime).injectFault('install', { zone: 'reddwarf-side-lx', message: 'zoneadm install failed: no image' });
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lx', namespace: 'side', annotations: { 'reddwarf.io/zone-brand': 'lx' } }, spec: { containers: [{ name: 'main', image: 'nginx' }] } };
       const r = await reddwarf(['apply', '-f', '-', '--wait', '--timeout', '5m', ...kc], JSON.stringify(pod));
       assert.equal(r.code, 1, show(r));
       assert.match(r.stdout, /^pod\/lx created\n/);
-      assert.match(r.stdout, /\npod\/lx: Failed — ZoneFailed: .*brand lx needs the annotation reddwarf\.io\/lx-image.*\n$/, show(r));
+      assert.match(r.stdout, /\npod\/lx: Failed — ZoneFailed: .*zoneadm install failed: no image.*\n$/, show(r));
       const got = await reddwarf(['get', 'pods', '-n', 'side', '-o', 'wide', ...kc]);
       assert.match(got.stdout, /^lx\s+Failed\s+cli-node\s+<none>\s+reddwarf-side-lx\s+\d+s\s+0\s+ZoneFailed: /m, show(got));
     });

@@ -11,7 +11,7 @@ import { heartbeat, registerOnce, type NodeIdentity } from '../../src/agent/regi
 import type { Node } from '../../src/api/types.ts';
 import { openStore } from '../helpers/server.ts';
 
-const identity: NodeIdentity = { name: 'n1', brands: ['reddwarf'], resources: { capacity: { cpu: '2', memory: '4Gi', pods: '110' }, allocatable: { cpu: '1900m', memory: '3840Mi', pods: '110' } }, runtime: 'mock' };
+const identity: NodeIdentity = { name: 'n1', brands: ['sparse'], resources: { capacity: { cpu: '2', memory: '4Gi', pods: '110' }, allocatable: { cpu: '1900m', memory: '3840Mi', pods: '110' } }, runtime: 'mock' };
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));

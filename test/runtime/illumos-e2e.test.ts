@@ -39,7 +39,8 @@ describe('illumos runtime end to end (simulated host, kubectl 1.31)', () => {
     const savedEnv = { PATH: process.env['PATH'], REDDWARF_FAKE_HOST: process.env['REDDWARF_FAKE_HOST'] };
     Object.assign(process.env, host.env());
     const dataDir = makeTempDir('reddwarf-illumos-data-');
-    const args = ['--runtime', 'illumos', '--node-name', 'illumos-e2e'];
+    // The simulated host has no /usr/lib/brand to detect brands from: name the one it runs.
+    const args = ['--runtime', 'illumos', '--node-name', 'illumos-e2e', '--supported-brands', 'sparse'];
     let up = await startUp({ dataDir, args });
     // The restarted `up` rewrites the same kubeconfig in the same data dir.
     const k = kubectl(up.kubeconfig);

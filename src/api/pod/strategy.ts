@@ -3,6 +3,7 @@
 import type { DeleteOptions, Pod } from '../types.ts';
 import { keepAllButStatus, keepStatus, type Strategy } from '../strategy.ts';
 import { validatePod, validatePodUpdate } from '../validation.ts';
+import { admitRuntimeClass } from './runtimeclass.ts';
 
 /** Grace period when neither the delete nor the pod names one (Kubernetes' default). */
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -16,6 +17,7 @@ export const podStrategy: Strategy<Pod> = {
   },
   prepareForUpdate: keepStatus,
   prepareForStatusUpdate: keepAllButStatus,
+  admitCreate: admitRuntimeClass,
   validate: validatePod,
   validateUpdate: validatePodUpdate,
   gracePeriod(pod: Pod, opts: Pick<DeleteOptions, 'gracePeriodSeconds'>): number {
