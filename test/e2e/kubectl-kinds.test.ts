@@ -50,6 +50,17 @@ async function scenario(t: TestContext, minor: number): Promise<void> {
     assert.equal(rc.apiVersion, 'node.k8s.io/v1');
     assert.equal(rc.handler, 'sparse');
 
+    // A RuntimeClass from YAML (OpenAPI v2 on 1.27, v3 later, for the group's PATCH), applied twice, deleted.
+    const small = (mem: string) => `apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: small-lx\nhandler: lx\noverhead:\n  podFixed:\n    memory: ${mem}\n`;
+    assert.match((await k.ok('apply', '-f', k.file('rc.yaml', small('16Mi')))).stdout, /runtimeclass\.node\.k8s\.io\/small-lx created/);
+    assert.match((await k.ok('apply', '-f', k.file('rc.yaml', small('32Mi')))).stdout, /runtimeclass\.node\.k8s\.io\/small-lx configured/);
+    assert.equal((await k.ok('get', 'runtimeclass', 'small-lx', '-o', 'jsonpath={.overhead.podFixed.memory}')).stdout, '32Mi');
+    const handler = await k.run('patch', 'runtimeclass', 'small-lx', '--type=merge', '-p', '{"handler":"sparse"}');
+    assert.match(handler.stderr, /handler: Invalid value: "sparse": field is immutable/, k.explain(handler));
+    const bogusRc = await k.run('apply', '-f', k.file('rc2.yaml', `${small('16Mi').replace('small-lx', 'bogus-rc')}spec: {}\n`));
+    assert.match(bogusRc.stderr, /strict decoding error: unknown field "spec"/, k.explain(bogusRc));
+    assert.match((await k.ok('delete', 'runtimeclass', 'small-lx')).stdout, /runtimeclass\.node\.k8s\.io "small-lx" deleted/);
+
     // kubectl create secret docker-registry (protobuf body on 1.33), read back as YAML.
     const created = await k.ok('create', 'secret', 'docker-registry', 'regcred', '--docker-server=registry.example:5000', '--docker-username=ann', '--docker-password=s3cret', '--docker-email=ann@example.org');
     assert.match(created.stdout, /secret\/regcred created/);
