@@ -557,5 +557,8 @@ export function validatePodUpdate(next: Pod, prev: Pod): StatusCause[] {
   if (typeof oldGrace === 'number' && oldGrace < 0 && munged.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = oldGrace;
   // nodeName is among the forbidden changes: it is set once, through pods/binding.
   if (!jsonEqual(old, munged)) causes.push(cause.forbidden('spec', POD_UPDATE_FORBIDDEN));
+  // The zone was built with its brand: changing the annotation would only make the pod lie about it.
+  const brandOf = (p: Pod): unknown => (isRecord(p.metadata?.annotations) ? p.metadata.annotations[ZONE_BRAND_ANNOTATION] : undefined);
+  if (brandOf(next) !== brandOf(prev)) causes.push(cause.forbidden(`metadata.annotations[${ZONE_BRAND_ANNOTATION}]`, 'the zone brand cannot change once the pod exists'));
   return causes;
 }

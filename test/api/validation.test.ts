@@ -179,6 +179,14 @@ describe('validatePod', () => {
     for (const ok of [{ cpu: '10m', memory: '1Mi' }, { cpu: '0.01', memory: '1048576' }, { cpu: '0', memory: '0' }]) assert.deepEqual(res({ limits: ok }), [], JSON.stringify(ok));
   });
 
+  it('keeps the zone brand annotation of an existing pod', () => {
+    const before = pod({}, { annotations: { 'reddwarf.io/zone-brand': 'sparse' } });
+    const after = pod({}, { annotations: { 'reddwarf.io/zone-brand': 'lx' } });
+    assert.deepEqual(fields(validatePodUpdate(after, before)), ['metadata.annotations[reddwarf.io/zone-brand]']);
+    assert.deepEqual(fields(validatePodUpdate(pod({}, {}), before)), ['metadata.annotations[reddwarf.io/zone-brand]'], 'validation alone; the strategy restores an omitted one');
+    assert.deepEqual(validatePodUpdate(pod({}, { annotations: { 'reddwarf.io/zone-brand': 'sparse', other: 'x' } }), before), []);
+  });
+
   it('requires an image for every container, as Kubernetes does', () => {
     assert.deepEqual(validatePod(pod({ containers: [{ name: 'a' }, { name: 'b', image: '' }] })), [cause.required('spec.containers[0].image'), cause.required('spec.containers[1].image')]);
     assert.deepEqual(fields(validatePod(pod({ initContainers: [{ name: 'i' }] }))), ['spec.initContainers[0].image']);

@@ -107,9 +107,11 @@ describe('node liveness', () => {
     const { store, close } = await openStore();
     const client = new LocalClient(store);
     await registerOnce(client, identity, Date.now());
-    await registerOnce(client, { ...identity, brands: ['reddwarf', 'lx'], resources: { ...identity.resources, allocatable: { cpu: '900m', memory: '1Gi', pods: '10' } } }, Date.now());
+    await registerOnce(client, { ...identity, brands: ['sparse', 'lx'], distribution: { name: 'OmniOS', release: 'OmniOS v11 r151052' }, resources: { ...identity.resources, allocatable: { cpu: '900m', memory: '1Gi', pods: '10' } } }, Date.now());
     const node = await client.get<Node>('nodes', '', 'n1');
-    assert.equal(node.metadata.labels?.['reddwarf.io/zone-brands'], 'reddwarf_lx');
+    assert.equal(node.metadata.labels?.['reddwarf.io/zone-brands'], 'sparse_lx');
+    assert.equal(node.metadata.annotations?.['reddwarf.io/os-distribution'], 'OmniOS');
+    assert.equal((node.status?.nodeInfo as { osImage?: string } | undefined)?.osImage, 'OmniOS v11 r151052');
     assert.equal(node.status?.allocatable?.pods, '10');
     await close();
   });

@@ -135,6 +135,25 @@ for (const transport of TRANSPORTS) {
       });
     });
 
+    describe('Pod brand annotation', () => {
+      it('keeps the brand admission wrote through a replace that omits it, refuses a change', async () => {
+        assert.equal((await call('POST', '/apis/node.k8s.io/v1/runtimeclasses', { metadata: { name: 'ipkg' }, handler: 'ipkg' })).status, 201);
+        const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'branded' }, spec: { runtimeClassName: 'ipkg', containers: [{ name: 'c', image: 'i' }] } };
+        const c = await call('POST', '/api/v1/namespaces/default/pods', body);
+        assert.equal(c.status, 201, c.text);
+        assert.equal(c.body.metadata.annotations['reddwarf.io/zone-brand'], 'ipkg');
+        const r = await call('PUT', '/api/v1/namespaces/default/pods/branded', { ...body, metadata: { name: 'branded', labels: { a: 'b' } } });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.metadata.annotations['reddwarf.io/zone-brand'], 'ipkg');
+        const change = await call('PATCH', '/api/v1/namespaces/default/pods/branded', { metadata: { annotations: { 'reddwarf.io/zone-brand': 'lx' } } }, { 'content-type': 'application/merge-patch+json' });
+        assert.equal(change.status, 422);
+        assert.match(change.body.message, /metadata\.annotations\[reddwarf\.io\/zone-brand\]: Forbidden: the zone brand cannot change once the pod exists/);
+        const missing = await call('POST', '/api/v1/namespaces/default/pods', { ...body, metadata: { name: 'orphan' }, spec: { ...body.spec, runtimeClassName: 'nlipkg' } });
+        assert.equal(missing.status, 403);
+        assert.equal(missing.body.message, 'pods "orphan" is forbidden: pod rejected: RuntimeClass "nlipkg" not found');
+      });
+    });
+
     describe('Secret', () => {
       it('folds stringData into data, defaults type Opaque, and lists as NAME TYPE DATA AGE', async () => {
         const c = await call('POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 's1' }, data: { a: b64('one'), b: b64('two') }, stringData: { b: 'zwei', c: 'drei' } });
