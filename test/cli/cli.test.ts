@@ -101,7 +101,7 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
         reddwarf(['describe', 'node', 'n1', '--kubeconfig', file]),
       ]);
       for (const r of [type, flag, out, desc]) assert.equal(r.code, 2, show(r));
-      assert.equal(type.stderr, 'error: unknown resource type "widgets" (known: pods, nodes, services, namespaces) — see `reddwarf get --help`\n');
+      assert.equal(type.stderr, 'error: unknown resource type "widgets" (known: pods, nodes, services, namespaces, runtimeclasses) — see `reddwarf get --help`\n');
       assert.match(out.stderr, /^error: -o must be wide, json or yaml \(got "xml"\)/);
       assert.match(desc.stderr, /^error: describe supports pods only/);
     });
@@ -160,6 +160,13 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
       assert.match(ns.stdout, /^default\s+Active\s+\d+s$/m, show(ns));
       assert.match(ns.stdout, /^side\s+Active\s+\d+s$/m, show(ns));
       assert.match(svc.stdout, /^NAME\s+TYPE\s+CLUSTER-IP\s+PORT\(S\)\s+AGE\ndb\s+ClusterIP\s+\S+\s+5432\/TCP\s+\d+s\n$/, show(svc));
+    });
+
+    it('get runtimeclasses lists the zone brands offered', async () => {
+      await new LocalClient(server.store).create('runtimeclasses', { apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'sparse' }, handler: 'sparse' });
+      const r = await reddwarf(['get', 'runtimeclasses', ...kc]);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /^NAME\s+HANDLER\s+AGE\nsparse\s+sparse\s+\d+s\n$/, show(r));
     });
 
     it('a pod through its life: apply --wait, apply again, get, describe, watch, delete --wait', async () => {
