@@ -49,7 +49,7 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
     return { status: 200, headers: { 'content-type': 'application/json', etag: `"${d.hash}"`, 'cache-control': 'public, immutable' }, body: d.body };
   };
 
-  const discovery = (req: HttpRequest, group: string, version: string | undefined): HttpReply => {
+  const discovery = (group: string, version: string | undefined): HttpReply => {
     if (version !== undefined) {
       const list = apiResourceList(group, version);
       if (list) return json(200, list);
@@ -95,7 +95,7 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
         if (!r) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
         if (r.type !== 'resource' && req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req.method);
         if (r.type === 'fixed') return fixed(req, r.name);
-        if (r.type === 'discovery') return discovery(req, r.group, r.version);
+        if (r.type === 'discovery') return discovery(r.group, r.version);
         if (r.type === 'openapi-v3-gv') return v3Document(r.gv);
         return await rest.serve(req, r);
       } catch (e) {
