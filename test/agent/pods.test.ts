@@ -30,7 +30,7 @@ async function setup() {
   const hosts: PodHost[] = [];
   const host = (rt: MockRuntime = runtime): PodHost => {
     const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
-    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, workload, containerPollMs: 20, log: () => {} });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['sparse'] }, workload, containerPollMs: 20, log: () => {} });
     hosts.push(h);
     return h;
   };

@@ -49,7 +49,7 @@ describe('workloads on the simulated illumos host (registry images, real process
     up = await startUp({
       dataDir,
       nodeName: 'zone-host',
-      args: ['--runtime', 'illumos', '--image-pulls', 'real', '--insecure-registry', reg.host, '--zonepath-prefix', host.mountpoint('rpool/zones'), '--node-ip', '127.0.0.2'],
+      args: ['--runtime', 'illumos', '--image-pulls', 'real', '--insecure-registry', reg.host, '--zonepath-prefix', host.mountpoint('rpool/zones'), '--node-ip', '127.0.0.2', '--supported-brands', 'lx,sparse'],
     });
     k33 = kubectl(up.kubeconfig, { minor: 33, procs: () => [up] });
     k27 = kubectl(up.kubeconfig, { minor: 27, procs: () => [up] });

@@ -40,7 +40,8 @@ describe('illumos runtime end to end (simulated host, kubectl 1.31)', () => {
     Object.assign(process.env, host.env());
     const dataDir = makeTempDir('reddwarf-illumos-data-');
     // Simulated pulls: this test names images that exist nowhere, and tests never reach a public registry.
-    const args = ['--runtime', 'illumos', '--image-pulls', 'simulated', '--node-name', 'illumos-e2e'];
+    // The simulated host has no /usr/lib/brand to detect brands from: name the one it runs.
+    const args = ['--runtime', 'illumos', '--image-pulls', 'simulated', '--node-name', 'illumos-e2e', '--supported-brands', 'sparse'];
     let up = await startUp({ dataDir, args });
     // The restarted `up` rewrites the same kubeconfig in the same data dir.
     const k = kubectl(up.kubeconfig);

@@ -2,7 +2,6 @@
 // agent start, provisioning, deletion — produced by the runtime itself on a DryRunRunner.
 import type { Pod } from '../../api/types.ts';
 import { formatIpv4, parseCidr } from '../ipam.ts';
-import type { ZoneBrand } from '../runtime.ts';
 import type { StorageFlags } from '../storage.ts';
 import { zoneSpecFor } from '../zonespec.ts';
 import { DryRunRunner, type PlannedCommand } from './dryrun.ts';
@@ -15,7 +14,8 @@ export interface PlanOptions {
   directNic?: string;
   podCidr: string;
   zonepathPrefix: string;
-  defaultBrand: ZoneBrand;
+  /** The brands the planned node offers (the pod's default comes from them). */
+  brands: readonly string[];
 }
 
 /** Shell-quotes an argument for display when it needs it. */
@@ -48,7 +48,7 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
   const cidr = parseCidr(o.podCidr);
   const ip = { ip: formatIpv4(cidr.first), prefixLen: cidr.prefixLen, gateway: formatIpv4(cidr.gateway) };
   const link = podLink(o);
-  const spec: IllumosZoneSpec = zoneSpecFor(pod, { zonepathPrefix: o.zonepathPrefix, link: link.name, ip, defaultBrand: o.defaultBrand });
+  const spec: IllumosZoneSpec = zoneSpecFor(pod, { zonepathPrefix: o.zonepathPrefix, link: link.name, ip, brands: o.brands, lxNeedsImage: true });
   if (!spec.uid) spec.uid = '<pod uid>';
   const volumes = claimVolumes(pod);
   if (volumes.length > 0) spec.volumes = volumes;
