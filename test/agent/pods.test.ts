@@ -29,8 +29,8 @@ async function setup() {
   const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
   const hosts: PodHost[] = [];
   const host = (rt: MockRuntime = runtime): PodHost => {
-    const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
-    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['sparse'] }, workload, containerPollMs: 20, log: () => {} });
+    const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', brands: ['lx'], hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['lx'] }, workload, containerPollMs: 20, log: () => {} });
     hosts.push(h);
     return h;
   };
