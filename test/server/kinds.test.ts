@@ -151,6 +151,10 @@ for (const transport of TRANSPORTS) {
         const missing = await call('POST', '/api/v1/namespaces/default/pods', { ...body, metadata: { name: 'orphan' }, spec: { ...body.spec, runtimeClassName: 'nlipkg' } });
         assert.equal(missing.status, 403);
         assert.equal(missing.body.message, 'pods "orphan" is forbidden: pod rejected: RuntimeClass "nlipkg" not found');
+        assert.equal((await call('POST', '/apis/node.k8s.io/v1/runtimeclasses', { metadata: { name: 'runc' }, handler: 'runc' })).status, 201);
+        const foreign = await call('POST', '/api/v1/namespaces/default/pods', { ...body, metadata: { name: 'foreign' }, spec: { ...body.spec, runtimeClassName: 'runc' } });
+        assert.equal(foreign.status, 403);
+        assert.match(foreign.body.message, /pod rejected: RuntimeClass "runc" has handler "runc", which is not a zone brand \(lx, sparse, /);
       });
     });
 

@@ -5,7 +5,7 @@
 import { ApiError } from '../status.ts';
 import type { ReadObject } from '../strategy.ts';
 import type { KubeObject, Pod, Toleration } from '../types.ts';
-import { ZONE_BRAND_ANNOTATION } from '../../scheduler/brands.ts';
+import { POD_BRANDS, ZONE_BRAND_ANNOTATION } from '../../scheduler/brands.ts';
 
 /** Resolves `spec.runtimeClassName`; throws 403 as kube-apiserver does when it cannot be honoured. */
 export function admitRuntimeClass(pod: Pod, read: ReadObject): void {
@@ -36,6 +36,8 @@ export function admitRuntimeClass(pod: Pod, read: ReadObject): void {
     if (!list.some((x) => JSON.stringify(x) === JSON.stringify(t))) list.push(t);
   }
   const handler = rc.handler ?? '';
+  // A RuntimeClass made for another runtime names no zone brand: say so, rather than blame the annotation.
+  if (!POD_BRANDS.includes(handler)) throw rejected(`RuntimeClass "${name}" has handler "${handler}", which is not a zone brand (${POD_BRANDS.join(', ')})`);
   const annotations = (pod.metadata.annotations ??= {});
   const asked = annotations[ZONE_BRAND_ANNOTATION];
   if (asked !== undefined && asked !== handler) {
