@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CommandRunner } from '../runtime/illumos/command.ts';
 import type { CredentialLookup, RegistryCredentials } from './credentials.ts';
 import { ImagePullError } from './errors.ts';
+import { uncompressedDigest } from './diffid.ts';
 import { backendFromConfig, chainIds, type BackendConfig, type CloneTarget, type LayerBackend } from './layers.ts';
 import type { PullPolicy } from './policy.ts';
 import { RegistryClient, type Descriptor, type ResolvedManifest } from './registry.ts';
@@ -322,6 +323,11 @@ export class ImageStore {
           const layer = m.layers[i]!;
           await downloads.get(layer.digest);
           signal.throwIfAborted();
+          const got = await uncompressedDigest(this.blobPath(layer.digest), signal).catch((e: unknown) => {
+            if (signal.aborted) throw signal.reason;
+            throw new ImagePullError('invalid', `${ref.name}: layer ${layer.digest} cannot be decompressed: ${(e as Error).message}`);
+          });
+          if (got !== diffIds[i]) throw new ImagePullError('digest-mismatch', `${ref.name}: layer ${layer.digest} unpacks to ${got}, but the image config says ${diffIds[i]}`);
           this.log(`applying layer ${i + 1}/${chains.length} ${layer.digest} of ${ref.name}`);
           await this.backend.build(chains[i]!, i > 0 ? chains[i - 1] : undefined, this.blobPath(layer.digest), signal);
           built++;
