@@ -262,7 +262,8 @@ export class RegistryClient {
   /** GET /v2/<repo>/<path>, answering a 401 challenge once (token or basic) and caching what worked. */
   private async request(ref: ImageRef, path: string, headers: Record<string, string>, opts: RequestOptions): Promise<Sent> {
     const url = `${this.baseUrl(ref)}/v2/${ref.repository}/${path}`;
-    const key = `${ref.registry}/${ref.repository}`;
+    // Per identity too: a token got with one pod's pull secret must not serve another pod's pull.
+    const key = `${ref.registry}/${ref.repository}\n${opts.credentials ? `${opts.credentials.username}\n${opts.credentials.password}` : ''}`;
     let authorization = this.auth.get(key);
     for (let attempt = 0; ; attempt++) {
       const sent = await this.send(ref, url, { ...headers, ...(authorization ? { authorization } : {}) }, opts.signal);
