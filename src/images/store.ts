@@ -110,6 +110,9 @@ export class ImageStore {
   private readonly client: RegistryClient;
   private readonly byRef = new Map<string, Shared<PullResult>>();
   private readonly byDigest = new Map<string, Promise<StoredImage>>();
+  /** One download per blob and one build per chain, also across images that share layers. */
+  private readonly blobFetches = new Map<string, Promise<number>>();
+  private readonly chainBuilds = new Map<string, Promise<void>>();
   /** Chains an in-flight pull relies on: prune leaves them alone. */
   private readonly building = new Map<string, number>();
   private readonly log: (line: string) => void;
@@ -323,13 +326,15 @@ export class ImageStore {
           const layer = m.layers[i]!;
           await downloads.get(layer.digest);
           signal.throwIfAborted();
-          const got = await uncompressedDigest(this.blobPath(layer.digest), signal).catch((e: unknown) => {
-            if (signal.aborted) throw signal.reason;
-            throw new ImagePullError('invalid', `${ref.name}: layer ${layer.digest} cannot be decompressed: ${(e as Error).message}`);
+          await this.buildChain(chains[i]!, i > 0 ? chains[i - 1] : undefined, signal, async () => {
+            const got = await uncompressedDigest(this.blobPath(layer.digest), signal).catch((e: unknown) => {
+              if (signal.aborted) throw signal.reason;
+              throw new ImagePullError('invalid', `${ref.name}: layer ${layer.digest} cannot be decompressed: ${(e as Error).message}`);
+            });
+            if (got !== diffIds[i]) throw new ImagePullError('digest-mismatch', `${ref.name}: layer ${layer.digest} unpacks to ${got}, but the image config says ${diffIds[i]}`);
+            this.log(`applying layer ${i + 1}/${chains.length} ${layer.digest} of ${ref.name}`);
+            return this.blobPath(layer.digest);
           });
-          if (got !== diffIds[i]) throw new ImagePullError('digest-mismatch', `${ref.name}: layer ${layer.digest} unpacks to ${got}, but the image config says ${diffIds[i]}`);
-          this.log(`applying layer ${i + 1}/${chains.length} ${layer.digest} of ${ref.name}`);
-          await this.backend.build(chains[i]!, i > 0 ? chains[i - 1] : undefined, this.blobPath(layer.digest), signal);
           built++;
           startMore();
         }
@@ -380,8 +385,36 @@ export class ImageStore {
     return join(this.dir, 'blobs', 'sha256', hexOf(digest));
   }
 
-  /** A verified blob on disk; returns the bytes fetched (0 if it was there). */
+  /** Builds a chain unless another pull is building it (then waits for that) or it is complete. */
+  /** `prepare` verifies the layer (diff id) and returns its blob path; it runs only when the chain is really built. */
+  private async buildChain(chainId: string, parent: string | undefined, signal: AbortSignal, prepare: () => Promise<string>): Promise<void> {
+    for (;;) {
+      const running = this.chainBuilds.get(chainId);
+      if (!running) break;
+      await running.catch(() => {});
+    }
+    // Set synchronously after the wait: a second waiter sees this build, not a gap.
+    const p = (async () => {
+      if (await this.backend.has(chainId)) return;
+      await this.backend.build(chainId, parent, await prepare(), signal);
+    })().finally(() => this.chainBuilds.delete(chainId));
+    this.chainBuilds.set(chainId, p);
+    await p;
+  }
+
+  /** A verified blob on disk, one download per digest at a time; returns the bytes this call fetched. */
   private async ensureBlob(ref: ImageRef, d: Descriptor, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<number> {
+    for (;;) {
+      const running = this.blobFetches.get(d.digest);
+      if (!running) break;
+      await running.catch(() => {});
+    }
+    const p = this.fetchBlobOnce(ref, d, credentials, signal).finally(() => this.blobFetches.delete(d.digest));
+    this.blobFetches.set(d.digest, p);
+    return p;
+  }
+
+  private async fetchBlobOnce(ref: ImageRef, d: Descriptor, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<number> {
     const final = this.blobPath(d.digest);
     if (existsSync(final)) return 0;
     const partial = join(this.dir, 'ingest', hexOf(d.digest));

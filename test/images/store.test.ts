@@ -48,6 +48,26 @@ describe('image store', { skip }, () => {
     }
   });
 
+  it('fetches a shared base blob once and builds its chain once when two different images are pulled at once', async () => {
+    const base = busyboxLayer([{ path: 'shared-base', content: 'sb' }]);
+    const x = buildImage({ layers: [base, { files: [{ path: 'x', content: 'x' }] }] });
+    const y = buildImage({ layers: [base, { files: [{ path: 'y', content: 'y' }] }] });
+    await pushImage(reg, 'test/cx', 'v1', x);
+    await pushImage(reg, 'test/cy', 'v1', y);
+    const f = await openStore([proxy.host]);
+    try {
+      proxy.requests.length = 0;
+      const [rx, ry] = await Promise.all([f.store.pull(`${proxy.host}/test/cx:v1`), f.store.pull(`${proxy.host}/test/cy:v1`)]);
+      assert.equal(rx.image.chains[0], ry.image.chains[0]);
+      const baseGets = proxy.requests.filter((q) => q.method === 'GET' && q.path.endsWith(`/blobs/${x.layers[0]!.digest}`));
+      assert.equal(baseGets.length, 1, JSON.stringify(proxy.requests));
+      assert.equal(f.lines.filter((l) => l.startsWith('applying') && l.includes(x.layers[0]!.digest)).length, 1);
+      assert.equal(readFileSync(join(await f.store.backend.path(ry.image.top), 'y'), 'utf8'), 'y');
+    } finally {
+      f.dispose();
+    }
+  });
+
   it('resumes a pull cut off mid-blob after the store is reopened, with a Range request, and verifies the whole blob', async () => {
     const f = await openStore([proxy.host]);
     try {
