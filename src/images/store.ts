@@ -215,12 +215,15 @@ export class ImageStore {
       }
       if (policy === 'Never') throw new ImagePullError('not-present', `image ${ref.name} is not present with imagePullPolicy Never`);
     }
-    let shared = this.byRef.get(ref.name);
+    const credentials = credentialsFor(ref, opts.credentials);
+    // Shared per identity: a pull without a secret must not ride on another pod's authorised one.
+    const key = `${ref.name}\n${credentials?.username ?? ''}\n${credentials?.password ?? ''}`;
+    let shared = this.byRef.get(key);
     if (!shared) {
       const controller = new AbortController();
-      const promise = this.pullOnce(ref, credentialsFor(ref, opts.credentials), controller.signal, started).finally(() => this.byRef.delete(ref.name));
+      const promise = this.pullOnce(ref, credentials, controller.signal, started).finally(() => this.byRef.delete(key));
       shared = { promise, controller, waiters: 0 };
-      this.byRef.set(ref.name, shared);
+      this.byRef.set(key, shared);
     }
     return this.wait(shared, opts.signal);
   }
@@ -284,7 +287,7 @@ export class ImageStore {
   private async materialise(ref: ImageRef, r: ResolvedManifest, credentials: RegistryCredentials | undefined, signal: AbortSignal, counted: (n: number) => void): Promise<StoredImage> {
     const m = r.manifest;
     counted(await this.ensureBlob(ref, m.config, credentials, signal));
-    const configJson = JSON.parse(await readFile(this.blobPath(m.config.digest), 'utf8')) as {
+    const configJson = parseConfig(ref, await readFile(this.blobPath(m.config.digest), 'utf8')) as {
       config?: { Entrypoint?: string[] | null; Cmd?: string[] | null; Env?: string[] | null; WorkingDir?: string; User?: string };
       rootfs?: { diff_ids?: string[] };
     };
@@ -514,6 +517,16 @@ export class ImageStore {
     }
     renameSync(tmp, path);
   }
+}
+
+function parseConfig(ref: ImageRef, text: string): unknown {
+  try {
+    const j = JSON.parse(text) as unknown;
+    if (j && typeof j === 'object') return j;
+  } catch {
+    // fall through
+  }
+  throw new ImagePullError('invalid', `${ref.name}: the image config is not a JSON object`);
 }
 
 function credentialsFor(ref: ImageRef, c: PullOptions['credentials']): RegistryCredentials | undefined {
