@@ -249,7 +249,7 @@ export interface CountingProxy {
   blobGets(): number;
   /** Stalls every blob body after this many bytes until release() (undefined: no stall). */
   stallAfter: number | undefined;
-  /** Resolves when a blob body has stalled. */
+  /** Resolves when a blob body has stalled (since the last release()). */
   stalled(): Promise<void>;
   release(): void;
   close(): Promise<void>;
@@ -268,6 +268,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     stallAfter: undefined,
     stalled: () => (stalledOnce ? Promise.resolve() : new Promise((r) => stallWaiters.push(r))),
     release: () => {
+      stalledOnce = false;
       const rs = releaseAll;
       releaseAll = [];
       for (const r of rs) r();
