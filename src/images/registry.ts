@@ -226,7 +226,12 @@ export class RegistryClient {
     const sent = await this.request(ref, `manifests/${reference}`, { accept: ACCEPT }, opts);
     try {
       const { res } = sent;
-      if (!res.ok) throw new ImagePullError(kindOfStatus(res.status), `${ref.name}: manifest ${reference}: ${await errorText(res)}`);
+      if (!res.ok) {
+        const kind = kindOfStatus(res.status);
+        // Docker Hub answers 401, not 404, for a repository that does not exist (as containerd says).
+        const hint = kind === 'unauthorized' && !opts.credentials ? ' (pull access denied: the repository does not exist or needs credentials)' : '';
+        throw new ImagePullError(kind, `${ref.name}: manifest ${reference}: ${await errorText(res)}${hint}`);
+      }
       const bytes = Buffer.from(await res.arrayBuffer());
       if (bytes.length > MAX_MANIFEST_BYTES) throw new ImagePullError('invalid', `${ref.name}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
       let json: { mediaType?: string; schemaVersion?: number };
