@@ -399,7 +399,14 @@ export class ImageStore {
     // Set synchronously after the wait: a second waiter sees this build, not a gap.
     const p = (async () => {
       if (await this.backend.has(chainId)) return;
-      await this.backend.build(chainId, parent, await prepare(), signal);
+      const layer = await prepare();
+      try {
+        await this.backend.build(chainId, parent, layer, signal);
+      } catch (e) {
+        if (signal.aborted || e instanceof ImagePullError) throw e;
+        // tar, cp or zfs failed (a corrupt layer, a full disk): still a failed pull for the pod.
+        throw new ImagePullError('invalid', `cannot apply layer ${layer.slice(layer.lastIndexOf('/') + 1)} (chain ${chainId}): ${(e as Error).message}`);
+      }
     })().finally(() => this.chainBuilds.delete(chainId));
     this.chainBuilds.set(chainId, p);
     await p;

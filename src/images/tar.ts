@@ -1,10 +1,12 @@
 // Layer application with the host's GNU tar (never a hand-written tar parser): list the layer to
 // find OCI whiteouts, apply them to the lower content, then extract the rest keeping numeric
 // ownership, modes, symlinks and hard links. GNU tar detects gzip/zstd/plain by magic on read.
+import { spawn } from 'node:child_process';
 import { lstat, readdir, realpath, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { join, posix } from 'node:path';
 import { ExecRunner } from '../runtime/illumos/exec.ts';
-import { SLOW_TIMEOUT_MS, type CommandRunner } from '../runtime/illumos/command.ts';
+import { CommandError, SLOW_TIMEOUT_MS, type CommandRunner } from '../runtime/illumos/command.ts';
 import { ImagePullError } from './errors.ts';
 
 /** GNU tar's name on this host: illumos ships Sun tar as `tar` and GNU tar as `gtar`. */
@@ -168,10 +170,39 @@ export async function checkNoEscape(root: string, members: TarMember[]): Promise
 export class LayerApplier {
   constructor(private readonly runner: CommandRunner = new ExecRunner(), private readonly tar: string = GNU_TAR) {}
 
-  /** The members of a layer (any compression GNU tar detects). */
+  /**
+   * The members of a layer (any compression GNU tar detects), read line by line from tar's stdout:
+   * a layer of a few hundred thousand files would not fit a command runner's output buffer.
+   */
   async list(layer: string, signal?: AbortSignal): Promise<TarMember[]> {
-    const r = await this.runner.run([this.tar, '-t', '-v', '--numeric-owner', '--quoting-style=c', '-f', layer], { timeoutMs: SLOW_TIMEOUT_MS, ...(signal ? { signal } : {}) });
-    return parseTarListing(r.stdout);
+    const argv = [this.tar, '-t', '-v', '--numeric-owner', '--quoting-style=c', '-f', layer];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: SLOW_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      stderr = (stderr + d).slice(-64 * 1024);
+    });
+    const closed = new Promise<number>((resolve) => {
+      child.once('error', (e) => {
+        stderr += `${stderr ? '\n' : ''}${e.message}`;
+      });
+      child.once('close', (code) => resolve(code ?? -1));
+    });
+    const members: TarMember[] = [];
+    let parseError: unknown;
+    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+      if (parseError || !line) continue;
+      try {
+        members.push(...parseTarListing(line));
+      } catch (e) {
+        parseError = e;
+      }
+    }
+    const code = await closed;
+    if (signal?.aborted) throw signal.reason;
+    if (code !== 0) throw new CommandError(argv, code, stderr);
+    if (parseError) throw parseError;
+    return members;
   }
 
   /** Applies one layer on top of the content already in `root`. */
