@@ -28,6 +28,8 @@ export interface FileSpec {
 
 export interface LayerSpec {
   files: FileSpec[];
+  /** The uncompressed layer bytes as given (e.g. not a tar at all), instead of staging files. */
+  raw?: Buffer;
   /** Archive only these paths (no directory entries for their parents), as a hand-made tar may. */
   only?: string[];
   compression?: 'gzip' | 'zstd' | 'none';
@@ -92,6 +94,7 @@ export function busyboxLayer(extra: FileSpec[] = []): LayerSpec {
 }
 
 function stageLayer(spec: LayerSpec): { tar: Buffer; blob: Buffer; mediaType: 'gzip' | 'zstd' | 'none' } {
+  if (spec.raw) return { tar: spec.raw, blob: gzipSync(spec.raw), mediaType: 'gzip' };
   const dir = makeTempDir('reddwarf-layer-');
   try {
     const root = join(dir, 'root');

@@ -229,6 +229,19 @@ describe('layers', { skip }, () => {
     }
   });
 
+  it("fails 'invalid' when a layer is not a tar archive (its digests all match), and keeps no chain", async () => {
+    const junk = buildImage({ layers: [busyboxLayer(), { files: [], raw: Buffer.from('this is not a tar archive\n'.repeat(100)) }] });
+    await pushImage(reg, 'test/junk', 'v1', junk);
+    const f = await openStore([reg.host]);
+    try {
+      await assert.rejects(f.store.pull(`${reg.host}/test/junk:v1`), (e: unknown) => e instanceof ImagePullError && e.kind === 'invalid' && /cannot apply layer/.test(e.message));
+      assert.deepEqual(f.store.list(), []);
+      assert.equal((await f.store.backend.list()).length, 1, 'only the good base chain');
+    } finally {
+      f.dispose();
+    }
+  });
+
   it('parses tar listings with odd names (quotes, arrows, spaces, UTF-8)', () => {
     const out = [
       'drwxr-xr-x 0/0               0 2026-12-03 08:25 "./d/"',
