@@ -494,6 +494,7 @@ export class ImageStore {
   }
 
   private touch(digest: string): void {
+    this.reload();
     const img = this.index.images[digest];
     if (!img) return;
     img.lastUsed = Date.now();
