@@ -78,8 +78,9 @@ async function scenario(t: TestContext, minor: number): Promise<void> {
     assert.match(table.stdout, /^regcred\s+kubernetes\.io\/dockerconfigjson\s+1\s+\S+$/m, table.stdout);
     assert.match(table.stdout, /^plain\s+Opaque\s+2\s+\S+$/m, table.stdout);
 
-    // A pod names a RuntimeClass: admission writes its handler as the brand; it runs.
-    await k.ok('apply', '-f', k.file('native.yaml', pod('native', '  runtimeClassName: sparse\n  imagePullSecrets:\n  - name: regcred\n')));
+    // A pod names a RuntimeClass: admission writes its handler as the brand; it runs (a native
+    // brand runs the container's command on the zone's userland).
+    await k.ok('apply', '-f', k.file('native.yaml', pod('native', '  runtimeClassName: sparse\n  imagePullSecrets:\n  - name: regcred\n', '', '    image: busybox\n    command: [/usr/bin/sleep, "3600"]\n')));
     assert.equal((await k.ok('get', 'pod', 'native', '-o', 'jsonpath={.metadata.annotations.reddwarf\\.io/zone-brand}')).stdout, 'sparse');
     const running = await pollUntil(async () => ((await k.run('get', 'pod', 'native', '-o', 'jsonpath={.status.phase}')).stdout === 'Running' ? true : undefined), 30_000, 200);
     assert.ok(running, `native pod not Running\n${k.logs()}`);
