@@ -132,7 +132,7 @@ for (const transport of TRANSPORTS) {
       const create = (p: Pod) => createPod(server, p);
       await create(pod('web', { nodeName: 'local' }, running('c')));
       await create(pod('far', { nodeName: 'remote' }, running('c')));
-      await create(pod('multi', { nodeName: 'local', containers: [{ name: 'a' }, { name: 'b' }], initContainers: [{ name: 'i' }] }, running('a', 'b')));
+      await create(pod('multi', { nodeName: 'local', containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'x' }], initContainers: [{ name: 'i', image: 'x' }] }, running('a', 'b')));
       await create(pod('creating', { nodeName: 'local' }, { phase: 'Pending', containerStatuses: [{ name: 'c', state: { waiting: { reason: 'ContainerCreating' } } }] }));
       await create(pod('pulling', { nodeName: 'local' }, { phase: 'Pending', containerStatuses: [{ name: 'c', state: { waiting: { reason: 'ImagePullBackOff' } } }] }));
       await create(pod('crashing', { nodeName: 'local' }, { phase: 'Running', containerStatuses: [{ name: 'c', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 3 } } }] }));
