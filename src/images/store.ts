@@ -2,6 +2,7 @@
 // downloads in `<dir>/ingest/` resumed after a restart), layer chains in a LayerBackend, and a small
 // JSON index (`<dir>/index.json`, written tmp + fsync + rename so a kill -9 leaves the old or the
 // new one). One pull per reference and per digest at a time: concurrent callers share it.
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -211,12 +212,16 @@ export class ImageStore {
       }
       if (policy === 'Never') throw new ImagePullError('not-present', `image ${ref.name} is not present with imagePullPolicy Never`);
     }
-    let shared = this.byRef.get(ref.name);
+    // Only callers with the same credentials share a pull: a pod with wrong or no credentials must
+    // not get a private image because another pod was pulling it at the same moment.
+    const credentials = credentialsFor(ref, opts.credentials);
+    const key = `${ref.name}\0${credentialsKey(credentials)}`;
+    let shared = this.byRef.get(key);
     if (!shared) {
       const controller = new AbortController();
-      const promise = this.pullOnce(ref, credentialsFor(ref, opts.credentials), controller.signal, started).finally(() => this.byRef.delete(ref.name));
+      const promise = this.pullOnce(ref, credentials, controller.signal, started).finally(() => this.byRef.delete(key));
       shared = { promise, controller, waiters: 0 };
-      this.byRef.set(ref.name, shared);
+      this.byRef.set(key, shared);
     }
     return this.wait(shared, opts.signal);
   }
@@ -475,6 +480,11 @@ export class ImageStore {
     }
     renameSync(tmp, path);
   }
+}
+
+/** Tells credentials apart without keeping the secret in a map key. */
+function credentialsKey(c: RegistryCredentials | undefined): string {
+  return c ? createHash('sha256').update(`${c.username}\0${c.password}`).digest('hex') : 'anonymous';
 }
 
 function credentialsFor(ref: ImageRef, c: PullOptions['credentials']): RegistryCredentials | undefined {

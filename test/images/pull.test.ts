@@ -187,6 +187,27 @@ describe('pull with basic auth (htpasswd)', { skip }, () => {
       f.dispose();
     }
   });
+
+  it('does not share an in-flight pull with callers holding other credentials: wrong or none still fail', async () => {
+    const f = await openStore([reg.host]);
+    try {
+      const ref = `${reg.host}/private/app:v1`;
+      // All three start in the same tick, while the first is still in flight.
+      const [good, wrong, none] = await Promise.allSettled([
+        f.store.pull(ref, { credentials: () => USER }),
+        f.store.pull(ref, { credentials: { username: USER.username, password: 'wrong' } }),
+        f.store.pull(ref),
+      ]);
+      assert.equal(good.status, 'fulfilled', String((good as PromiseRejectedResult).reason));
+      for (const r of [wrong, none]) {
+        assert.equal(r.status, 'rejected', 'a caller without the right credentials got the private image');
+        assert.ok((r as PromiseRejectedResult).reason instanceof ImagePullError);
+        assert.equal(((r as PromiseRejectedResult).reason as ImagePullError).kind, 'unauthorized');
+      }
+    } finally {
+      f.dispose();
+    }
+  });
 });
 
 describe('pull with token auth (WWW-Authenticate: Bearer)', { skip }, () => {
