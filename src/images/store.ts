@@ -2,12 +2,11 @@
 // downloads in `<dir>/ingest/` resumed after a restart), layer chains in a LayerBackend, and a small
 // JSON index (`<dir>/index.json`, written tmp + fsync + rename so a kill -9 leaves the old or the
 // new one). One pull per reference and per digest at a time: concurrent callers share it.
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRunner } from '../runtime/illumos/command.ts';
-import type { CredentialLookup, RegistryCredentials } from './credentials.ts';
+import { credentialsId, type CredentialLookup, type RegistryCredentials } from './credentials.ts';
 import { ImagePullError } from './errors.ts';
 import { backendFromConfig, chainIds, type BackendConfig, type CloneTarget, type LayerBackend } from './layers.ts';
 import type { PullPolicy } from './policy.ts';
@@ -215,7 +214,7 @@ export class ImageStore {
     // Only callers with the same credentials share a pull: a pod with wrong or no credentials must
     // not get a private image because another pod was pulling it at the same moment.
     const credentials = credentialsFor(ref, opts.credentials);
-    const key = `${ref.name}\0${credentialsKey(credentials)}`;
+    const key = `${ref.name}\0${credentialsId(credentials)}`;
     let shared = this.byRef.get(key);
     if (!shared) {
       const controller = new AbortController();
@@ -480,11 +479,6 @@ export class ImageStore {
     }
     renameSync(tmp, path);
   }
-}
-
-/** Tells credentials apart without keeping the secret in a map key. */
-function credentialsKey(c: RegistryCredentials | undefined): string {
-  return c ? createHash('sha256').update(`${c.username}\0${c.password}`).digest('hex') : 'anonymous';
 }
 
 function credentialsFor(ref: ImageRef, c: PullOptions['credentials']): RegistryCredentials | undefined {

@@ -188,6 +188,19 @@ describe('pull with basic auth (htpasswd)', { skip }, () => {
     }
   });
 
+  it('does not let a pull with wrong or no credentials through on what worked for an earlier caller', async () => {
+    const f = await openStore([reg.host]);
+    try {
+      const ref = `${reg.host}/private/app:v1`;
+      await f.store.pull(ref, { credentials: USER });
+      await rejectsKind(f.store.pull(ref, { credentials: { username: USER.username, password: 'wrong' } }), 'unauthorized', /UNAUTHORIZED/);
+      await rejectsKind(f.store.pull(ref), 'unauthorized', /no credentials/);
+      await f.store.pull(ref, { credentials: USER });
+    } finally {
+      f.dispose();
+    }
+  });
+
   it('does not share an in-flight pull with callers holding other credentials: wrong or none still fail', async () => {
     const f = await openStore([reg.host]);
     try {
@@ -236,6 +249,10 @@ describe('pull with token auth (WWW-Authenticate: Bearer)', { skip }, () => {
   it("fails 'unauthorized' when the token server refuses the credentials or an anonymous token", async () => {
     const f = await openStore([reg.host]);
     try {
+      await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`, { credentials: { username: 'puller', password: 'nope' } }), 'unauthorized', /refused the credentials/);
+      await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`), 'unauthorized', /anonymous/);
+      // A token another caller got is not reused for callers without those credentials.
+      await f.store.pull(`${reg.host}/private/app:v1`, { credentials: USER });
       await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`, { credentials: { username: 'puller', password: 'nope' } }), 'unauthorized', /refused the credentials/);
       await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`), 'unauthorized', /anonymous/);
     } finally {
