@@ -243,7 +243,19 @@ export function startPodHost(o: PodHostOptions): PodHost {
   const record = (key: string, e: PodEventRecord): void => {
     const p = pods.get(key);
     if (!p) return;
-    o.client.create('events', eventFor(p, e, o.node, now())).catch((err: unknown) => o.log(`pod ${key}: could not record event ${e.reason}: ${(err as Error).message}`));
+    // `up` runs the scheduler in this process, naming its events from the same clock: a name taken
+    // meanwhile (Scheduled and Pulling in one millisecond) is retried with the next one, not lost.
+    const create = async (): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await o.client.create('events', eventFor(p, e, o.node, now()));
+          return;
+        } catch (err) {
+          if (!(err instanceof ClientError && err.reason === 'AlreadyExists' && attempt < 4)) throw err;
+        }
+      }
+    };
+    create().catch((err: unknown) => o.log(`pod ${key}: could not record event ${e.reason}: ${(err as Error).message}`));
   };
 
   /** The container facts of a pod: the supervisor's statuses and the image each runs. */

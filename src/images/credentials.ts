@@ -1,11 +1,17 @@
 // Registry credentials from Kubernetes `kubernetes.io/dockerconfigjson` Secrets: the data key
 // `.dockerconfigjson` (base64 in Secret.data) holds {"auths": {"<host or URL>": {auth | username+password}}}.
+import { createHash } from 'node:crypto';
 import { DOCKER_HUB } from './reference.ts';
 
 /** Credentials for one registry. */
 export interface RegistryCredentials {
   username: string;
   password: string;
+}
+
+/** Tells credentials apart (for cache and sharing keys) without keeping the secret itself in a key. */
+export function credentialsId(c: RegistryCredentials | undefined): string {
+  return c ? createHash('sha256').update(`${c.username}\0${c.password}`).digest('hex') : 'anonymous';
 }
 
 /** Finds the credentials for a registry host (as in ImageRef.registry). */

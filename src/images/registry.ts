@@ -7,7 +7,7 @@ import { open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { RegistryCredentials } from './credentials.ts';
+import { credentialsId, type RegistryCredentials } from './credentials.ts';
 import { ImagePullError } from './errors.ts';
 import { apiHost, type ImageRef } from './reference.ts';
 
@@ -116,7 +116,7 @@ export function parseChallenge(header: string | null): Challenge | undefined {
 
 const basic = (c: RegistryCredentials): string => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 
-/** A registry v2 client; one per store (it caches tokens per registry and repository). */
+/** A registry v2 client; one per store (it caches tokens per registry, repository and credentials). */
 export class RegistryClient {
   private readonly insecure: Set<string>;
   private readonly timeoutMs: number;
@@ -267,8 +267,9 @@ export class RegistryClient {
   /** GET /v2/<repo>/<path>, answering a 401 challenge once (token or basic) and caching what worked. */
   private async request(ref: ImageRef, path: string, headers: Record<string, string>, opts: RequestOptions): Promise<Sent> {
     const url = `${this.baseUrl(ref)}/v2/${ref.repository}/${path}`;
-    // Per identity too: a token got with one pod's pull secret must not serve another pod's pull.
-    const key = `${ref.registry}/${ref.repository}\n${opts.credentials ? `${opts.credentials.username}\n${opts.credentials.password}` : ''}`;
+    // What worked is cached per credentials too: another caller's token or password must never
+    // let a pull with wrong or no credentials through.
+    const key = `${ref.registry}/${ref.repository}\0${credentialsId(opts.credentials)}`;
     let authorization = this.auth.get(key);
     for (let attempt = 0; ; attempt++) {
       const sent = await this.send(ref, url, { ...headers, ...(authorization ? { authorization } : {}) }, opts.signal);

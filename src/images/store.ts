@@ -6,7 +6,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRunner } from '../runtime/illumos/command.ts';
-import type { CredentialLookup, RegistryCredentials } from './credentials.ts';
+import { credentialsId, type CredentialLookup, type RegistryCredentials } from './credentials.ts';
 import { ImagePullError } from './errors.ts';
 import { uncompressedDigest } from './diffid.ts';
 import { backendFromConfig, chainIds, type BackendConfig, type CloneTarget, type LayerBackend } from './layers.ts';
@@ -215,9 +215,10 @@ export class ImageStore {
       }
       if (policy === 'Never') throw new ImagePullError('not-present', `image ${ref.name} is not present with imagePullPolicy Never`);
     }
+    // Only callers with the same credentials share a pull: a pod with wrong or no credentials must
+    // not get a private image because another pod was pulling it at the same moment.
     const credentials = credentialsFor(ref, opts.credentials);
-    // Shared per identity: a pull without a secret must not ride on another pod's authorised one.
-    const key = `${ref.name}\n${credentials?.username ?? ''}\n${credentials?.password ?? ''}`;
+    const key = `${ref.name}\0${credentialsId(credentials)}`;
     let shared = this.byRef.get(key);
     if (!shared) {
       const controller = new AbortController();

@@ -28,9 +28,9 @@ async function setup() {
   const ipam = Ipam.open(env, '10.88.0.0/16');
   const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
   const hosts: PodHost[] = [];
-  const host = (rt: MockRuntime = runtime): PodHost => {
+  const host = (rt: MockRuntime = runtime, now?: () => number): PodHost => {
     const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', brands: ['lx'], hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
-    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['lx'] }, workload, containerPollMs: 20, log: () => {} });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['lx'] }, workload, containerPollMs: 20, log: () => {}, ...(now ? { now } : {}) });
     hosts.push(h);
     return h;
   };
@@ -81,6 +81,19 @@ describe('agent pod host', () => {
       await t.close();
     });
   }
+
+  it('records an event whose name the scheduler took in the same millisecond under the next name, not lost', async () => {
+    const t = await setup();
+    // The agent names events <pod>.<ms × 10⁶ in hex>: take the name its first event would get.
+    const at = Date.now() + 10_000_000_000;
+    const taken = `web.${(BigInt(at) * 1_000_000n).toString(16)}`;
+    await t.client.create<CoreEvent>('events', { metadata: { name: taken, namespace: 'default' }, involvedObject: { kind: 'Pod', namespace: 'default', name: 'web' }, reason: 'Scheduled', message: 'Successfully assigned default/web to n1' } as CoreEvent);
+    t.host(t.runtime, () => at);
+    await t.pod('web');
+    await until('events', () => t.events('web').includes('Started'));
+    assert.deepEqual(t.events('web').sort(), ['Provisioning', 'Pulled', 'Scheduled', 'Started']);
+    await t.close();
+  });
 
   it('deletes a running pod: shutdown, deprovision, address released, object finalized', async () => {
     const t = await setup();

@@ -187,6 +187,40 @@ describe('pull with basic auth (htpasswd)', { skip }, () => {
       f.dispose();
     }
   });
+
+  it('does not let a pull with wrong or no credentials through on what worked for an earlier caller', async () => {
+    const f = await openStore([reg.host]);
+    try {
+      const ref = `${reg.host}/private/app:v1`;
+      await f.store.pull(ref, { credentials: USER });
+      await rejectsKind(f.store.pull(ref, { credentials: { username: USER.username, password: 'wrong' } }), 'unauthorized', /UNAUTHORIZED/);
+      await rejectsKind(f.store.pull(ref), 'unauthorized', /no credentials/);
+      await f.store.pull(ref, { credentials: USER });
+    } finally {
+      f.dispose();
+    }
+  });
+
+  it('does not share an in-flight pull with callers holding other credentials: wrong or none still fail', async () => {
+    const f = await openStore([reg.host]);
+    try {
+      const ref = `${reg.host}/private/app:v1`;
+      // All three start in the same tick, while the first is still in flight.
+      const [good, wrong, none] = await Promise.allSettled([
+        f.store.pull(ref, { credentials: () => USER }),
+        f.store.pull(ref, { credentials: { username: USER.username, password: 'wrong' } }),
+        f.store.pull(ref),
+      ]);
+      assert.equal(good.status, 'fulfilled', String((good as PromiseRejectedResult).reason));
+      for (const r of [wrong, none]) {
+        assert.equal(r.status, 'rejected', 'a caller without the right credentials got the private image');
+        assert.ok((r as PromiseRejectedResult).reason instanceof ImagePullError);
+        assert.equal(((r as PromiseRejectedResult).reason as ImagePullError).kind, 'unauthorized');
+      }
+    } finally {
+      f.dispose();
+    }
+  });
 });
 
 describe('pull with token auth (WWW-Authenticate: Bearer)', { skip }, () => {
@@ -216,6 +250,10 @@ describe('pull with token auth (WWW-Authenticate: Bearer)', { skip }, () => {
     const f = await openStore([reg.host]);
     try {
       // A token got with one pod's secret is not reused for a pull without it.
+      await f.store.pull(`${reg.host}/private/app:v1`, { credentials: USER });
+      await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`, { credentials: { username: 'puller', password: 'nope' } }), 'unauthorized', /refused the credentials/);
+      await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`), 'unauthorized', /anonymous/);
+      // A token another caller got is not reused for callers without those credentials.
       await f.store.pull(`${reg.host}/private/app:v1`, { credentials: USER });
       await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`, { credentials: { username: 'puller', password: 'nope' } }), 'unauthorized', /refused the credentials/);
       await rejectsKind(f.store.pull(`${reg.host}/private/app:v1`), 'unauthorized', /anonymous/);
