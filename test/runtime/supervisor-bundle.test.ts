@@ -56,6 +56,8 @@ describe('pod bundle', () => {
     await assert.rejects(writeContainer(root, { ...web, cwd: 'rel' }), /absolute/);
     await assert.rejects(writeContainer(root, { ...web, uid: -1 }), /uid/);
     await assert.rejects(writeBundle(root, { restartPolicy: 'Always', backoffMs: 1, logMaxBytes: 1, logMaxFiles: 1, initContainers: [web], containers: [web] }, '/bin/sh'), /used twice/);
+    const many = Array.from({ length: 65 }, (_, i) => ({ ...web, name: `c${i}` }));
+    await assert.rejects(writeBundle(root, { restartPolicy: 'Always', backoffMs: 1, logMaxBytes: 1, logMaxFiles: 1, initContainers: [], containers: many }, '/bin/sh'), /at most 64/);
   });
 
   it('reads statuses in pod.conf order, none for a container never started', async () => {

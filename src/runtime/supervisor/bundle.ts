@@ -58,6 +58,8 @@ export interface ContainerRuntimeStatus {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** The supervisor's fixed table size (MAX_CONTAINERS in init.c), init containers included. */
+export const MAX_CONTAINERS = 64;
 
 const base = (root: string) => join(root, '.reddwarf');
 
@@ -127,6 +129,7 @@ export async function writeBundle(root: string, b: Bundle, initBinaryPath: strin
   const names = [...b.initContainers, ...b.containers].map((c) => c.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new Error(`container name ${dup} is used twice`);
+  if (names.length > MAX_CONTAINERS) throw new Error(`a pod runs at most ${MAX_CONTAINERS} containers (init containers included), got ${names.length}`);
   const dir = base(root);
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const tmp = join(dir, `.init.${process.pid}.tmp`);
