@@ -122,6 +122,17 @@ describe('real zones on the simulated illumos host', { skip }, () => {
     assert.ok(pidAlive(init.pid));
   });
 
+  it('boot -- <args> overrides zonecfg bootargs for that boot', async () => {
+    const host = newHost();
+    await configureZone(host, 'over', { bootargs: '-i /sbin/missing' });
+    await tool(host, ['zoneadm', '-z', 'over', 'install']);
+    const root = host.zoneRoot('over');
+    writeFileSync(join(root, 'sbin/zinit'), INIT, { mode: 0o755 });
+    await tool(host, ['zoneadm', '-z', 'over', 'boot', '--', '-i', '/sbin/zinit', 'x']);
+    const booted = await pollUntil(() => existsSync(join(root, 'tmp/booted')) && readFileSync(join(root, 'tmp/booted'), 'utf8'), 10_000, 20);
+    assert.match(booted || '', / args=x\n$/);
+  });
+
   it('boot fails as zoneadmd does when init is missing or not executable', async () => {
     const host = newHost();
     await configureZone(host, 'noinit', { bootargs: '-i /.reddwarf/init' });
