@@ -198,7 +198,16 @@ describe('zone supervisor', { skip }, () => {
     const out = pod.log('c', 0).map((l) => l.text);
     assert.deepEqual(out.slice(0, 4), ['1234', '5678', '5678', '/tmp/work/dir']);
     const env = out.slice(4).filter((l) => !/^(PWD|SHLVL|_)=/.test(l)).sort();
-    assert.deepEqual(env, ['EMPTY=', 'FOO=a b=c', 'PATH=/bin']);
+    // HOME as runc sets it when the env has none: from the root's /etc/passwd, else /.
+    assert.deepEqual(env, ['EMPTY=', 'FOO=a b=c', 'HOME=/', 'PATH=/bin']);
+  });
+
+  it('sets HOME from /etc/passwd unless the env has one', async () => {
+    const pod = await startPod({ restartPolicy: 'Never', containers: [sh('root', 'echo $HOME'), sh('own', 'echo $HOME', { env: [['HOME', '/srv']] })] });
+    await pod.waitStatus('root', (x) => x.state === 'terminated', 'terminated');
+    await pod.waitStatus('own', (x) => x.state === 'terminated', 'terminated');
+    assert.deepEqual(pod.log('root', 0).map((l) => l.text), ['/root']);
+    assert.deepEqual(pod.log('own', 0).map((l) => l.text), ['/srv']);
   });
 
   it('runs a container in its own root, searching PATH there; a missing program exits 127 with runc\'s message', async () => {

@@ -591,6 +591,49 @@ static void bind_system_dirs(const char *root)
 	}
 }
 
+/* runc's rule: without HOME in the env, the user's home from the root's /etc/passwd, else "/". */
+static char **with_home(char **envp, unsigned long uid)
+{
+	size_t n = 0;
+	for (; envp[n]; n++)
+		if (strncmp(envp[n], "HOME=", 5) == 0)
+			return envp;
+	char home[PATH_MAX] = "/", line[2048];
+	FILE *f = fopen("/etc/passwd", "r");
+	if (f) {
+		while (fgets(line, sizeof line, f)) {
+			/* name:passwd:uid:gid:gecos:dir:shell */
+			char *field[7] = {0}, *p = line;
+			int k = 0;
+			for (; k < 7 && p; k++) {
+				field[k] = p;
+				p = strchr(p, ':');
+				if (p)
+					*p++ = '\0';
+			}
+			if (k < 6 || !field[2] || !field[5])
+				continue;
+			char *end;
+			unsigned long u = strtoul(field[2], &end, 10);
+			if (end == field[2] || *end || u != uid)
+				continue;
+			field[5][strcspn(field[5], "\r\n")] = '\0';
+			if (field[5][0])
+				snprintf(home, sizeof home, "%s", field[5]);
+			break;
+		}
+		fclose(f);
+	}
+	char **v = realloc(envp, (n + 2) * sizeof(char *));
+	char *entry = malloc(strlen(home) + 6);
+	if (!v || !entry)
+		return envp;
+	sprintf(entry, "HOME=%s", home);
+	v[n] = entry;
+	v[n + 1] = NULL;
+	return v;
+}
+
 static void run_child(struct container *c, int outw, int errw)
 {
 	char dir[PATH_MAX], path[PATH_MAX], root[PATH_MAX], cwd[PATH_MAX], user[64];
@@ -670,6 +713,7 @@ static void run_child(struct container *c, int outw, int errw)
 		if (chdir(cwd) < 0)
 			child_fail(128, "reddwarf: container %s: chdir to cwd (\"%s\") set in config: %s", c->name, cwd, strerror(errno));
 	}
+	envp = with_home(envp, uid);
 	gid_t groups[1] = {(gid_t)gid};
 	if (setgroups(1, groups) < 0 && geteuid() == 0)
 		child_fail(128, "reddwarf: container %s: setgroups: %s", c->name, strerror(errno));
