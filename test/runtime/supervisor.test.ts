@@ -291,6 +291,36 @@ describe('zone supervisor', { skip }, () => {
     assert.ok(!existsSync(join(pod.root, '.reddwarf/control/restart-c')), 'the request file is consumed');
   });
 
+  it('a container in its own root gets /dev and /proc bound in, and a restart onto a new root releases the old one', async () => {
+    const rootfs = (root: string, name: string) => {
+      const r = join(root, '.reddwarf/containers/c', name);
+      mkdirSync(join(r, 'bin'), { recursive: true });
+      copyFileSync('/bin/busybox', join(r, 'bin/busybox'));
+      for (const a of ['sh', 'echo', 'sleep', 'cat', 'ls']) symlinkSync('busybox', join(r, 'bin', a));
+      return `/.reddwarf/containers/c/${name}`;
+    };
+    let a = '';
+    let b = '';
+    const c = (root: string, msg: string): BundleContainer => ({ name: 'c', argv: ['sh', '-c', `echo ${msg} > /dev/null && echo ${msg}; while true; do sleep 0.05; done`], env: [['PATH', '/bin']], root, cwd: '/', uid: 0, gid: 0 });
+    const pod = await startPod({ containers: [c('/', 'on-zone')] }, (root) => {
+      a = rootfs(root, 'rootfs-a');
+      b = rootfs(root, 'rootfs-b');
+    });
+    await pod.waitLog('c', 'on-zone', 0);
+    await writeContainer(pod.root, c(a, 'on-a'));
+    await requestRestart(pod.root, 'c', 5);
+    await pod.waitLog('c', 'on-a', 1);
+    const init = pod.host.zones()[pod.zone]?.init;
+    assert.ok(init);
+    const supervisor = init.namespaces ? Number(readFileSync(`/proc/${init.pid}/task/${init.pid}/children`, 'utf8').trim().split(/\s+/)[0]) : init.pid;
+    const mounted = () => readFileSync(`/proc/${supervisor}/mounts`, 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((p) => p?.startsWith('/.reddwarf/'));
+    assert.deepEqual(mounted().sort(), [`${a}/dev`, `${a}/proc`]);
+    await writeContainer(pod.root, c(b, 'on-b'));
+    await requestRestart(pod.root, 'c', 5);
+    await pod.waitLog('c', 'on-b', 2);
+    assert.deepEqual(mounted().sort(), [`${b}/dev`, `${b}/proc`]);
+  });
+
   it('rotates a log at logMaxBytes keeping at most logMaxFiles files, and keeps only the current and previous instance', async () => {
     const line = 'x'.repeat(40);
     const pod = await startPod({

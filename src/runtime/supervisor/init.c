@@ -81,6 +81,7 @@ struct container {
 	long long start_at; /* monotonic ms of a scheduled start, 0 = none */
 	long long kill_at; /* monotonic ms to SIGKILL a stopping container, 0 = none */
 	int restart_requested; /* restart-<name>: start again at once after it exits */
+	char root[PATH_MAX]; /* the root this instance runs in ("/" or its own) */
 	int done; /* init container finished with 0 */
 	struct stream out, err;
 	int log_fd;
@@ -634,6 +635,30 @@ static char **with_home(char **envp, unsigned long uid)
 	return v;
 }
 
+/*
+ * Undoes bind_system_dirs when an instance ends: its root may be replaced (a new image) and a
+ * mount inside would keep the old one busy. The next start binds again.
+ */
+static void unbind_system_dirs(const char *root)
+{
+	static const char *dirs[] = {"/proc", "/dev"};
+	if (!root[0] || strcmp(root, "/") == 0)
+		return;
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		char target[PATH_MAX];
+		struct stat a, b;
+		snprintf(target, sizeof target, "%s%s", root, dirs[i]);
+		/* Bound when it shows the zone's own directory (st_dev alone cannot tell a bind on the same filesystem). */
+		if (stat(target, &a) < 0 || stat(dirs[i], &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+			continue;
+#if defined(__linux__)
+		(void)umount2(target, MNT_DETACH);
+#elif defined(__sun)
+		(void)umount2(target, MS_FORCE);
+#endif
+	}
+}
+
 static void run_child(struct container *c, int outw, int errw)
 {
 	char dir[PATH_MAX], path[PATH_MAX], root[PATH_MAX], cwd[PATH_MAX], user[64];
@@ -771,6 +796,12 @@ static void start(struct container *c)
 	c->err.fd = errp[0];
 	c->err.len = 0;
 	c->pid = pid;
+	{
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, BASE "/containers/%s/root", c->name);
+		if (read_line(path, c->root, sizeof c->root, "/") < 0)
+			c->root[0] = '\0';
+	}
 	c->state = S_RUNNING;
 	c->start_at = 0;
 	c->kill_at = 0;
@@ -825,6 +856,7 @@ static void on_exit_status(struct container *c, int status)
 	kill(-c->pid, SIGKILL);
 	stream_drain(c, &c->out, 1);
 	stream_drain(c, &c->err, 1);
+	unbind_system_dirs(c->root);
 
 	/* `last` still holds the exit before this run: lastState while this one is terminated. */
 	struct term *t = &c->now;
