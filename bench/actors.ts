@@ -110,7 +110,7 @@ const benchPod = podMachine.provide({
       return 'running';
     }),
     restartZone: fromPromise<ZoneUp, { key: string }>(async () => ({ podIP: ipOf(counters.provisioned++) })),
-    shutdownZone: fromPromise<void, { key: string }>(async () => {}),
+    shutdownZone: fromPromise<void, { key: string; graceMs: number }>(async () => {}),
     haltZone: fromPromise<void, { key: string }>(async () => {}),
     deprovisionZone: fromPromise<{ problems: string[] }, { key: string }>(async () => ({ problems: [] })),
     finalizePod: fromPromise<void, { key: string; uid: string }>(async () => {}),

@@ -12,6 +12,8 @@ export type ClusterEvent =
   | { type: 'POD_BOUND'; input: PodInput }
   | { type: 'POD_DELETING'; key: string; graceMs: number }
   | { type: 'POD_REMOVED'; key: string }
+  | { type: 'POD_SPEC_CHANGED'; key: string }
+  | { type: 'POD_CONTAINERS_DONE'; key: string; succeeded: boolean; message: string }
   | { type: 'POD_FINALIZED'; key: string }
   | { type: 'RECONCILE_ALL' }
   | { type: `xstate.error.actor.${string}`; actorId: string; error: unknown };
@@ -73,6 +75,18 @@ export const clusterMachine = setup({
       actions: enqueueActions(({ enqueue, event, system }) => {
         const ref = system.get(podId(event.key));
         if (ref) enqueue.sendTo(ref as PodActor, { type: 'POD_REMOVED' });
+      }),
+    },
+    POD_SPEC_CHANGED: {
+      actions: enqueueActions(({ enqueue, event, system }) => {
+        const ref = system.get(podId(event.key));
+        if (ref) enqueue.sendTo(ref as PodActor, { type: 'SPEC_CHANGED' });
+      }),
+    },
+    POD_CONTAINERS_DONE: {
+      actions: enqueueActions(({ enqueue, event, system }) => {
+        const ref = system.get(podId(event.key));
+        if (ref) enqueue.sendTo(ref as PodActor, { type: 'CONTAINERS_DONE', succeeded: event.succeeded, message: event.message });
       }),
     },
     POD_FINALIZED: {

@@ -1,12 +1,12 @@
-// The life of one pod on its node: Pending → Provisioning → Running → Terminating → Halting →
-// Deprovisioning → Finalized (+ BackOff/Restarting and Failed). Pure: every effect is a named
-// actor or action that src/agent provides.
+// The life of one pod on its node: Pending → Provisioning (PullingImages → Creating) → Running →
+// Terminating → Halting → Deprovisioning → Finalized (+ ImagePullBackOff, BackOff/Restarting,
+// Succeeded and Failed). Pure: every effect is a named actor or action that src/agent provides.
 import { assign, fromPromise, sendParent, setup } from 'xstate';
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 /** Where the agent found the pod when it (re)started: adoption never re-provisions a live zone. */
-export type Adoption = 'new' | 'running' | 'stopped' | 'failed' | 'terminating';
+export type Adoption = 'new' | 'running' | 'stopped' | 'failed' | 'succeeded' | 'terminating';
 
 export interface PodInput {
   /** `<namespace>/<name>`. */
@@ -28,6 +28,8 @@ export interface PodContext {
   restartCount: number;
   adopt: Adoption;
   backoffMs: number;
+  /** Image pull back-off, kept apart from the zone's: kubelet's ImagePullBackOff (10 s doubling to 5 min). */
+  pullBackoffMs: number;
   graceMs: number;
   reconcileMs: number;
   podIP?: string;
@@ -40,7 +42,11 @@ export interface PodContext {
 export type PodEvent =
   | { type: 'DELETE'; graceMs: number }
   | { type: 'POD_REMOVED' }
-  | { type: 'RECONCILE' };
+  | { type: 'RECONCILE' }
+  /** The pod's spec changed in a way the running containers must follow (a new image). */
+  | { type: 'SPEC_CHANGED' }
+  /** Every app container has ended for good (restartPolicy OnFailure/Never). */
+  | { type: 'CONTAINERS_DONE'; succeeded: boolean; message: string };
 
 export interface ZoneUp {
   podIP: string;
@@ -51,7 +57,7 @@ export type ZoneHealth = 'running' | 'stopped' | 'absent';
 
 /** Phase, condition and message the agent writes to the pod's status for each state. */
 export interface PodReport {
-  phase: 'Pending' | 'Running' | 'Failed';
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   ready: boolean;
   reason?: string;
   message?: string;
@@ -67,6 +73,8 @@ export interface PodEventRecord {
 const INITIAL_BACKOFF_MS = 10_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 const FINALIZE_RETRY_MS = 5_000;
+/** ErrImagePull shows this long before the status says ImagePullBackOff. */
+const PULL_BACKOFF_SHOWN_MS = 1_000;
 
 /** An actor slot the host must fill with machine.provide(). */
 function unprovided<O, I>(name: string) {
@@ -78,10 +86,12 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 export const podMachine = setup({
   types: {} as { context: PodContext; events: PodEvent; input: PodInput },
   actors: {
+    pullImages: unprovided<void, { key: string }>('pullImages'),
     provisionZone: unprovided<ZoneUp, { key: string }>('provisionZone'),
+    updateContainers: unprovided<void, { key: string }>('updateContainers'),
     checkZone: unprovided<ZoneHealth, { key: string }>('checkZone'),
     restartZone: unprovided<ZoneUp, { key: string }>('restartZone'),
-    shutdownZone: unprovided<void, { key: string }>('shutdownZone'),
+    shutdownZone: unprovided<void, { key: string; graceMs: number }>('shutdownZone'),
     haltZone: unprovided<void, { key: string }>('haltZone'),
     deprovisionZone: unprovided<{ problems: string[] }, { key: string }>('deprovisionZone'),
     finalizePod: unprovided<void, { key: string; uid: string }>('finalizePod'),
@@ -99,6 +109,8 @@ export const podMachine = setup({
   delays: {
     reconcile: ({ context }) => context.reconcileMs,
     backoff: ({ context }) => context.backoffMs,
+    pullBackoff: ({ context }) => context.pullBackoffMs,
+    pullBackoffShown: PULL_BACKOFF_SHOWN_MS,
     grace: ({ context }) => context.graceMs,
     finalizeRetry: FINALIZE_RETRY_MS,
   },
@@ -111,6 +123,7 @@ export const podMachine = setup({
     restartCount: input.restartCount ?? 0,
     adopt: input.adopt ?? 'new',
     backoffMs: INITIAL_BACKOFF_MS,
+    pullBackoffMs: INITIAL_BACKOFF_MS,
     graceMs: input.graceMs ?? 30_000,
     reconcileMs: input.reconcileMs ?? 30_000,
     podIP: input.podIP,
@@ -125,30 +138,61 @@ export const podMachine = setup({
         { guard: { type: 'adopting', params: 'running' }, target: 'Running' },
         { guard: { type: 'adopting', params: 'stopped' }, target: 'Running.Checking' },
         { guard: { type: 'adopting', params: 'failed' }, target: 'Failed' },
+        { guard: { type: 'adopting', params: 'succeeded' }, target: 'Succeeded' },
         { target: 'Provisioning' },
       ],
     },
     Provisioning: {
-      entry: [
-        { type: 'report', params: { phase: 'Pending', ready: false, reason: 'Provisioning', message: 'creating the zone' } },
-        { type: 'record', params: { reason: 'Provisioning', message: 'Provisioning zone: address, VNIC, datasets, zonecfg, install, boot' } },
-      ],
-      invoke: {
-        src: 'provisionZone',
-        input: ({ context }) => ({ key: context.key }),
-        onDone: {
-          target: 'Running',
-          actions: [
-            assign({ podIP: ({ event }) => event.output.podIP }),
-            { type: 'record', params: ({ event }) => ({ reason: 'Started', message: `Zone is running with IP ${event.output.podIP}` }) },
-          ],
+      initial: 'PullingImages',
+      entry: { type: 'report', params: { phase: 'Pending', ready: false, reason: 'ContainerCreating', message: 'pulling images and creating the zone' } },
+      states: {
+        // The images first: nothing exists on the host for this pod until they are all there.
+        PullingImages: {
+          invoke: {
+            src: 'pullImages',
+            input: ({ context }) => ({ key: context.key }),
+            onDone: 'Creating',
+            onError: {
+              target: 'ImagePullBackOff',
+              actions: [
+                assign({ lastError: ({ event }) => errorText(event.error) }),
+                { type: 'report', params: ({ event }) => ({ phase: 'Pending', ready: false, reason: 'ErrImagePull', message: errorText(event.error) }) },
+              ],
+            },
+          },
         },
-        onError: {
-          target: 'Failed',
-          actions: [
-            assign({ lastError: ({ event }) => `zone provisioning failed: ${errorText(event.error)}` }),
-            { type: 'record', params: ({ event }) => ({ reason: 'Failed', type: 'Warning', message: `Zone provisioning failed: ${errorText(event.error)}` }) },
-          ],
+        // As kubelet shows it: ErrImagePull at the failure, ImagePullBackOff while it waits to retry.
+        ImagePullBackOff: {
+          after: {
+            pullBackoffShown: {
+              actions: { type: 'report', params: ({ context }) => ({ phase: 'Pending', ready: false, reason: 'ImagePullBackOff', message: `Back-off pulling image: ${context.lastError ?? ''}` }) },
+            },
+            pullBackoff: {
+              target: 'PullingImages',
+              actions: assign({ pullBackoffMs: ({ context }) => Math.min(context.pullBackoffMs * 2, MAX_BACKOFF_MS) }),
+            },
+          },
+        },
+        Creating: {
+          entry: { type: 'record', params: { reason: 'Provisioning', message: 'Provisioning zone: address, VNIC, datasets, zonecfg, install, containers, boot' } },
+          invoke: {
+            src: 'provisionZone',
+            input: ({ context }) => ({ key: context.key }),
+            onDone: {
+              target: '#pod.Running',
+              actions: [
+                assign({ podIP: ({ event }) => event.output.podIP }),
+                { type: 'record', params: ({ event }) => ({ reason: 'Started', message: `Zone is running with IP ${event.output.podIP}` }) },
+              ],
+            },
+            onError: {
+              target: '#pod.Failed',
+              actions: [
+                assign({ lastError: ({ event }) => `zone provisioning failed: ${errorText(event.error)}` }),
+                { type: 'record', params: ({ event }) => ({ reason: 'Failed', type: 'Warning', message: `Zone provisioning failed: ${errorText(event.error)}` }) },
+              ],
+            },
+          },
         },
       },
       on: { DELETE: { target: 'Terminating', actions: 'setGrace' } },
@@ -159,7 +203,19 @@ export const podMachine = setup({
       states: {
         Idle: {
           after: { reconcile: 'Checking' },
-          on: { RECONCILE: 'Checking' },
+          on: { RECONCILE: 'Checking', SPEC_CHANGED: 'Updating' },
+        },
+        // A new image for a running container: pulled, then that container alone restarts on it.
+        Updating: {
+          invoke: {
+            src: 'updateContainers',
+            input: ({ context }) => ({ key: context.key }),
+            onDone: 'Idle',
+            onError: {
+              target: 'Idle',
+              actions: { type: 'record', params: ({ event }) => ({ reason: 'Failed', type: 'Warning', message: `Updating the containers failed: ${errorText(event.error)}` }) },
+            },
+          },
         },
         Checking: {
           invoke: {
@@ -185,7 +241,13 @@ export const podMachine = setup({
           },
         },
       },
-      on: { DELETE: { target: 'Terminating', actions: 'setGrace' } },
+      on: {
+        DELETE: { target: 'Terminating', actions: 'setGrace' },
+        CONTAINERS_DONE: [
+          { guard: ({ event }) => event.succeeded, target: 'Succeeded' },
+          { target: 'Failed', actions: assign({ lastError: ({ event }) => event.message }) },
+        ],
+      },
     },
     BackOff: {
       entry: { type: 'report', params: ({ context }) => ({ phase: 'Running', ready: false, reason: 'CrashLoopBackOff', message: `back-off ${Math.round(context.backoffMs / 1000)}s restarting the zone` }) },
@@ -221,11 +283,16 @@ export const podMachine = setup({
       entry: { type: 'report', params: ({ context }) => ({ phase: 'Failed', ready: false, reason: 'ZoneFailed', message: context.lastError ?? 'the zone failed' }) },
       on: { DELETE: { target: 'Terminating', actions: 'setGrace' } },
     },
+    // Every container ended as its restartPolicy wants; the zone stays until the pod is deleted.
+    Succeeded: {
+      entry: { type: 'report', params: { phase: 'Succeeded', ready: false, reason: 'PodCompleted', message: 'all containers completed' } },
+      on: { DELETE: { target: 'Terminating', actions: 'setGrace' } },
+    },
     Terminating: {
       entry: { type: 'record', params: ({ context }) => ({ reason: 'Killing', message: `Stopping zone (grace period ${Math.ceil(context.graceMs / 1000)}s)` }) },
       invoke: {
         src: 'shutdownZone',
-        input: ({ context }) => ({ key: context.key }),
+        input: ({ context }) => ({ key: context.key, graceMs: context.graceMs }),
         onDone: 'Deprovisioning',
         onError: 'Halting',
       },

@@ -13,6 +13,18 @@ import type { StorageFlags } from '../runtime/storage.ts';
 import type { ZoneBrand, ZoneRuntime } from '../runtime/runtime.ts';
 import { heartbeat, HEARTBEAT_MS, registerOnce, type NodeIdentity } from './register.ts';
 import { startPodHost, type PodHost } from './pods.ts';
+import { ImageStore } from '../images/store.ts';
+import { DirLayerBackend, ZfsLayerBackend } from '../images/layers.ts';
+import { buildSupervisor } from '../runtime/supervisor/build.ts';
+import { podWorkload, simulatedSource, storeSource, type ImageSource } from './workload.ts';
+import { startImageGc } from './image-gc.ts';
+import { ExecRunner } from '../runtime/illumos/exec.ts';
+import { storagePoolConfig } from '../runtime/storage.ts';
+import { createNodeApi, nodeApiRoutes } from './node-api/handler.ts';
+import { listenNodeApi, requestServingCert } from './node-api/server.ts';
+import type { HttpHandler } from '../server/http.ts';
+import type { Listening } from '../server/listen.ts';
+import type { NodeServingCert } from '../server/node-authority.ts';
 
 export interface AgentOptions {
   client: Client;
@@ -37,6 +49,22 @@ export interface AgentOptions {
   reconcileMs?: number;
   /** Heartbeat period (kubelet's --node-status-update-frequency); 10 s by default. */
   heartbeatMs?: number;
+  /** Pull images from registries, or pretend (mock runtime default). */
+  imagePulls?: 'real' | 'simulated';
+  insecureRegistries?: string[];
+  /** Container log rotation: size (bytes) and files kept per instance. */
+  logMaxBytes?: number;
+  logMaxFiles?: number;
+  /** Percent of the image store's disk in use above which unused images are pruned (LRU). */
+  imageGcHighThreshold?: number;
+  /** The supervisor's initial restart back-off (ms); kubelet's 10 s by default. */
+  restartBackoffMs?: number;
+  /**
+   * The node API on a socket (HTTPS on the node IP, else 127.0.0.1): its port (0: ephemeral) and,
+   * in-process, the serving certificate handed over; without `cert` the agent asks the API server.
+   * Unset: not on a socket (an API server in this process calls `Agent.nodeApi` directly).
+   */
+  nodeApi?: { port: number; cert?: (node: string, sans: string[]) => Promise<NodeServingCert & { key?: string }> };
   log: (m: string) => void;
 }
 
@@ -44,6 +72,12 @@ export interface Agent {
   node: string;
   pods: PodHost;
   runtime: ZoneRuntime;
+  /** The node's image store (absent with simulated pulls). */
+  images?: ImageStore;
+  /** The node API's routes without authentication: what an API server in this process calls. */
+  nodeApi: HttpHandler;
+  /** The node API's port, when it listens. */
+  nodeApiPort?: number;
   stop(): Promise<void>;
 }
 
@@ -59,13 +93,38 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const env: RootDatabase = open({ path: join(o.dataDir, 'agent'), compression: false });
   const ipam = Ipam.open(env, o.podCidr);
+  // Images: a real store (ZFS layer chains on illumos, directories elsewhere) or simulated pulls.
+  const pulls = o.imagePulls ?? (o.runtime === 'illumos' ? 'real' : 'simulated');
+  let images: ImageStore | undefined;
+  if (pulls === 'real') {
+    const backend = o.runtime === 'illumos'
+      ? new ZfsLayerBackend(new ExecRunner(), storagePoolConfig(o.storage ?? {}).imagesDataset)
+      : new DirLayerBackend(join(o.dataDir, 'images', 'layers'));
+    images = await ImageStore.open({ dir: join(o.dataDir, 'images'), backend, insecureRegistries: o.insecureRegistries ?? [], log: o.log });
+  }
+  const source: ImageSource = images ? storeSource(images) : simulatedSource();
+  const supervisorDir = join(o.dataDir, 'supervisor');
   // illumos: base datasets, etherstub and gateway are prepared here; failing that is fatal (SPEC §5.9).
   const runtime: ZoneRuntime = o.runtime === 'illumos'
-    ? await startIllumosRuntime({ storage: o.storage ?? {}, etherstub: o.etherstub, podCidr: o.podCidr, ...(o.directNic ? { directNic: o.directNic } : {}) }).catch(async (e: unknown) => {
+    ? await startIllumosRuntime({
+      storage: o.storage ?? {},
+      etherstub: o.etherstub,
+      podCidr: o.podCidr,
+      zonepathPrefix: o.zonepathPrefix,
+      ...(o.directNic ? { directNic: o.directNic } : {}),
+      workload: {
+        supervisor: () => buildSupervisor({ dir: supervisorDir }),
+        ...(images ? { images: images.backend } : {}),
+        backoffMs: o.restartBackoffMs ?? 10_000,
+        logMaxBytes: o.logMaxBytes ?? 10 * 2 ** 20,
+        logMaxFiles: o.logMaxFiles ?? 5,
+      },
+    }).catch(async (e: unknown) => {
       await env.close();
       throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
     })
     : new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) });
+  const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, log: o.log }) : undefined;
 
   let stopped = false;
   // Registration is retried until it works: the API server may not be up yet (SPEC §11.9).
@@ -79,6 +138,20 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }
   }
   o.log(`node ${o.nodeName} registered (${o.runtime} runtime, pod CIDR ${ipam.cidr})`);
+  const nodeApiOpts = { runtime, log: o.log };
+  let nodeApi: Listening | undefined;
+  if (o.nodeApi && !stopped) {
+    nodeApi = await startNodeApi(o, identity, createNodeApi(nodeApiOpts)).catch((e: unknown) => {
+      // Logs are worth a loud word, not the node: pods still run without them.
+      o.log(`WARNING: node ${o.nodeName}: the node API (logs) is not served: ${(e as Error).message}`);
+      return undefined;
+    });
+    if (nodeApi) {
+      identity.apiPort = nodeApi.port;
+      await registerOnce(o.client, identity, Date.now()).catch((e: unknown) => o.log(`node ${o.nodeName}: could not advertise the node API port: ${(e as Error).message}; the next registration will`));
+      o.log(`node ${o.nodeName}: node API on https://${hostPort(o.nodeIp ?? '127.0.0.1', nodeApi.port)}`);
+    }
+  }
   const beat = setInterval(() => {
     heartbeat(o.client, identity, Date.now()).catch((e: unknown) => o.log(`heartbeat failed: ${(e as Error).message}; will retry`));
   }, o.heartbeatMs ?? HEARTBEAT_MS);
@@ -90,6 +163,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ipam,
     zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, defaultBrand: 'reddwarf' },
     reconcileMs: o.reconcileMs,
+    workload: podWorkload({ client: o.client, images: source, node: o.nodeName, ...(o.nodeIp ? { hostIP: o.nodeIp } : {}), podIP: (key) => ipam.lookup(key)?.ip }),
     log: o.log,
   });
   await pods.ready;
@@ -97,12 +171,27 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     node: o.nodeName,
     pods,
     runtime,
+    ...(images ? { images } : {}),
+    nodeApi: nodeApiRoutes(nodeApiOpts),
+    ...(nodeApi ? { nodeApiPort: nodeApi.port } : {}),
     async stop() {
       stopped = true;
       clearInterval(beat);
+      gc?.stop();
+      await nodeApi?.close();
       // Actors stop; zones keep running (workloads survive an agent restart).
       await pods.stop();
       await env.close();
     },
   };
 }
+
+/** The node API's certificate (handed over, or signed by the API server on request), then its HTTPS listener. */
+async function startNodeApi(o: AgentOptions, id: NodeIdentity, handler: HttpHandler): Promise<Listening> {
+  const sans = [o.nodeName, ...(o.nodeIp ? [o.nodeIp] : ['127.0.0.1'])];
+  const handed = await o.nodeApi?.cert?.(o.nodeName, sans);
+  const cert = handed?.key ? { ...handed, key: handed.key } : await requestServingCert(o.client, id.name);
+  return listenNodeApi({ handler, host: o.nodeIp ?? '127.0.0.1', port: o.nodeApi?.port ?? 0, cert, dir: join(o.dataDir, 'node-api') });
+}
+
+const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);

@@ -7,9 +7,27 @@ import type { Pod } from '../api/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
 import type { Ipam, IpAllocation } from '../runtime/ipam.ts';
 import { vnicName, zoneName } from '../runtime/names.ts';
-import type { ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
+import type { ContainerRuntimeStatus, RuntimeContainer, ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
 import { zoneSpecFor, type ZoneSpecOptions } from '../runtime/zonespec.ts';
-import { eventFor, statusFor } from './report.ts';
+import { digestRef, parseImageRef } from '../images/reference.ts';
+import { eventFor, statusFor, type ContainerFacts } from './report.ts';
+
+/** What the pod host needs to turn a pod's containers into runnable ones: images and their configs. */
+export interface PodWorkload {
+  /**
+   * Makes every image of the pod present (imagePullPolicy, imagePullSecrets), recording kubelet's
+   * Pulling / Pulled / Failed events through `record`; throws the first failure (its message is the
+   * ErrImagePull message).
+   */
+  pull(pod: Pod, record: (e: PodEventRecord) => void, signal: AbortSignal): Promise<void>;
+  /** The pod's containers resolved against their pulled images. */
+  resolve(pod: Pod): Promise<{ initContainers: RuntimeContainer[]; containers: RuntimeContainer[] }>;
+  /** The pod no longer uses its images (it was deprovisioned). */
+  release(podKey: string): void;
+}
+
+/** How often the containers' own states (exits, restarts) are read: kubelet's PLEG relists every second. */
+export const CONTAINER_POLL_MS = 2_000;
 
 export interface PodHostOptions {
   client: Client;
@@ -19,6 +37,9 @@ export interface PodHostOptions {
   ipam: Ipam;
   zone: Omit<ZoneSpecOptions, 'ip'>;
   reconcileMs?: number;
+  /** Images and container resolution; without it containers run their command on the zone's userland. */
+  workload?: PodWorkload;
+  containerPollMs?: number;
   now?: () => number;
   clock?: ActorOptions<AnyActorLogic>['clock'];
   inspect?: Observer<InspectionEvent>;
@@ -35,6 +56,22 @@ export interface PodHost {
 
 const keyOf = (pod: Pod): string => `${pod.metadata.namespace}/${pod.metadata.name}`;
 
+/** The image each container names, by container name (init containers included). */
+const imagesOf = (pod: Pod): Map<string, string> => new Map([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [c.name, c.image ?? '']));
+
+/** containerStatuses[].imageID as containerd reports it: the repository at the digest the reference resolved to. */
+const imageIdOf = (ref: string, digest: string): string => {
+  try {
+    return digestRef(parseImageRef(ref), digest);
+  } catch {
+    return `${ref}@${digest}`;
+  }
+};
+
+const sameImages = (a: Map<string, string> | undefined, b: Map<string, string>): boolean => a !== undefined && a.size === b.size && [...b].every(([k, v]) => a.get(k) === v);
+
+const sameStatuses = (a: ContainerRuntimeStatus[], b: ContainerRuntimeStatus[] | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 /** Starts hosting the pods bound to `node` until stop(). Zones are left as they are on stop. */
 export function startPodHost(o: PodHostOptions): PodHost {
   const now = o.now ?? Date.now;
@@ -47,7 +84,73 @@ export function startPodHost(o: PodHostOptions): PodHost {
     return p;
   };
 
-  const specFor = (p: Pod, ip: IpAllocation): ZoneSpec => zoneSpecFor(p, { ...o.zone, ip });
+  // The containers of each pod as last resolved against its images: what its zone runs.
+  const resolved = new Map<string, { initContainers: RuntimeContainer[]; containers: RuntimeContainer[] }>();
+  const specFor = (p: Pod, ip: IpAllocation): ZoneSpec => {
+    const r = resolved.get(keyOf(p));
+    return zoneSpecFor(p, { ...o.zone, ip, ...(r ? { resolved: r } : {}) });
+  };
+  const resolve = async (p: Pod): Promise<void> => {
+    if (o.workload) resolved.set(keyOf(p), await o.workload.resolve(p));
+  };
+  // The images each pod's zone was built or last updated with: a new one in the spec restarts that container.
+  const applied = new Map<string, Map<string, string>>();
+  const runtimeStatuses = new Map<string, ContainerRuntimeStatus[]>();
+
+  /** A running pod's spec names new images: pull them, then restart just those containers on them. */
+  const updateContainers = async (key: string, signal: AbortSignal): Promise<void> => {
+    const p = pod(key);
+    const before = applied.get(key) ?? new Map<string, string>();
+    const after = imagesOf(p);
+    if (o.workload) await o.workload.pull(p, (e) => record(key, e), signal);
+    await resolve(p);
+    const spec = cleanupSpec(key);
+    const grace = p.spec.terminationGracePeriodSeconds ?? 30;
+    for (const c of spec.containers) {
+      if (before.get(c.name) === after.get(c.name)) continue;
+      record(key, { reason: 'Killing', message: `Container ${c.name} definition changed, will be restarted` });
+      await o.runtime.restartContainer(spec, c, grace, signal);
+      record(key, { reason: 'Started', message: `Started container ${c.name}` });
+    }
+    applied.set(key, after);
+  };
+
+  /** Reads every running pod's container states; writes the ones that changed, and ends pods whose containers are done. */
+  const pollContainers = async (): Promise<void> => {
+    for (const [id, ref] of Object.entries(host.actor.system.getAll())) {
+      if (stopped) return;
+      if (!id.startsWith('pod/') || !(ref.getSnapshot() as { matches(s: string): boolean }).matches('Running')) continue;
+      const key = id.slice('pod/'.length);
+      if (!pods.has(key)) continue;
+      const spec = cleanupSpec(key);
+      let statuses: ContainerRuntimeStatus[];
+      try {
+        statuses = await o.runtime.containerStatuses(spec);
+      } catch {
+        continue;
+      }
+      const prev = runtimeStatuses.get(key);
+      if (sameStatuses(statuses, prev)) continue;
+      runtimeStatuses.set(key, statuses);
+      facts.set(key, new Map(statuses.map((st) => [st.name, { runtime: st }])));
+      for (const st of statuses) {
+        const was = prev?.find((x) => x.name === st.name);
+        if (was && st.instance > was.instance) record(key, { reason: 'Started', message: `Started container ${st.name}` });
+        if (st.state === 'waiting' && st.reason === 'CrashLoopBackOff' && (was?.state !== 'waiting' || was.instance !== st.instance)) {
+          const [ns, name] = key.split('/');
+          record(key, { reason: 'BackOff', type: 'Warning', message: `Back-off restarting failed container ${st.name} in pod ${name}_${ns}(${spec.uid})` });
+        }
+      }
+      const last = lastReport.get(key);
+      if (last) requestStatus(key, last);
+      // Every app container ended and none will run again (OnFailure after success, Never): the pod is done.
+      const apps = spec.containers.map((c) => statuses.find((st) => st.name === c.name));
+      if (apps.length > 0 && apps.every((st) => st?.state === 'terminated')) {
+        const failed = apps.find((st) => (st?.exitCode ?? 0) !== 0);
+        host.actor.send({ type: 'POD_CONTAINERS_DONE', key, succeeded: !failed, message: failed ? `container ${failed.name} exited with code ${failed.exitCode ?? 0}` : '' });
+      }
+    }
+  };
 
   /** A spec good enough to remove what a pod may have left, even if the pod cannot become a zone. */
   const cleanupSpec = (key: string): ZoneSpec => {
@@ -62,13 +165,16 @@ export function startPodHost(o: PodHostOptions): PodHost {
       }
     }
     const zone = zoneName(namespace, name);
-    return { pod: key, uid: p?.metadata.uid ?? '', zoneName: zone, brand: 'reddwarf', zonepath: `${o.zone.zonepathPrefix}/${zone}`, network: { vnic: vnicName(namespace, name), link: o.zone.link, ...ip }, processes: [] };
+    return { pod: key, uid: p?.metadata.uid ?? '', zoneName: zone, brand: o.zone.defaultBrand, zonepath: `${o.zone.zonepathPrefix}/${zone}`, network: { vnic: vnicName(namespace, name), link: o.zone.link, ...ip }, restartPolicy: 'Always', initContainers: [], containers: [] };
   };
 
   const provision = async (key: string, signal: AbortSignal): Promise<ZoneUp> => {
     const p = pod(key);
     const ip = await o.ipam.allocate(key);
     try {
+      // After the address: a container's env may name status.podIP.
+      await resolve(p);
+      applied.set(key, imagesOf(p));
       const spec = specFor(p, ip);
       // Whatever a crash mid-provisioning left behind goes first.
       if ((await o.runtime.state(spec.zoneName)) !== 'absent') await o.runtime.deprovision(spec, signal);
@@ -81,8 +187,16 @@ export function startPodHost(o: PodHostOptions): PodHost {
     }
   };
 
-  // Status writes are serialised per pod and coalesced: only the newest report matters.
+  // Status writes are serialised per pod and coalesced: only the newest report matters. The last
+  // report is kept so a container change alone (seen by the poller) can be written with it.
   const pending = new Map<string, { report: PodReport; podIP?: string; restartCount: number }>();
+  const lastReport = new Map<string, { report: PodReport; podIP?: string; restartCount: number }>();
+  const facts = new Map<string, Map<string, ContainerFacts>>();
+  const requestStatus = (key: string, r: { report: PodReport; podIP?: string; restartCount: number }): void => {
+    lastReport.set(key, r);
+    pending.set(key, r);
+    void writeStatus(key);
+  };
   const writing = new Set<string>();
   const writeStatus = async (key: string): Promise<void> => {
     if (writing.has(key)) return;
@@ -94,7 +208,7 @@ export function startPodHost(o: PodHostOptions): PodHost {
         for (let attempt = 0; attempt < 5; attempt++) {
           try {
             const current = await o.client.get<Pod>('pods', namespace, name);
-            const status = statusFor(current, r.report, { podIP: r.podIP, hostIP: o.hostIP, restartCount: r.restartCount, now: now() });
+            const status = statusFor(current, r.report, { podIP: r.podIP, hostIP: o.hostIP, restartCount: r.restartCount, now: now(), containers: factsFor(key) });
             await o.client.updateStatus<Pod>('pods', { ...current, status });
             break;
           } catch (e) {
@@ -123,8 +237,28 @@ export function startPodHost(o: PodHostOptions): PodHost {
     return p;
   };
 
+  const record = (key: string, e: PodEventRecord): void => {
+    const p = pods.get(key);
+    if (!p) return;
+    o.client.create('events', eventFor(p, e, o.node, now())).catch((err: unknown) => o.log(`pod ${key}: could not record event ${e.reason}: ${(err as Error).message}`));
+  };
+
+  /** The container facts of a pod: the supervisor's statuses and the image each runs. */
+  const factsFor = (key: string): Map<string, ContainerFacts> => {
+    const out = new Map(facts.get(key) ?? []);
+    const r = resolved.get(key);
+    for (const c of [...(r?.initContainers ?? []), ...(r?.containers ?? [])]) {
+      if (c.image) out.set(c.name, { ...out.get(c.name), imageID: imageIdOf(c.image.ref, c.image.digest) });
+    }
+    return out;
+  };
+
   const hosted = podMachine.provide({
     actors: {
+      pullImages: fromPromise<void, { key: string }>(async ({ input, signal }) => {
+        if (o.workload) await o.workload.pull(pod(input.key), (e) => record(input.key, e), signal);
+      }),
+      updateContainers: fromPromise<void, { key: string }>(({ input, signal }) => track(updateContainers(input.key, signal))),
       provisionZone: fromPromise<ZoneUp, { key: string }>(({ input, signal }) => track(provision(input.key, signal))),
       checkZone: fromPromise<ZoneHealth, { key: string }>(async ({ input }) => {
         const state = await o.runtime.state(cleanupSpec(input.key).zoneName);
@@ -137,11 +271,21 @@ export function startPodHost(o: PodHostOptions): PodHost {
         await o.runtime.boot(spec.zoneName, signal);
         return { podIP: spec.network.ip };
       })())),
-      shutdownZone: fromPromise<void, { key: string }>(({ input, signal }) => o.runtime.shutdown(cleanupSpec(input.key).zoneName, signal)),
+      shutdownZone: fromPromise<void, { key: string; graceMs: number }>(async ({ input, signal }) => {
+        const spec = cleanupSpec(input.key);
+        // The containers get SIGTERM and their grace (the machine halts the zone when it runs out).
+        await o.runtime.stopContainers(spec, Math.ceil(input.graceMs / 1000), signal);
+        await o.runtime.shutdown(spec.zoneName, signal);
+      }),
       haltZone: fromPromise<void, { key: string }>(({ input, signal }) => o.runtime.halt(cleanupSpec(input.key).zoneName, signal)),
       deprovisionZone: fromPromise<{ problems: string[] }, { key: string }>(({ input, signal }) => track((async () => {
         const report = await o.runtime.deprovision(cleanupSpec(input.key), signal);
         await o.ipam.release(input.key);
+        o.workload?.release(input.key);
+        resolved.delete(input.key);
+        applied.delete(input.key);
+        facts.delete(input.key);
+        runtimeStatuses.delete(input.key);
         return report;
       })())),
       finalizePod: fromPromise<void, { key: string; uid: string }>(async ({ input }) => {
@@ -154,15 +298,8 @@ export function startPodHost(o: PodHostOptions): PodHost {
       }),
     },
     actions: {
-      report: ({ context }, r: PodReport) => {
-        pending.set(context.key, { report: r, podIP: context.podIP, restartCount: context.restartCount });
-        void writeStatus(context.key);
-      },
-      record: ({ context }, e: PodEventRecord) => {
-        const p = pods.get(context.key);
-        if (!p) return;
-        o.client.create('events', eventFor(p, e, o.node, now())).catch((err: unknown) => o.log(`pod ${keyOf(p)}: could not record event ${e.reason}: ${(err as Error).message}`));
-      },
+      report: ({ context }, r: PodReport) => requestStatus(context.key, { report: r, podIP: context.podIP, restartCount: context.restartCount }),
+      record: ({ context }, e: PodEventRecord) => record(context.key, e),
     },
   });
 
@@ -177,6 +314,7 @@ export function startPodHost(o: PodHostOptions): PodHost {
     ready: Promise.resolve(),
     async stop() {
       stopped = true;
+      clearInterval(poller);
       stopWatch();
       host.actor.stop();
       let timer: NodeJS.Timeout | undefined;
@@ -186,6 +324,14 @@ export function startPodHost(o: PodHostOptions): PodHost {
   };
   host.actor.subscribe({ error: (e) => o.log(`pod host actor failed: ${String(e)}`) });
   host.actor.start();
+  // One timer for every pod's containers (XSTATE.md §0: no per-pod timers); polls never overlap.
+  let polling = false;
+  const poller = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    pollContainers().catch((e: unknown) => o.log(`container poll failed: ${(e as Error).message}`)).finally(() => (polling = false));
+  }, o.containerPollMs ?? CONTAINER_POLL_MS);
+  poller.unref();
 
   const graceLeft = (p: Pod): number => {
     const deadline = Date.parse(p.metadata.deletionTimestamp ?? '');
@@ -196,7 +342,8 @@ export function startPodHost(o: PodHostOptions): PodHost {
   const adoption = async (p: Pod): Promise<Adoption> => {
     if (p.metadata.deletionTimestamp) return 'terminating';
     const phase = p.status?.phase;
-    if (phase === 'Failed' || phase === 'Succeeded') return 'failed';
+    if (phase === 'Failed') return 'failed';
+    if (phase === 'Succeeded') return 'succeeded';
     const state = await o.runtime.state(cleanupSpec(keyOf(p)).zoneName).catch(() => 'absent' as const);
     if (state === 'running') return 'running';
     // A pod that ran before gets its restart policy; one that never ran is provisioned (again).
@@ -210,6 +357,7 @@ export function startPodHost(o: PodHostOptions): PodHost {
     const ref = host.actor.system.get(podId(key));
     if (ref) {
       if (p.metadata.deletionTimestamp) host.actor.send({ type: 'POD_DELETING', key, graceMs: graceLeft(p) });
+      else if (applied.has(key) && !sameImages(applied.get(key), imagesOf(p))) host.actor.send({ type: 'POD_SPEC_CHANGED', key });
       return;
     }
     if (spawning.has(key)) return;

@@ -16,6 +16,8 @@ export interface NodeIdentity {
   runtime: string;
   /** InternalIP (--node-ip or detected); none on a loopback-only host. */
   ip?: string;
+  /** The node API's port (Node.status.daemonEndpoints.kubeletEndpoint.Port); unset: not served on a socket. */
+  apiPort?: number;
 }
 
 export const HEARTBEAT_MS = 10_000;
@@ -44,6 +46,7 @@ export async function registerOnce(client: Client, id: NodeIdentity, now: number
     capacity: id.resources.capacity,
     allocatable: id.resources.allocatable,
     addresses: [...(id.ip ? [{ type: 'InternalIP', address: id.ip }] : []), { type: 'Hostname', address: id.name }],
+    ...(id.apiPort !== undefined ? { daemonEndpoints: { kubeletEndpoint: { Port: id.apiPort } } } : {}),
     nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: arch, osImage: id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`, kernelVersion: release() },
   });
   try {

@@ -24,8 +24,8 @@ export interface ResourceDef {
 const ALL_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
 export const RESOURCES: readonly ResourceDef[] = [
-  { resource: 'pods', singular: 'pod', kind: 'Pod', listKind: 'PodList', namespaced: true, shortNames: ['po'], categories: ['all'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'eviction', 'finalize'], strategy: podStrategy as Strategy },
-  { resource: 'nodes', singular: 'node', kind: 'Node', listKind: 'NodeList', namespaced: false, shortNames: ['no'], categories: [], verbs: ALL_VERBS, subresources: ['status'], strategy: nodeStrategy as Strategy },
+  { resource: 'pods', singular: 'pod', kind: 'Pod', listKind: 'PodList', namespaced: true, shortNames: ['po'], categories: ['all'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'eviction', 'finalize', 'log'], strategy: podStrategy as Strategy },
+  { resource: 'nodes', singular: 'node', kind: 'Node', listKind: 'NodeList', namespaced: false, shortNames: ['no'], categories: [], verbs: ALL_VERBS, subresources: ['status', 'servingcertificate'], strategy: nodeStrategy as Strategy },
   { resource: 'namespaces', singular: 'namespace', kind: 'Namespace', listKind: 'NamespaceList', namespaced: false, shortNames: ['ns'], categories: [], verbs: ALL_VERBS, subresources: ['status'], strategy: namespaceStrategy as Strategy },
   { resource: 'services', singular: 'service', kind: 'Service', listKind: 'ServiceList', namespaced: true, shortNames: ['svc'], categories: ['all'], verbs: ALL_VERBS, subresources: ['status'], strategy: serviceStrategy as Strategy },
   { resource: 'events', singular: 'event', kind: 'Event', listKind: 'EventList', namespaced: true, shortNames: ['ev'], categories: [], verbs: ALL_VERBS, subresources: [], strategy: eventStrategy as Strategy },

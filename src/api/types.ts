@@ -73,9 +73,23 @@ export interface Container {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: EnvVar[];
   workingDir?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  securityContext?: SecurityContext;
   resources?: { requests?: ResourceList; limits?: ResourceList };
+  [extra: string]: unknown;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string; apiVersion?: string }; [source: string]: unknown };
+}
+
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
   [extra: string]: unknown;
 }
 
@@ -95,6 +109,9 @@ export interface Taint {
 
 export interface PodSpec {
   containers: Container[];
+  initContainers?: Container[];
+  imagePullSecrets?: { name?: string }[];
+  securityContext?: SecurityContext;
   nodeName?: string;
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];

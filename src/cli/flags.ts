@@ -55,6 +55,12 @@ export const agentFlags = () => ({
   volumesDataset: Option.String('--volumes-dataset', { description: 'dataset of persistent volumes (default: <pool>/volumes)' }),
   directNic: Option.String('--direct-nic', { description: 'physical link for pod VNICs instead of the etherstub (illumos)' }),
   nodeStatusUpdateFrequency: Option.String('--node-status-update-frequency', '10s', { description: 'how often the agent posts its Node status (heartbeat)' }),
+  imagePulls: Option.String('--image-pulls', 'auto', { description: 'real (pull images from registries) or simulated (images exist nowhere; the mock runtime\'s default, so it works offline); auto: real on illumos' }),
+  insecureRegistry: Option.Array('--insecure-registry', [], { description: 'host:port of a registry reached over plain HTTP (repeatable, comma-separated); all others use HTTPS' }),
+  containerLogMaxSize: Option.String('--container-log-max-size', '10Mi', { description: 'a container log file is rotated at this size' }),
+  containerLogMaxFiles: Option.String('--container-log-max-files', '5', { description: 'log files kept per container instance, the current one included' }),
+  imageGcHighThreshold: Option.String('--image-gc-high-threshold', '85', { description: 'percent of the image store\'s disk in use above which unused images are pruned, least recently used first' }),
+  nodeApiPort: Option.String('--node-api-port', { description: 'HTTPS port of the node API (kubectl logs) on --node-ip, 0 for any free port; default 10250 for `agent`; `up` serves its own node in-process and listens only when this is given' }),
 });
 
 export type SecureFlags = ReturnType<typeof secureFlags>;
@@ -78,6 +84,13 @@ export function parseCount(flag: string, v: string): number {
 }
 
 const BRANDS: readonly ZoneBrand[] = ['reddwarf', 'lx'];
+
+/** `--image-pulls`: real or simulated; auto is real on illumos and simulated on the mock runtime. */
+export function parseImagePulls(v: string, runtime: 'mock' | 'illumos'): 'real' | 'simulated' {
+  if (v === 'auto') return runtime === 'illumos' ? 'real' : 'simulated';
+  if (v === 'real' || v === 'simulated') return v;
+  throw new UsageError(`--image-pulls must be auto, real or simulated (got ${JSON.stringify(v)})`);
+}
 
 /** `--supported-brands`: known brands only; bhyve is refused with a clear word. */
 export function parseBrands(v: string): ZoneBrand[] {

@@ -13,6 +13,7 @@ import { WatchCommand } from './commands/watch.ts';
 import { TokenCreateCommand } from './commands/token.ts';
 import { MachinesCommand } from './commands/machines.ts';
 import { SmfManifestCommand, SmfMethodCommand } from './commands/smf.ts';
+import { ImagesCommand, ImagesPruneCommand } from './commands/images.ts';
 
 const cli = new Cli({ binaryName: 'reddwarf', binaryLabel: 'reddwarf — Kubernetes-style control plane for illumos zones', binaryVersion: '0.1.0' });
 cli.register(UpCommand);
@@ -29,6 +30,8 @@ cli.register(TokenCreateCommand);
 cli.register(MachinesCommand);
 cli.register(SmfManifestCommand);
 cli.register(SmfMethodCommand);
+cli.register(ImagesCommand);
+cli.register(ImagesPruneCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 

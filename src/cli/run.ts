@@ -10,13 +10,16 @@ import { startApiServer, parseBind, type ApiServer } from '../server/start.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
 import { nodeIp, nodeName } from '../agent/identity.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../runtime/storage.ts';
-import { parseBrands, parseCount, parseDuration, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
+import { parseMemory } from '../api/quantity.ts';
+import { parseBrands, parseCount, parseDuration, parseImagePulls, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { RemoteClient } from '../client/remote.ts';
 import { agentBearer } from '../server/auth.ts';
 import type { ApiServerOptions } from '../server/start.ts';
 import { logAt, logEnabled } from './log.ts';
+import { DEFAULT_NODE_API_PORT } from '../agent/node-api/protocol.ts';
+import type { NodeServingCert } from '../server/node-authority.ts';
 
 export interface RunningControlPlane {
   server: ApiServer;
@@ -64,10 +67,27 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
 }
 
 /** Flags with no default (illumos storage and links, --node-ip): optional for callers that build flags by hand. */
-type OptionalFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic' | 'nodeIp';
+type OptionalFlagKeys = 'storagePool' | 'zonesDataset' | 'imagesDataset' | 'volumesDataset' | 'directNic' | 'nodeIp' | 'nodeApiPort'
+  | 'imagePulls' | 'insecureRegistry' | 'containerLogMaxSize' | 'containerLogMaxFiles' | 'imageGcHighThreshold';
+
+/** How the node API of an agent is served: `agent` listens on 10250 unless told; `up` hands over its certificate. */
+export interface NodeApiChoice {
+  /** The port when --node-api-port is not given; undefined: no socket. */
+  defaultPort?: number;
+  /** The serving certificate, from an API server in this process. */
+  cert?: (node: string, sans: string[]) => Promise<NodeServingCert>;
+}
+
+/** `--node-api-port`: 0–65535. */
+export function parseNodeApiPort(v: string | undefined, fallback: number | undefined): number | undefined {
+  if (v === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--node-api-port must be a port number, 0 for any free port (got ${JSON.stringify(v)})`);
+  return Number(v);
+}
 
 /** Starts a node agent talking through `client`. */
-export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void): Promise<Agent> {
+export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void, nodeApi: NodeApiChoice = { defaultPort: DEFAULT_NODE_API_PORT }): Promise<Agent> {
+  const apiPort = parseNodeApiPort(f.nodeApiPort, nodeApi.defaultPort);
   let name: string;
   let ip: string | undefined;
   try {
@@ -83,12 +103,22 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const runtime = parseRuntime(f.runtime);
+  const logMaxBytes = parseMemory(f.containerLogMaxSize ?? '10Mi');
+  if (logMaxBytes === undefined || logMaxBytes < 1024) throw new UsageError(`--container-log-max-size must be a size of at least 1Ki such as 10Mi (got ${JSON.stringify(f.containerLogMaxSize)})`);
+  const gcThreshold = Number(f.imageGcHighThreshold ?? '85');
+  if (!Number.isInteger(gcThreshold) || gcThreshold < 1 || gcThreshold > 100) throw new UsageError(`--image-gc-high-threshold must be a percentage from 1 to 100 (got ${JSON.stringify(f.imageGcHighThreshold)})`);
   return startAgent({
     client,
+    imagePulls: parseImagePulls(f.imagePulls ?? 'auto', runtime),
+    insecureRegistries: (f.insecureRegistry ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
+    logMaxBytes,
+    logMaxFiles: parseCount('--container-log-max-files', f.containerLogMaxFiles ?? '5'),
+    imageGcHighThreshold: gcThreshold,
     nodeName: name,
     ...(ip ? { nodeIp: ip } : {}),
     dataDir,
-    runtime: parseRuntime(f.runtime),
+    runtime,
     podCidr: f.podCidr,
     systemReservedCpu: f.systemReservedCpu,
     systemReservedMemory: f.systemReservedMemory,
@@ -99,6 +129,7 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
     storage,
     ...(f.directNic ? { directNic: f.directNic } : {}),
     heartbeatMs: parseDuration('--node-status-update-frequency', f.nodeStatusUpdateFrequency),
+    ...(apiPort !== undefined ? { nodeApi: { port: apiPort, ...(nodeApi.cert ? { cert: nodeApi.cert } : {}) } } : {}),
     log,
   });
 }

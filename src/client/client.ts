@@ -67,4 +67,9 @@ export interface Client {
   bind(namespace: string, name: string, binding: Binding): Promise<void>;
   finalize(resource: string, namespace: string, name: string, opts?: { uid?: string }): Promise<void>;
   watch<T extends KubeObject = KubeObject>(resource: string, q: WatchQuery, handlers: WatchHandlers<T>): () => void;
+  /**
+   * Asks the API server to sign this node's API serving certificate (a PEM PKCS#10 request);
+   * only clients that talk to a remote API server offer it.
+   */
+  requestServingCertificate?(node: string, csrPem: string): Promise<{ certificate: string; ca: string }>;
 }

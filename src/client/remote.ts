@@ -98,6 +98,10 @@ export class RemoteClient implements Client {
     this.agent.destroy();
   }
 
+  async requestServingCertificate(node: string, csrPem: string): Promise<{ certificate: string; ca: string }> {
+    return this.call<{ certificate: string; ca: string }>('POST', `${this.itemPath('nodes', '', node)}/servingcertificate`, { body: { csr: csrPem } });
+  }
+
   async get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
     return this.call<T>('GET', this.itemPath(resource, namespace, name));
   }

@@ -1,12 +1,13 @@
 // MockRuntime: a simulated illumos host for other platforms and tests. Zones, datasets and VNICs
 // live in one JSON file, so they survive an agent restart as on a real host (upstream's mock lost
 // them, SPEC §5.7); steps take a little time and can be made to fail.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from './errors.ts';
-import type { DeprovisionReport, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from './runtime.ts';
+import { BUNDLE_DIR, type ContainerRuntimeStatus, type DeprovisionReport, type RuntimeContainer, type ZoneRuntime, type ZoneSpec, type ZoneState, type ZoneStatus } from './runtime.ts';
+import { criLine } from './logs/cri.ts';
 import { carryOn, runWithRollback, type FaultHandle, type FaultOptions, type ZoneStep } from './steps.ts';
 import { assertZoneSpec } from './zonespec.ts';
 
@@ -30,6 +31,10 @@ interface ZoneRecord {
   spec: ZoneSpec;
   state: ZoneState;
   zoneId?: number;
+  /** When the zone last booted (RFC 3339): its containers' startedAt. */
+  bootedAt?: string;
+  /** Restarts of each container since the zone was provisioned (a new image restarts one). */
+  restarts?: Record<string, { count: number; startedAt: string }>;
 }
 
 /** The state file's shape. */
@@ -55,6 +60,8 @@ export class MockRuntime implements ZoneRuntime {
   readonly kind = 'mock' as const;
   /** The state file. */
   readonly path: string;
+  /** Where the simulated zone roots (holding only `.reddwarf/logs`) live. */
+  readonly rootsDir: string;
   private readonly delay: readonly [number, number];
   private readonly zonesDataset: string;
   private readonly zones = new Map<string, ZoneRecord>();
@@ -62,6 +69,7 @@ export class MockRuntime implements ZoneRuntime {
   private readonly vnicSet = new Set<string>();
   private nextZoneId = 1;
   private faults: Fault[] = [];
+  private readonly logDirs = new Set<string>();
   private saving: Promise<void> = Promise.resolve();
   private tmpSeq = 0;
   private queued?: Promise<void>;
@@ -72,6 +80,7 @@ export class MockRuntime implements ZoneRuntime {
     this.zonesDataset = opts.zonesDataset ?? 'rpool/zones';
     mkdirSync(opts.dir, { recursive: true });
     this.path = join(opts.dir, STATE_FILE);
+    this.rootsDir = join(opts.dir, 'roots');
     this.load();
   }
 
@@ -104,7 +113,10 @@ export class MockRuntime implements ZoneRuntime {
       },
       {
         name: 'install',
-        run: (s) => this.step('install', z, s, () => this.must(z).state !== 'configured', () => this.transition(z, ['configured'], 'installed')),
+        run: (s) => this.step('install', z, s, () => this.must(z).state !== 'configured', () => {
+          this.transition(z, ['configured'], 'installed');
+          this.note(z, `zone ${z} installed (dataset ${dataset}, vnic ${vnic}, ip ${spec.network.ip}/${spec.network.prefixLen}); no real zone exists on this host`);
+        }),
         undo: () => this.zoneStep('uninstall', z),
       },
       {
@@ -155,6 +167,68 @@ export class MockRuntime implements ZoneRuntime {
     return [...this.zones.keys()].sort().map((z) => this.status(z));
   }
 
+  /**
+   * The mock runs no processes: a running zone's containers are reported running since its boot
+   * (or their last restart), so pods look as they would on a host, restart counts included.
+   */
+  async containerStatuses(spec: ZoneSpec): Promise<ContainerRuntimeStatus[]> {
+    const r = this.zones.get(spec.zoneName);
+    if (!r || r.state !== 'running' || r.spec.uid !== spec.uid) return [];
+    return [...r.spec.initContainers.map((c) => ({ c, init: true })), ...r.spec.containers.map((c) => ({ c, init: false }))].map(({ c, init }) => {
+      const restart = r.restarts?.[c.name];
+      const startedAt = restart?.startedAt ?? r.bootedAt ?? new Date().toISOString();
+      const count = restart?.count ?? 0;
+      // Init containers "complete" at once: nothing runs them here.
+      return init
+        ? { name: c.name, instance: count, restartCount: count, state: 'terminated' as const, reason: 'Completed', exitCode: 0, signal: 0, startedAt, finishedAt: startedAt, last: null }
+        : { name: c.name, instance: count, restartCount: count, state: 'running' as const, startedAt, last: null };
+    });
+  }
+
+  async stopContainers(): Promise<void> {
+    // Nothing runs in a mock zone: there is nothing to stop before the zone goes down.
+  }
+
+  async restartContainer(spec: ZoneSpec, container: RuntimeContainer, _graceSec: number, signal?: AbortSignal): Promise<void> {
+    const z = spec.zoneName;
+    await this.step('boot', z, signal, () => false, () => {
+      const r = this.must(z);
+      if (r.state !== 'running') throw new ZoneError(z, `cannot restart container ${container.name}: zone is ${r.state}`);
+      r.spec.containers = r.spec.containers.map((c) => (c.name === container.name ? structuredClone(container) : c));
+      const prev = r.restarts?.[container.name]?.count ?? 0;
+      r.restarts = { ...r.restarts, [container.name]: { count: prev + 1, startedAt: new Date().toISOString() } };
+    });
+    this.note(z, `container ${container.name} restarted on image ${container.image?.ref ?? '(none)'}; the mock runtime runs no processes`);
+  }
+
+  logDir(zoneName: string, container: string): string {
+    // Laid out as under a real zone root, so status.json and the logs sit where they would.
+    return join(this.rootsDir, zoneName, BUNDLE_DIR, 'logs', container);
+  }
+
+  /**
+   * Records one of the mock's own steps as a CRI line in each container's `0.log`, clearly
+   * labelled: the mock runs no processes, so this is all `kubectl logs` can show. One append per
+   * container and step.
+   */
+  private note(zoneName: string, text: string): void {
+    const r = this.zones.get(zoneName);
+    if (!r) return;
+    const line = criLine(Date.now(), 'stdout', `[mock runtime] ${text}`);
+    for (const p of [...r.spec.initContainers, ...r.spec.containers]) {
+      const dir = this.logDir(zoneName, p.name);
+      try {
+        if (!this.logDirs.has(dir)) {
+          mkdirSync(dir, { recursive: true });
+          this.logDirs.add(dir);
+        }
+        appendFileSync(join(dir, '0.log'), line);
+      } catch {
+        // A log line is not worth failing a zone step for.
+      }
+    }
+  }
+
   /** Makes the next `times` attempts of `step` fail (or hang until aborted). */
   injectFault(step: ZoneStep, opts: FaultOptions = {}): FaultHandle {
     let fired!: () => void;
@@ -171,12 +245,19 @@ export class MockRuntime implements ZoneRuntime {
   /** The zone stops as a crashed zone does (`installed`), or vanishes altogether with `vanish`. */
   async crash(zoneName: string, opts: { vanish?: boolean } = {}): Promise<void> {
     const record = this.must(zoneName);
+    this.note(zoneName, `zone ${zoneName} crashed (simulated)`);
     if (opts.vanish) this.zones.delete(zoneName);
     else {
       record.state = 'installed';
       delete record.zoneId;
     }
     await this.save();
+  }
+
+  private forgetRoot(zoneName: string): void {
+    const root = join(this.rootsDir, zoneName);
+    rmSync(root, { recursive: true, force: true });
+    for (const d of this.logDirs) if (d.startsWith(`${root}/`)) this.logDirs.delete(d);
   }
 
   /** The zone datasets that exist on the simulated host. */
@@ -226,7 +307,10 @@ export class MockRuntime implements ZoneRuntime {
 
   private bootNow(zoneName: string): void {
     this.transition(zoneName, ['installed', 'ready'], 'running');
-    this.must(zoneName).zoneId = this.nextZoneId++;
+    const r = this.must(zoneName);
+    r.zoneId = this.nextZoneId++;
+    r.bootedAt = new Date().toISOString();
+    this.note(zoneName, `zone ${zoneName} is running; the mock runtime runs no processes, so containers print nothing`);
   }
 
   /** One zoneadm/zonecfg operation on an existing zone, with the upstream mock's state rules. */
@@ -234,12 +318,20 @@ export class MockRuntime implements ZoneRuntime {
     this.must(zoneName);
     const effects = {
       boot: () => this.bootNow(zoneName),
-      shutdown: () => this.transition(zoneName, ['running'], 'installed'),
-      halt: () => this.transition(zoneName, BOOTED, 'installed'),
+      shutdown: () => {
+        this.transition(zoneName, ['running'], 'installed');
+        this.note(zoneName, `zone ${zoneName} shut down`);
+      },
+      halt: () => {
+        this.transition(zoneName, BOOTED, 'installed');
+        this.note(zoneName, `zone ${zoneName} halted`);
+      },
       uninstall: () => this.transition(zoneName, ['installed'], 'configured'),
       delete: () => {
         this.transition(zoneName, ['configured', 'incomplete'], 'absent');
         this.zones.delete(zoneName);
+        // The zone root goes with the zone, logs included (as zoneadm uninstall removes them).
+        this.forgetRoot(zoneName);
       },
     };
     return this.step(step, zoneName, signal, () => false, effects[step]);

@@ -6,12 +6,47 @@ export type ZoneState = 'configured' | 'incomplete' | 'installed' | 'ready' | 'r
 
 export type ZoneBrand = 'reddwarf' | 'lx';
 
-/** One container of the pod, run as a supervised process in the zone. */
-export interface ZoneProcess {
+/** The image a container runs from, as the image store holds it. */
+export interface ContainerImage {
+  /** The reference the pod names (`nginx:1.27`). */
+  ref: string;
+  /** The manifest digest (`sha256:…`): containerStatuses[].imageID. */
+  digest: string;
+  /** The layer chain id of its top layer: what a container root is cloned from. */
+  top: string;
+}
+
+/**
+ * One container as the zone's supervisor runs it, resolved from the pod and its image
+ * (Entrypoint/Cmd vs command/args, Env vs env, WorkingDir, User).
+ */
+export interface RuntimeContainer {
   name: string;
-  command: string[];
+  /** Absent: the container runs on the zone's own userland (native brands without an image). */
+  image?: ContainerImage;
+  /** Passed to execve exactly. */
+  argv: string[];
   env: [string, string][];
-  workingDir?: string;
+  cwd: string;
+  uid: number;
+  gid: number;
+}
+
+/** What the supervisor reports of one container (its status.json). */
+export interface ContainerRuntimeStatus {
+  name: string;
+  /** Starts so far, from 0. */
+  instance: number;
+  restartCount: number;
+  state: 'running' | 'waiting' | 'terminated';
+  /** CrashLoopBackOff while waiting, Completed / Error when terminated. */
+  reason?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  signal?: number;
+  last?: { exitCode: number; signal: number; startedAt: string; finishedAt: string; reason: string } | null;
 }
 
 export interface ZoneNetwork {
@@ -35,7 +70,10 @@ export interface ZoneSpec {
   /** lx only: the image to install from. */
   imagePath?: string;
   network: ZoneNetwork;
-  processes: ZoneProcess[];
+  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  /** Run one by one to completion before the containers. */
+  initContainers: RuntimeContainer[];
+  containers: RuntimeContainer[];
   cpuCapMillis?: number;
   memoryCapBytes?: number;
   /** Quota of the pod's dataset, e.g. `10G`. */
@@ -72,4 +110,18 @@ export interface ZoneRuntime {
   deprovision(spec: ZoneSpec, signal?: AbortSignal): Promise<DeprovisionReport>;
   /** Every zone this runtime manages, with its state. */
   list(): Promise<ZoneStatus[]>;
+  /** What the zone's supervisor reports of each container that has started; [] when none has (or no supervisor runs). */
+  containerStatuses(spec: ZoneSpec): Promise<ContainerRuntimeStatus[]>;
+  /** SIGTERM to every container, SIGKILL after `graceSec`; resolves once they have all exited (or at once when none runs). */
+  stopContainers(spec: ZoneSpec, graceSec: number, signal?: AbortSignal): Promise<void>;
+  /** Restarts one container on its (new) definition, e.g. a new image: TERM, KILL after the grace, start again. */
+  restartContainer(spec: ZoneSpec, container: RuntimeContainer, graceSec: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Host directory of a container's CRI logs (`<instance>.log` and rotations, CONTRACTS.md):
+   * `<zonepath>/root/.reddwarf/logs/<container>` on illumos; the mock keeps its own.
+   */
+  logDir(zoneName: string, container: string): string;
 }
+
+/** The directory under a zone root that reddwarf owns (CONTRACTS.md, "pod bundle"). */
+export const BUNDLE_DIR = '.reddwarf';

@@ -6,7 +6,7 @@ import { ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
 import { InvalidZoneSpec } from './errors.ts';
 import type { IpAllocation } from './ipam.ts';
 import { isValidLinkName, isValidZoneName, vnicName, zoneName } from './names.ts';
-import type { ZoneBrand, ZoneProcess, ZoneSpec } from './runtime.ts';
+import type { RuntimeContainer, ZoneBrand, ZoneSpec } from './runtime.ts';
 
 /** The pod annotation naming the Linux image an `lx` zone is installed from. */
 export const LX_IMAGE_ANNOTATION = 'reddwarf.io/lx-image';
@@ -22,6 +22,11 @@ export interface ZoneSpecOptions {
   ip: IpAllocation;
   /** The brand of a pod without the annotation. */
   defaultBrand: ZoneBrand;
+  /**
+   * The containers as resolved against their images (src/agent/containers.ts); without them each
+   * runs its command and args on the zone's own userland, as root in `/`.
+   */
+  resolved?: { initContainers: RuntimeContainer[]; containers: RuntimeContainer[] };
 }
 
 /** A pod that cannot become a zone; names the pod. */
@@ -46,7 +51,8 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
   if (!brand) throw new PodSpecError(key, `unknown zone brand "${wanted}" (annotation ${ZONE_BRAND_ANNOTATION}): supported brands are ${BRANDS.join(', ')}`);
   const imagePath = annotations[LX_IMAGE_ANNOTATION];
   // Refused here, before anything exists on the host (upstream failed only at install, §5.6).
-  if (brand === 'lx' && !imagePath) throw new PodSpecError(key, `brand lx needs the annotation ${LX_IMAGE_ANNOTATION} (path of a Linux image to install from)`);
+  const hasImage = [...(opts.resolved?.initContainers ?? []), ...(opts.resolved?.containers ?? [])].some((c) => c.image);
+  if (brand === 'lx' && !imagePath && !hasImage) throw new PodSpecError(key, `brand lx installs from a container image or the annotation ${LX_IMAGE_ANNOTATION} (path of a Linux image): the pod has neither`);
   const zone = zoneName(namespace, name);
   const containers = pod.spec.containers ?? [];
   const cpu = sumResources(containers, (r) => parseCpu(r.cpu));
@@ -58,9 +64,11 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
     brand,
     zonepath: `${opts.zonepathPrefix.replace(/\/+$/, '')}/${zone}`,
     network: { vnic: vnicName(namespace, name), link: opts.link, ...opts.ip },
-    processes: containers.map(toProcess),
+    restartPolicy: pod.spec.restartPolicy ?? 'Always',
+    initContainers: opts.resolved?.initContainers ?? (pod.spec.initContainers ?? []).map(withoutImage),
+    containers: opts.resolved?.containers ?? containers.map(withoutImage),
   };
-  if (brand === 'lx') spec.imagePath = imagePath;
+  if (brand === 'lx' && imagePath) spec.imagePath = imagePath;
   if (cpu > 0) spec.cpuCapMillis = cpu;
   if (memory > 0) spec.memoryCapBytes = memory;
   return spec;
@@ -70,7 +78,7 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
 export function zoneSpecProblem(spec: ZoneSpec): string | undefined {
   if (!isValidZoneName(spec.zoneName)) return `'${spec.zoneName}' is not a valid zone name`;
   if (!isValidLinkName(spec.network.vnic)) return `'${spec.network.vnic}' is not a valid datalink name`;
-  if (spec.brand === 'lx' && !spec.imagePath) return 'LX brand zone requires an image path';
+  if (spec.brand === 'lx' && !spec.imagePath && ![...spec.initContainers, ...spec.containers].some((c) => c.image)) return 'LX brand zone requires an image path';
   return undefined;
 }
 
@@ -80,15 +88,16 @@ export function assertZoneSpec(spec: ZoneSpec): void {
   if (problem) throw new InvalidZoneSpec(spec.zoneName, problem);
 }
 
-function toProcess(c: Container): ZoneProcess {
-  const p: ZoneProcess = {
+/** A container on the zone's own userland: its command and args, literal env values, root in `/`. */
+function withoutImage(c: Container): RuntimeContainer {
+  return {
     name: c.name,
-    command: [...(c.command ?? []), ...(c.args ?? [])],
-    // `valueFrom` entries have no literal value and are dropped, as upstream does.
+    argv: [...(c.command ?? []), ...(c.args ?? [])],
     env: (c.env ?? []).flatMap((e): [string, string][] => (typeof e.value === 'string' ? [[e.name, e.value]] : [])),
+    cwd: c.workingDir || '/',
+    uid: 0,
+    gid: 0,
   };
-  if (c.workingDir) p.workingDir = c.workingDir;
-  return p;
 }
 
 /**

@@ -11,6 +11,7 @@ import { Rest, unservedSubresource } from './rest.ts';
 import type { InspectHub } from '../inspect/hub.ts';
 import { inspectPage } from '../inspect/page.ts';
 import { route } from './router.ts';
+import type { NodeAuthority } from './node-authority.ts';
 import { guard, type SecurityOptions } from './authorize.ts';
 import { DEFAULT_WATCH_LIMITS, MSGPACK_SUBPROTOCOL, type WatchLimits } from './watch.ts';
 
@@ -26,6 +27,8 @@ export interface ApiOptions {
   allowedOrigins?: string[];
   /** Authentication, authorization and request limits (authorize.ts); unset: no auth, default limits. */
   security?: SecurityOptions;
+  /** The cluster CA and the node API client credentials: pods/log and node serving certificates need them. */
+  nodes?: NodeAuthority;
 }
 
 export const DEFAULT_KUBE_MINOR = 31;
@@ -33,7 +36,7 @@ export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 /** Builds the handler that answers every API request. */
 export function createApi(store: Store, opts: ApiOptions): HttpHandler {
-  const rest = new Rest(store, opts.watchLimits ?? DEFAULT_WATCH_LIMITS);
+  const rest = new Rest(store, opts.watchLimits ?? DEFAULT_WATCH_LIMITS, opts.nodes);
   const v1 = openapiV1();
   const v1Hash = openapiHash(v1);
   const v1Body = JSON.stringify(v1);

@@ -105,6 +105,10 @@ export class Authorizer {
         if ((a.verb === 'update' || a.verb === 'patch') && (a.subresource === undefined || a.subresource === 'status')) {
           return a.name === node ? undefined : `node ${JSON.stringify(node)} may only modify its own Node object`;
         }
+        // Its node API serving certificate (a kubelet-serving CSR in Kubernetes).
+        if (a.verb === 'create' && a.subresource === 'servingcertificate') {
+          return a.name === node ? undefined : `node ${JSON.stringify(node)} may only ask for its own serving certificate`;
+        }
         return denied;
       }
       case 'pods': {

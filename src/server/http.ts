@@ -26,6 +26,8 @@ export interface Sink {
   end(): void;
   /** Called once when the peer goes away or the stream ends. */
   onClose(cb: () => void): void;
+  /** Called each time the transport's send buffer has drained (HTTP streams; producers waiting on buffered() resume). */
+  onDrain?(cb: () => void): void;
 }
 
 export interface PlainReply {

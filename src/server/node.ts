@@ -143,6 +143,9 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       onClose(cb) {
         res.on('close', cb);
       },
+      onDrain(cb) {
+        res.on('drain', cb);
+      },
     });
   };
 

@@ -1,5 +1,6 @@
 // REST verbs on resources and their subresources: list/watch, create, get, replace, patch,
-// delete, and the pod subresources status, binding, eviction and finalize.
+// delete, the pod subresources status, binding, eviction, finalize and log, and the node API's
+// serving certificates (nodes/servingcertificate).
 import type { ResourceDef } from '../api/resources.ts';
 import { ApiError, badRequest, cause, invalid, methodNotAllowed, notFound, successStatus, unsupportedMediaType } from '../api/status.ts';
 import type { KubeObject, Pod } from '../api/types.ts';
@@ -18,6 +19,9 @@ import { checkObject, decodeObject, mediaType, parseDocument, pinIdentity } from
 import { json, type HttpReply, type HttpRequest, type Sink } from './http.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam, revisionParam } from './query.ts';
 import { runWatch, type Framing, type WatchLimits } from './watch.ts';
+import { PodLogs } from './pod-log.ts';
+import type { NodeAuthority } from './node-authority.ts';
+import type { Node } from '../api/types.ts';
 
 export interface ResourceCall {
   def: ResourceDef;
@@ -35,10 +39,16 @@ const FRESHNESS_WAIT_MS = 3000;
 
 /** Serves one resource request; throws ApiError/StoreError for the caller to turn into a Status. */
 export class Rest {
+  private readonly logs: PodLogs;
+
   constructor(
     private readonly store: Store,
     private readonly watchLimits: WatchLimits,
-  ) {}
+    /** The cluster CA and node API credentials (pods/log, nodes/servingcertificate); unset: neither is served. */
+    private readonly authority?: NodeAuthority,
+  ) {
+    this.logs = new PodLogs(store, authority);
+  }
 
   async serve(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -66,6 +76,8 @@ export class Rest {
       case 'binding POST': return this.bind(req, call, name);
       case 'eviction POST': return this.evict(req, call, name);
       case 'finalize POST': return this.finalize(req, call, name);
+      case 'log GET': return this.logs.serve(req, call.namespace ?? '', name);
+      case 'servingcertificate POST': return this.signServing(req, name);
     }
     throw methodNotAllowed(req.method);
   }
@@ -251,6 +263,24 @@ export class Rest {
     return json(200, { ...successStatus({ name, kind: call.def.resource, uid: removed.metadata.uid }), message: `${call.def.kind} ${name} deleted` });
   }
 
+  /**
+   * nodes/servingcertificate: signs a node API serving certificate for the node's key (body
+   * `{"csr": "<PEM PKCS#10>"}`), answering `{"certificate": PEM, "ca": PEM}`. Only the node itself
+   * (or an admin) may ask (authorize.ts); the names in it are the Node object's, not the request's.
+   */
+  private async signServing(req: HttpRequest, name: string): Promise<HttpReply> {
+    if (!this.authority) throw new ApiError(503, 'ServiceUnavailable', 'this API server has no cluster CA to sign node certificates');
+    const body = parseDocument(req) as { csr?: unknown } | null;
+    if (body === null || typeof body !== 'object' || typeof body.csr !== 'string') throw badRequest('the body must be {"csr": "<PEM certificate request>"}');
+    const node = this.store.get('nodes', '', name) as Node | undefined;
+    if (!node) throw notFound('nodes', name);
+    try {
+      return json(201, await this.authority.signServing(node, body.csr));
+    } catch (e) {
+      throw badRequest(`cannot sign the certificate request: ${(e as Error).message}`);
+    }
+  }
+
   private mustGet(call: ResourceCall, name: string): KubeObject {
     const obj = this.store.get(call.def.resource, call.def.namespaced ? (call.namespace ?? '') : '', name);
     if (!obj) throw notFound(call.def.resource, name);
@@ -315,10 +345,10 @@ function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 }
 
-const UNSERVED_POD_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy', 'ephemeralcontainers', 'resize']);
+const UNSERVED_POD_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy', 'ephemeralcontainers', 'resize']);
 
 /**
- * kubectl logs/exec/attach/port-forward would otherwise print a bare "could not find the
+ * kubectl exec/attach/port-forward would otherwise print a bare "could not find the
  * requested resource": say what is missing and where to go instead.
  */
 export function unservedSubresource(call: { def: ResourceDef; namespace?: string; name?: string; subresource?: string }): ApiError | undefined {

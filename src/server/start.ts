@@ -15,6 +15,7 @@ import { Authenticator, ensureAdminToken } from './auth.ts';
 import { Limits } from './limits.ts';
 import { Drain } from './drain.ts';
 import { withRequestLog, type RequestLogEntry } from './access-log.ts';
+import { NodeAuthority } from './node-authority.ts';
 
 /** TLS: auto-generated into `<data-dir>/tls` (extra SANs), or operator-provided files. */
 export type TlsChoice = { mode: 'auto'; sans: string[] } | { mode: 'provided'; certFile: string; keyFile: string; caFile?: string };
@@ -54,6 +55,8 @@ export interface ApiServer {
   tls?: TlsMaterial;
   /** The admin token (also in `<data-dir>/admin-token` and the kubeconfig), when authentication is on. */
   adminToken?: string;
+  /** The cluster CA and node API credentials; agents in this process register their node API in `nodes.local`. */
+  nodes: NodeAuthority;
   stop(): Promise<void>;
 }
 
@@ -78,6 +81,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   } else if (o.tls?.mode === 'provided') {
     tls = providedTls(o.tls.certFile, o.tls.keyFile, o.tls.caFile);
   }
+  // The node API channel (pods/log) always has a CA: the serving one in auto mode, else its own in <data-dir>/tls.
+  const nodes = await NodeAuthority.open(join(o.dataDir, 'tls'));
   const adminToken = o.auth ? ensureAdminToken(o.dataDir) : undefined;
   const authenticator = o.auth ? new Authenticator({ dataDir: o.dataDir, tokenFile: o.auth.tokenFile, adminToken }) : undefined;
   const security = { authenticator, limits: new Limits({ maxRequestsInflight: o.maxRequestsInflight }) };
@@ -85,7 +90,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   await ensureNamespace(store, 'default');
   const stopNamespaces = runNamespaceController(store, o.log);
   const inspect = new InspectHub();
-  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security });
+  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security, nodes });
   const drain = new Drain(o.requestLog ? withRequestLog(handler, o.requestLog) : handler);
   let listening: Listening;
   try {
@@ -106,6 +111,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     inspect,
     tls,
     adminToken,
+    nodes,
     async stop() {
       drain.begin();
       stopNamespaces();

@@ -101,10 +101,40 @@ export interface LeafOptions {
 
 /** A certificate signed by the CA. */
 export async function generateLeaf(ca: Generated, o: LeafOptions): Promise<Generated> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const certPem = await signLeaf(ca, keys.publicKey, o);
+  return { certPem, keyPem: pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
+}
+
+/** A key and a PKCS#10 request for it (a node asking the API server for its serving certificate). */
+export async function generateCsr(cn: string): Promise<{ csrPem: string; keyPem: string }> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${cn.replace(/([,+"\\<>;=])/g, '\\$1')}`, keys, signingAlgorithm: ALG });
+  return { csrPem: csr.toString('pem'), keyPem: pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
+}
+
+/**
+ * Signs the public key of a PKCS#10 request (whose own signature must verify) with the identity
+ * the CA chooses: the request's subject and extensions are ignored.
+ */
+export async function signCsr(ca: Generated, csrPem: string, o: LeafOptions): Promise<string> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch (e) {
+    throw new Error(`not a PEM certificate request: ${(e as Error).message}`, { cause: e });
+  }
+  if (!(await csr.verify())) throw new Error('the certificate request is not signed by its own key');
+  const publicKey = await csr.publicKey.export(ALG, ['verify'], webcrypto as unknown as Crypto);
+  return signLeaf(ca, publicKey, o);
+}
+
+/** A certificate for `publicKey`, signed by the CA. */
+async function signLeaf(ca: Generated, publicKey: CryptoKey, o: LeafOptions): Promise<string> {
   const now = o.now ?? new Date();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKey(ca.keyPem);
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = { publicKey };
   const esc = (s: string): string => s.replace(/([,+"\\<>;=])/g, '\\$1');
   const subject = [`CN=${esc(o.cn)}`, ...(o.o ?? []).map((g) => `O=${esc(g)}`)].join(', ');
   const extensions: x509.Extension[] = [
@@ -126,7 +156,7 @@ export async function generateLeaf(ca: Generated, o: LeafOptions): Promise<Gener
     signingKey: caKey,
     extensions,
   });
-  return { certPem: cert.toString('pem'), keyPem: pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
+  return cert.toString('pem');
 }
 
 /** Whether a PEM certificate expires within RENEW_BEFORE_MS of `now` (or cannot be read). */
@@ -159,20 +189,9 @@ function serverCertFits(certPem: string, caPem: string, sans: readonly string[],
  * a SAN was added. Keys are written mode 0600.
  */
 export async function ensureTls(dir: string, sans: readonly string[], now = new Date()): Promise<TlsMaterial> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const f = { ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem') };
-  let generated = false;
-  let ca: Generated | undefined;
-  if (existsSync(f.ca) && existsSync(f.caKey)) {
-    const c = { certPem: readFileSync(f.ca, 'utf8'), keyPem: readFileSync(f.caKey, 'utf8') };
-    if (!expiring(c.certPem, now)) ca = c;
-  }
-  if (!ca) {
-    ca = await generateCa(now);
-    writeSecure(f.caKey, ca.keyPem, 0o600);
-    writeSecure(f.ca, ca.certPem, 0o644);
-    generated = true;
-  }
+  const f = { cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem'), caKey: join(dir, 'ca-key.pem') };
+  const { ca, generated: caGenerated, caFile } = await ensureCa(dir, now);
+  let generated = caGenerated;
   const haveLeaf = existsSync(f.cert) && existsSync(f.key);
   if (generated || !haveLeaf || !serverCertFits(readFileSync(f.cert, 'utf8'), ca.certPem, sans, now)) {
     const leaf = await generateLeaf(ca, { cn: SERVER_CN, sans, usage: 'server', now });
@@ -183,7 +202,45 @@ export async function ensureTls(dir: string, sans: readonly string[], now = new 
     chmodSync(f.key, 0o600);
   }
   chmodSync(f.caKey, 0o600);
-  return { certFile: f.cert, keyFile: f.key, caFile: f.ca, caPem: ca.certPem, generated };
+  return { certFile: f.cert, keyFile: f.key, caFile, caPem: ca.certPem, generated };
+}
+
+/** Makes sure `dir` holds the cluster CA (ca.pem, ca-key.pem 0600): loads it, or generates it when missing or expiring. */
+export async function ensureCa(dir: string, now = new Date()): Promise<{ ca: Generated; generated: boolean; caFile: string }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = { ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem') };
+  if (existsSync(f.ca) && existsSync(f.caKey)) {
+    const c = { certPem: readFileSync(f.ca, 'utf8'), keyPem: readFileSync(f.caKey, 'utf8') };
+    if (!expiring(c.certPem, now)) return { ca: c, generated: false, caFile: f.ca };
+  }
+  const ca = await generateCa(now);
+  writeSecure(f.caKey, ca.keyPem, 0o600);
+  writeSecure(f.ca, ca.certPem, 0o644);
+  return { ca, generated: true, caFile: f.ca };
+}
+
+/**
+ * A client certificate in `dir` (`<name>.pem`, `<name>-key.pem`) signed by `ca` for `cn`/`o`:
+ * kept while it is fresh and signed by this CA, else issued again.
+ */
+export async function ensureClientCert(dir: string, name: string, ca: Generated, o: { cn: string; o?: readonly string[] }, now = new Date()): Promise<Generated & { certFile: string; keyFile: string }> {
+  const certFile = join(dir, `${name}.pem`);
+  const keyFile = join(dir, `${name}-key.pem`);
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    const certPem = readFileSync(certFile, 'utf8');
+    try {
+      const c = new X509Certificate(certPem);
+      if (!expiring(certPem, now) && c.checkIssued(new X509Certificate(ca.certPem)) && c.verify(new X509Certificate(ca.certPem).publicKey)) {
+        return { certPem, keyPem: readFileSync(keyFile, 'utf8'), certFile, keyFile };
+      }
+    } catch {
+      // unreadable: issue a new one
+    }
+  }
+  const leaf = await generateLeaf(ca, { cn: o.cn, o: o.o, usage: 'client', now });
+  writeSecure(keyFile, leaf.keyPem, 0o600);
+  writeSecure(certFile, leaf.certPem, 0o644);
+  return { ...leaf, certFile, keyFile };
 }
 
 /** Loads the CA (certificate and key) of an auto-generated `<data-dir>/tls`, to sign client certificates. */

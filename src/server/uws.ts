@@ -147,8 +147,10 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
           res.writeStatus(statusLine(reply.status));
           for (const [k, v] of Object.entries(reply.headers)) res.writeHeader(k, v);
         });
+        const drained: (() => void)[] = [];
         res.onWritable(() => {
           backlog = 0;
+          for (const cb of drained) cb();
           return true;
         });
         reply.stream({
@@ -159,6 +161,9 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
           end: close,
           onClose(cb) {
             closers.push(cb);
+          },
+          onDrain(cb) {
+            drained.push(cb);
           },
         });
       }, (e: unknown) => {

@@ -11,6 +11,7 @@ import { MockRuntime } from '../../src/runtime/mock.ts';
 import { PROVISION_STEPS } from '../../src/runtime/steps.ts';
 import type { CoreEvent, Pod } from '../../src/api/types.ts';
 import { openStore } from '../helpers/server.ts';
+import { podWorkload, simulatedSource } from '../../src/agent/workload.ts';
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -28,7 +29,8 @@ async function setup() {
   const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
   const hosts: PodHost[] = [];
   const host = (rt: MockRuntime = runtime): PodHost => {
-    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, log: () => {} });
+    const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, workload, containerPollMs: 20, log: () => {} });
     hosts.push(h);
     return h;
   };
@@ -60,7 +62,7 @@ describe('agent pod host', () => {
     assert.equal(t.runtime.vnics().length, 1);
     assert.equal(t.runtime.datasets().length, 1);
     await until('events', () => t.events('web').includes('Started'));
-    assert.deepEqual(t.events('web'), ['Provisioning', 'Started']);
+    assert.deepEqual(t.events('web'), ['Pulled', 'Provisioning', 'Started']);
     await t.close();
   });
 
@@ -110,6 +112,25 @@ describe('agent pod host', () => {
     assert.deepEqual(await again.list(), before, 'same zone, same id: not re-provisioned');
     assert.equal(t.get('web')?.status?.phase, 'Running');
     assert.equal(t.events('web').filter((e) => e === 'Provisioning').length, 1);
+    await t.close();
+  });
+
+  it('restarts just the container whose image changed: new imageID, restartCount 1, Killing and Started events', async () => {
+    const t = await setup();
+    t.host();
+    await t.client.create<Pod>('pods', { metadata: { name: 'two', namespace: 'default' }, spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'app:1' }, { name: 'b', image: 'side:1' }] } });
+    await until('Running with statuses', () => t.get('two')?.status?.phase === 'Running' && (t.get('two')?.status?.containerStatuses ?? []).every((c) => c['ready'] === true));
+    const before = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
+    assert.match(String(before.get('a')?.['imageID']), /^docker\.io\/library\/app@sha256:[0-9a-f]{64}$/);
+    const current = t.get('two') as Pod;
+    await t.client.update<Pod>('pods', { ...current, spec: { ...current.spec, containers: [{ name: 'a', image: 'app:2' }, { name: 'b', image: 'side:1' }] } });
+    await until('a restarted', () => t.get('two')?.status?.containerStatuses?.find((c) => c['name'] === 'a')?.['restartCount'] === 1);
+    const after = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
+    assert.notEqual(after.get('a')?.['imageID'], before.get('a')?.['imageID']);
+    assert.equal(after.get('a')?.['image'], 'app:2');
+    assert.equal(after.get('b')?.['restartCount'], 0, 'the other container kept running');
+    assert.equal(after.get('b')?.['imageID'], before.get('b')?.['imageID']);
+    await until('Killing event', () => t.events('two').includes('Killing'));
     await t.close();
   });
 

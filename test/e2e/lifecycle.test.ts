@@ -296,7 +296,8 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       assert.deepEqual(restarts, [0], `restartCount after adoption: ${JSON.stringify(restarts)}`);
       const reasonsAfter = await podEvents(k, 'x', uid);
       assert.equal(reasonsAfter.filter((r) => r === 'Provisioning').length, 1, `a new Provisioning event after the restart (events: ${reasonsAfter.join(', ')})\n${k.logs()}`);
-      assert.deepEqual(reasonsAfter.filter((r) => !['Scheduled', 'Provisioning', 'Started'].includes(r)), [], `unexpected events after the restart: ${reasonsAfter.join(', ')}`);
+      assert.equal(reasonsAfter.filter((r) => r === 'Pulled').length, 1, `images resolved again after the restart (events: ${reasonsAfter.join(', ')})`);
+      assert.deepEqual(reasonsAfter.filter((r) => !['Scheduled', 'Pulled', 'Provisioning', 'Started'].includes(r)), [], `unexpected events after the restart: ${reasonsAfter.join(', ')}`);
 
       // The restarted agent owns the adopted pod: deleting it tears the same zone down.
       const del = await k.ok('delete', 'pod', 'x');

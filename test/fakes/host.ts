@@ -44,6 +44,11 @@ export interface FakeHostState {
 export interface FakeHostOptions {
   /** Pre-create rpool/{zones,images,volumes} and the etherstub `reddwarf0`, as a started agent leaves them. */
   seeded?: boolean;
+  /**
+   * rpool mounted at `<dir>/root/rpool`, so every dataset is a real directory there (snapshots are
+   * copies under `<dir>/snapshots/`, clones copies of them): image layers and zone roots hold files.
+   */
+  realRoot?: boolean;
 }
 
 /** A fault on one tool call, named as `<tool> <verb>` (e.g. `zoneadm install`). */
@@ -93,8 +98,15 @@ export class FakeIllumosHost {
       writeFileSync(wrapper, `#!/bin/sh\nunset NODE_OPTIONS\nexec '${process.execPath}' '${join(SCRIPTS, `${t}.js`)}' "$@"\n`, { mode: 0o755 });
     }
     const state: FakeHostState = { nextZoneId: 1, zones: {}, links: { net0: { class: 'phys', over: '' } }, datasets: { rpool: { props: {} } }, ifs: [], addrs: {} };
+    if (opts.realRoot) {
+      state.datasets['rpool'] = { props: { mountpoint: join(host.dir, 'root', 'rpool') } };
+      mkdirSync(join(host.dir, 'root', 'rpool'), { recursive: true });
+    }
     if (opts.seeded) {
-      for (const d of ['rpool/zones', 'rpool/images', 'rpool/volumes']) state.datasets[d] = { props: {} };
+      for (const d of ['rpool/zones', 'rpool/images', 'rpool/volumes']) {
+        state.datasets[d] = { props: {} };
+        if (opts.realRoot) mkdirSync(join(host.dir, 'root', d), { recursive: true });
+      }
       state.links['reddwarf0'] = { class: 'etherstub', over: '' };
     }
     writeFileSync(join(host.dir, 'state.json'), JSON.stringify(state));
@@ -131,6 +143,16 @@ export class FakeIllumosHost {
 
   zones(): Record<string, FakeZone> {
     return this.state().zones;
+  }
+
+  /** The host directory a dataset is mounted on (with realRoot: a real directory). */
+  mountpoint(dataset: string): string {
+    const s = this.state();
+    for (let d: string | undefined = dataset; d; d = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : undefined) {
+      const mp = s.datasets[d]?.props['mountpoint'];
+      if (mp) return d === dataset ? mp : `${mp}${dataset.slice(d.length)}`;
+    }
+    return `/${dataset}`;
   }
 
   /** Every tool call so far, as argv (tool first). */

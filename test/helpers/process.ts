@@ -138,7 +138,9 @@ export interface AgentProcess extends ChildHandle {
 export async function startAgent(opts: AgentOptions): Promise<AgentProcess> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? makeTempDir('reddwarf-e2e-agent-');
-  const args = ['agent', '--server', opts.server, '--node-name', opts.nodeName, '--data-dir', dataDir, ...(opts.args ?? [])];
+  // Several agents share this host in tests: their node APIs take any free port unless told.
+  const apiPort = (opts.args ?? []).includes('--node-api-port') ? [] : ['--node-api-port', '0'];
+  const args = ['agent', '--server', opts.server, '--node-name', opts.nodeName, '--data-dir', dataDir, ...apiPort, ...(opts.args ?? [])];
   const h = spawnReddwarf(args, dataDir, ownDir, `reddwarf agent ${opts.nodeName}`, opts.env);
   const running = `agent for node ${opts.nodeName} is running`;
   // Generous: on a 2-core CI box running other test files, a process may wait seconds for CPU

@@ -15,7 +15,7 @@ interface Harness {
   reports: PodReport[];
   events: PodEventRecord[];
   calls: string[];
-  zone: { health: ZoneHealth; provisionFails?: string; restartFails: number; shutdownHangs: boolean };
+  zone: { health: ZoneHealth; provisionFails?: string; restartFails: number; shutdownHangs: boolean; pullFails: number; updates: number };
   send(e: Parameters<ReturnType<typeof createActor<typeof clusterMachine>>['send']>[0]): void;
   pod(key?: string): AnyActorRef | undefined;
   state(key?: string): unknown;
@@ -27,9 +27,20 @@ function harness(): Harness {
   const reports: PodReport[] = [];
   const events: PodEventRecord[] = [];
   const calls: string[] = [];
-  const zone = { health: 'running' as ZoneHealth, provisionFails: undefined as string | undefined, restartFails: 0, shutdownHangs: false };
+  const zone = { health: 'running' as ZoneHealth, provisionFails: undefined as string | undefined, restartFails: 0, shutdownHangs: false, pullFails: 0, updates: 0 };
   const hosted = podMachine.provide({
     actors: {
+      pullImages: fromPromise<void, { key: string }>(async () => {
+        calls.push('pull');
+        if (zone.pullFails > 0) {
+          zone.pullFails--;
+          throw new Error('Failed to pull image "registry.test/app:1": not found');
+        }
+      }),
+      updateContainers: fromPromise<void, { key: string }>(async () => {
+        calls.push('update');
+        zone.updates++;
+      }),
       provisionZone: fromPromise<ZoneUp, { key: string }>(async () => {
         calls.push('provision');
         if (zone.provisionFails) throw new Error(zone.provisionFails);
@@ -49,7 +60,7 @@ function harness(): Harness {
         zone.health = 'running';
         return { podIP: '10.88.0.2' };
       }),
-      shutdownZone: fromPromise<void, { key: string }>(({ signal }) => {
+      shutdownZone: fromPromise<void, { key: string; graceMs: number }>(({ signal }) => {
         calls.push('shutdown');
         if (!zone.shutdownHangs) return Promise.resolve();
         return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
@@ -97,10 +108,12 @@ describe('pod machine', () => {
   it('provisions a new pod and runs it, reporting Pending then Running', async () => {
     const h = harness();
     h.send({ type: 'POD_BOUND', input: input() });
-    assert.equal(h.state(), 'Provisioning');
+    assert.deepEqual(h.state(), { Provisioning: 'PullingImages' });
     await settle();
     assert.deepEqual(h.state(), { Running: 'Idle' });
+    assert.deepEqual(h.calls, ['pull', 'provision']);
     assert.deepEqual(h.reports.map((r) => r.phase), ['Pending', 'Running']);
+    assert.equal(h.reports[0]?.reason, 'ContainerCreating');
     assert.deepEqual(h.events.map((e) => e.reason), ['Provisioning', 'Started']);
     assert.equal(h.context().podIP, '10.88.0.2');
   });
@@ -181,7 +194,7 @@ describe('pod machine', () => {
     await settle();
     h.send({ type: 'POD_DELETING', key: 'default/web', graceMs: 30_000 });
     await settle();
-    assert.deepEqual(h.calls, ['provision', 'shutdown', 'deprovision', 'finalize']);
+    assert.deepEqual(h.calls, ['pull', 'provision', 'shutdown', 'deprovision', 'finalize']);
     assert.deepEqual(h.events.map((e) => e.reason), ['Provisioning', 'Started', 'Killing', 'Deprovisioned']);
     assert.equal(h.pod(), undefined, 'the finalized pod actor was stopped');
   });
@@ -199,7 +212,7 @@ describe('pod machine', () => {
     assert.equal(h.state(), 'Terminating');
     h.clock.increment(1);
     await settle();
-    assert.deepEqual(h.calls, ['provision', 'shutdown', 'halt', 'deprovision', 'finalize']);
+    assert.deepEqual(h.calls, ['pull', 'provision', 'shutdown', 'halt', 'deprovision', 'finalize']);
     assert.ok(h.events.some((e) => e.reason === 'Halted'));
     assert.equal(h.pod(), undefined);
   });
@@ -224,6 +237,7 @@ describe('pod machine', () => {
       actors: {
         pod: podMachine.provide({
           actors: {
+            pullImages: fromPromise(async () => {}),
             provisionZone: fromPromise(async () => ({ podIP: '10.88.0.9' })),
             shutdownZone: fromPromise(async () => {}),
             deprovisionZone: fromPromise(async () => ({ problems: [] as string[] })),
@@ -279,8 +293,71 @@ describe('pod machine', () => {
     await settle();
     h.send({ type: 'POD_REMOVED', key: 'default/web' });
     await settle();
-    assert.deepEqual(h.calls, ['provision', 'deprovision']);
+    assert.deepEqual(h.calls, ['pull', 'provision', 'deprovision']);
     assert.equal(h.pod(), undefined);
+  });
+
+  it('reports ErrImagePull, then ImagePullBackOff, and retries the pull after 10 s, 20 s … without creating anything', async () => {
+    const h = harness();
+    h.zone.pullFails = 2;
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    assert.deepEqual(h.state(), { Provisioning: 'ImagePullBackOff' });
+    assert.equal(h.reports.at(-1)?.reason, 'ErrImagePull');
+    assert.match(h.reports.at(-1)?.message ?? '', /not found/);
+    h.clock.increment(1_000);
+    await settle();
+    assert.equal(h.reports.at(-1)?.reason, 'ImagePullBackOff');
+    assert.equal(h.reports.at(-1)?.phase, 'Pending');
+    h.clock.increment(8_999);
+    await settle();
+    assert.deepEqual(h.calls, ['pull'], 'no retry before 10 s');
+    h.clock.increment(1);
+    await settle();
+    assert.deepEqual(h.calls, ['pull', 'pull']);
+    // The second failure waits twice as long.
+    h.clock.increment(19_999);
+    await settle();
+    assert.deepEqual(h.calls, ['pull', 'pull']);
+    h.clock.increment(1);
+    await settle();
+    assert.deepEqual(h.calls, ['pull', 'pull', 'pull', 'provision']);
+    assert.deepEqual(h.state(), { Running: 'Idle' });
+  });
+
+  it('can be deleted while its image pull backs off, and nothing was provisioned', async () => {
+    const h = harness();
+    h.zone.pullFails = 1;
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.send({ type: 'POD_DELETING', key: 'default/web', graceMs: 30_000 });
+    await settle();
+    assert.ok(!h.calls.includes('provision'));
+    assert.equal(h.pod(), undefined);
+  });
+
+  it('updates its containers on a spec change and goes back to idle', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input() });
+    await settle();
+    h.send({ type: 'POD_SPEC_CHANGED', key: 'default/web' });
+    await settle();
+    assert.equal(h.zone.updates, 1);
+    assert.deepEqual(h.state(), { Running: 'Idle' });
+  });
+
+  it('ends Succeeded when every container completed, Failed when one failed for good', async () => {
+    const h = harness();
+    h.send({ type: 'POD_BOUND', input: input({ restartPolicy: 'OnFailure' }) });
+    h.send({ type: 'POD_BOUND', input: input({ key: 'default/job', restartPolicy: 'Never' }) });
+    await settle();
+    h.send({ type: 'POD_CONTAINERS_DONE', key: 'default/web', succeeded: true, message: '' });
+    h.send({ type: 'POD_CONTAINERS_DONE', key: 'default/job', succeeded: false, message: 'container app exited with code 3' });
+    await settle();
+    assert.equal(h.state(), 'Succeeded');
+    assert.equal(h.state('default/job'), 'Failed');
+    assert.ok(h.reports.some((r) => r.phase === 'Succeeded'));
+    assert.ok(h.reports.some((r) => r.phase === 'Failed' && /exited with code 3/.test(r.message ?? '')));
   });
 
   it('never spawns two actors for one pod', async () => {

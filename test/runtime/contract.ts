@@ -32,7 +32,9 @@ export function testSpec(pod: string, extra: Partial<ZoneSpec> = {}): ZoneSpec {
     brand: 'reddwarf',
     zonepath: `/rpool/zones/${zone}`,
     network: { vnic: vnicName('default', pod), link: 'reddwarf0', ip: '10.88.0.2', prefixLen: 16, gateway: '10.88.0.1' },
-    processes: [{ name: 'web', command: ['/usr/bin/httpd', '-f'], env: [['PORT', '80']] }],
+    restartPolicy: 'Always',
+    initContainers: [],
+    containers: [{ name: 'web', argv: ['/usr/bin/httpd', '-f'], env: [['PORT', '80']], cwd: '/', uid: 0, gid: 0 }],
     ...extra,
   };
 }

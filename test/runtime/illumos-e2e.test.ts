@@ -39,7 +39,8 @@ describe('illumos runtime end to end (simulated host, kubectl 1.31)', () => {
     const savedEnv = { PATH: process.env['PATH'], REDDWARF_FAKE_HOST: process.env['REDDWARF_FAKE_HOST'] };
     Object.assign(process.env, host.env());
     const dataDir = makeTempDir('reddwarf-illumos-data-');
-    const args = ['--runtime', 'illumos', '--node-name', 'illumos-e2e'];
+    // Simulated pulls: this test names images that exist nowhere, and tests never reach a public registry.
+    const args = ['--runtime', 'illumos', '--image-pulls', 'simulated', '--node-name', 'illumos-e2e'];
     let up = await startUp({ dataDir, args });
     // The restarted `up` rewrites the same kubeconfig in the same data dir.
     const k = kubectl(up.kubeconfig);

@@ -97,14 +97,15 @@ describe('zoneadm parsing', () => {
 });
 
 describe('zonecfg text', () => {
-  it('writes the lx configuration with caps (SPEC §5.5)', () => {
+  it('writes the lx configuration with the supervisor as init, max-lwps, kernel-version and caps (SPEC §5.5)', () => {
     const spec = testSpec('x', { brand: 'lx', imagePath: '/i.tgz', zonepath: '/zones/x', cpuCapMillis: 2000, memoryCapBytes: 2 ** 30 });
     spec.network = { vnic: 'vnic0', link: 'stub0', ip: '10.0.0.2', prefixLen: 16, gateway: '10.0.0.1' };
-    const text = zonecfgText(spec);
+    const text = zonecfgText(spec, { init: '/.reddwarf/init' });
     assert.ok(!text.endsWith('\n'));
     const lines = text.split('\n');
-    assert.deepEqual(lines.slice(0, 9), ['create', 'set brand=lx', 'set zonepath=/zones/x', 'set ip-type=exclusive', 'add net', 'set physical=vnic0', 'set allowed-address=10.0.0.2/16', 'set defrouter=10.0.0.1', 'end']);
-    assert.deepEqual(lines.slice(9, 15), ['add capped-cpu', 'set ncpus=2.00', 'end', 'add capped-memory', 'set physical=1G', 'end']);
+    assert.deepEqual(lines.slice(0, 11), ['create', 'set brand=lx', 'set zonepath=/zones/x', 'set ip-type=exclusive', 'set bootargs="-i /.reddwarf/init"', 'set max-lwps=10000', 'add net', 'set physical=vnic0', 'set allowed-address=10.0.0.2/16', 'set defrouter=10.0.0.1', 'end']);
+    assert.deepEqual(lines.slice(11, 16), ['add attr', 'set name=kernel-version', 'set type=string', 'set value=4.4', 'end']);
+    assert.deepEqual(lines.slice(16, 22), ['add capped-cpu', 'set ncpus=2.00', 'end', 'add capped-memory', 'set physical=1G', 'end']);
     assert.deepEqual(lines.slice(-2), ['verify', 'commit']);
   });
 

@@ -40,6 +40,28 @@ describe('MockRuntime contract', () => {
   zoneRuntimeContract(mockHost);
 });
 
+describe('MockRuntime logs', () => {
+  it('records its own steps, labelled, as CRI lines in each container\'s 0.log; the zone root goes with the zone', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      const rt = new MockRuntime({ dir, stepDelayMs: 0 });
+      const spec = testSpec('p');
+      await rt.provision(spec);
+      await rt.halt(spec.zoneName);
+      const log = readFileSync(join(rt.logDir(spec.zoneName, 'web'), '0.log'), 'utf8').trimEnd().split('\n');
+      assert.equal(log.length, 3);
+      for (const line of log) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F \[mock runtime\] zone /);
+      assert.match(log[1] as string, /is running; the mock runtime runs no processes, so containers print nothing$/);
+      assert.match(log[2] as string, /halted$/);
+      assert.ok(rt.logDir(spec.zoneName, 'web').startsWith(join(dir, 'roots', spec.zoneName, '.reddwarf', 'logs')));
+      await rt.deprovision(spec);
+      assert.deepEqual(readdirSync(join(dir, 'roots')), []);
+    } finally {
+      remove();
+    }
+  });
+});
+
 describe('MockRuntime host file', () => {
   it('writes its state atomically and leaves no temporary files', async () => {
     const { dir, remove } = tempDir();
@@ -47,7 +69,8 @@ describe('MockRuntime host file', () => {
       const rt = new MockRuntime({ dir, stepDelayMs: 0 });
       await Promise.all(['a', 'b', 'c', 'd'].map((p) => rt.provision(testSpec(p))));
       await rt.flushed();
-      assert.deepEqual(readdirSync(dir), ['mock-host.json']);
+      // roots/ holds the simulated zone roots (their logs).
+      assert.deepEqual(readdirSync(dir).filter((n) => n !== 'roots'), ['mock-host.json']);
       const file = JSON.parse(readFileSync(rt.path, 'utf8')) as { zones: Record<string, { state: string }>; vnics: string[] };
       assert.equal(Object.keys(file.zones).length, 4);
       assert.ok(Object.values(file.zones).every((z) => z.state === 'running'));

@@ -1,4 +1,4 @@
-// Pod → ZoneSpec (SPEC §5.4): brand, processes, caps, names, network.
+// Pod → ZoneSpec (SPEC §5.4): brand, containers, caps, names, network.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from '../../src/api/types.ts';
@@ -19,7 +19,7 @@ function pod(containers: Container[], annotations?: Record<string, string>): Pod
 const resources = (r: Container['resources']): Container => ({ name: 'c', image: 'x', resources: r });
 
 describe('zoneSpecFor', () => {
-  it('maps containers to processes, with names and network (upstream test_pod_to_zone_config_maps_containers)', () => {
+  it('maps containers without resolved images to their command on the zone userland, with names and network (upstream test_pod_to_zone_config_maps_containers)', () => {
     const spec = zoneSpecFor(pod([
       { name: 'web', image: 'nginx', command: ['/usr/sbin/nginx'], args: ['-g', 'daemon off;'], workingDir: '/srv', env: [{ name: 'A', value: '1' }, { name: 'B' }, { name: 'C', value: '' }] },
       { name: 'sidecar', image: 'x', args: ['run'] },
@@ -31,9 +31,11 @@ describe('zoneSpecFor', () => {
       brand: 'reddwarf',
       zonepath: '/zones/reddwarf-default-test-pod',
       network: { vnic: vnicName('default', 'test-pod'), link: 'reddwarf0', ip: '10.88.0.2', prefixLen: 16, gateway: '10.88.0.1' },
-      processes: [
-        { name: 'web', command: ['/usr/sbin/nginx', '-g', 'daemon off;'], env: [['A', '1'], ['C', '']], workingDir: '/srv' },
-        { name: 'sidecar', command: ['run'], env: [] },
+      restartPolicy: 'Always',
+      initContainers: [],
+      containers: [
+        { name: 'web', argv: ['/usr/sbin/nginx', '-g', 'daemon off;'], env: [['A', '1'], ['C', '']], cwd: '/srv', uid: 0, gid: 0 },
+        { name: 'sidecar', argv: ['run'], env: [], cwd: '/', uid: 0, gid: 0 },
       ],
     });
     assert.equal(zoneSpecProblem(spec), undefined);

@@ -85,7 +85,7 @@ describe('aggregated discovery', () => {
     assert.equal(pods?.singularResource, 'pod');
     assert.deepEqual(pods?.shortNames, ['po']);
     assert.deepEqual(pods?.categories, ['all']);
-    assert.deepEqual(pods?.subresources?.map((s) => s.subresource), ['binding', 'eviction', 'status']);
+    assert.deepEqual(pods?.subresources?.map((s) => s.subresource), ['binding', 'eviction', 'log', 'status']);
     assert.deepEqual(pods?.subresources?.find((s) => s.subresource === 'eviction'), { subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
     assert.equal(v?.resources.find((r) => r.resource === 'nodes')?.scope, 'Cluster');
   });

@@ -18,10 +18,13 @@ export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...age
     const runtime = parseRuntime(this.runtime);
     if (runtime === 'mock') log(`zone runtime: mock (this host is ${process.platform}, not illumos): zones are simulated in ${this.dataDir}/zones`);
     const cp = await runControlPlane(this, log);
-    const agent = await runAgent(this, this.dataDir, cp.client, log).catch(async (e: unknown) => {
+    // The API server reaches this node's API without a socket; one listens only with --node-api-port.
+    const nodes = cp.server.nodes;
+    const agent = await runAgent(this, this.dataDir, cp.client, log, { cert: (node, sans) => nodes.issueServing(node, sans) }).catch(async (e: unknown) => {
       await cp.stop();
       throw e;
     });
+    nodes.local.set(agent.node, agent.nodeApi);
     cp.server.inspect.register(`agent/${agent.node}`, agent.pods.actor, agent.node);
     log(`reddwarf is up on ${cp.server.url} (${cp.server.listening.transport}), node ${agent.node}`);
     log(`live pod machines: ${cp.server.url}/inspect`);

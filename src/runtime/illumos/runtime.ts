@@ -1,13 +1,18 @@
 // IllumosRuntime: the ZoneRuntime of illumos hosts. Each step is one wrapper call (zfs, dladm,
 // zonecfg, zoneadm) through a CommandRunner; provisioning undoes itself on failure and
 // deprovisioning carries on past failures (upstream leaked both ways: SPEC §5.6, §11.6).
+import { chmod, chown, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from '../errors.ts';
-import type { DeprovisionReport, ZoneRuntime, ZoneSpec, ZoneState, ZoneStatus } from '../runtime.ts';
+import { BUNDLE_DIR, type ContainerRuntimeStatus, type DeprovisionReport, type RuntimeContainer, type ZoneRuntime, type ZoneSpec, type ZoneState, type ZoneStatus } from '../runtime.ts';
+import { readStatuses, requestRestart, requestStop, writeBundle, writeContainer, type BundleContainer } from '../supervisor/bundle.ts';
+import { join } from 'node:path';
 import { carryOn, runWithRollback, type ZoneStep } from '../steps.ts';
 import type { StorageEngine } from '../storage.ts';
 import { assertZoneSpec } from '../zonespec.ts';
 import { CommandError, firstLine, type CommandRunner } from './command.ts';
 import { createEtherstub, createVnic, deleteVnic, showLink } from './dladm.ts';
+import { destroyDataset, listDatasets } from './zfs.ts';
 import { createIf, createStaticAddr, showAddr } from './ipadm.ts';
 import { configureZone, deleteZoneConfig, OWNER_ATTR, zoneAttrs, zonecfgText } from './zonecfg.ts';
 import { listZones, NO_SUCH_ZONE, zoneadm, zoneEntry, type ZoneadmEntry, type ZoneadmVerb } from './zoneadm.ts';
@@ -22,7 +27,32 @@ export interface IllumosRuntimeOptions {
   link: PodLink;
   /** The pods' gateway, configured on a host VNIC over the etherstub at initialize(). */
   gateway?: { ip: string; prefixLen: number };
+  /** How containers run in zones: without it zones boot their brand's own init and run nothing of the pod's. */
+  workload?: ZoneWorkload;
+  /** Parent directory of zonepaths (`--zonepath-prefix`); default: the zone dataset's default mountpoint. */
+  zonepathPrefix?: string;
 }
+
+/** What the runtime needs to run a pod's containers in its zone. */
+export interface ZoneWorkload {
+  /** The zone supervisor's binary on this host (built on first use). */
+  supervisor(): Promise<string>;
+  /** Container roots from image layer chains: the snapshot an lx zone installs from, and clones. */
+  images?: {
+    snapshot(top: string): string;
+    clone(top: string, target: { path: string; dataset?: string }, signal?: AbortSignal): Promise<void>;
+  };
+  /** The supervisor's initial restart back-off (kubelet: 10 s). */
+  backoffMs: number;
+  /** Container log rotation (kubelet's --container-log-max-size / --container-log-max-files). */
+  logMaxBytes: number;
+  logMaxFiles: number;
+}
+
+/** The zone's init: the supervisor, inside the zone root. */
+export const SUPERVISOR_PATH = '/.reddwarf/init';
+/** How often a stop waits on the containers' statuses. */
+const STOP_POLL_MS = 250;
 
 /** A ZoneSpec plus the persistent volumes delegated to the zone (by volume name). */
 export interface IllumosZoneSpec extends ZoneSpec {
@@ -101,6 +131,8 @@ export class IllumosRuntime implements ZoneRuntime {
           for (const v of spec.volumes ?? []) await storage.createVolume(v);
           const mountpoint = spec.zonepath === `/${storage.zoneDataset(z)}` ? undefined : spec.zonepath;
           await storage.createZoneDataset(z, { ...(spec.quota ? { quota: spec.quota } : {}), ...(mountpoint ? { mountpoint } : {}), ...(s ? { signal: s } : {}) });
+          // zoneadm refuses a zonepath that is not root's with mode 0700 (validate_zonepath).
+          await ownedPrivately(spec.zonepath, 0o700);
         }),
         undo: async () => void (await this.cmd(z, () => storage.destroyZoneDataset(z))),
       },
@@ -113,7 +145,7 @@ export class IllumosRuntime implements ZoneRuntime {
         name: 'configure',
         run: async (s) => {
           if (state !== 'absent') return;
-          await this.cmd(z, () => configureZone(this.runner, z, zonecfgText(spec, { datasets: volumes }), s));
+          await this.cmd(z, () => configureZone(this.runner, z, zonecfgText(spec, { datasets: volumes, ...(this.o.workload ? { init: SUPERVISOR_PATH } : {}) }), s));
           state = 'configured';
         },
         undo: () => this.removeConfig(z),
@@ -121,11 +153,18 @@ export class IllumosRuntime implements ZoneRuntime {
       {
         name: 'install',
         run: async (s) => {
-          if (state !== 'configured' && state !== 'incomplete') return;
-          await this.verb(z, 'install', s, spec.brand === 'lx' ? spec.imagePath : undefined);
-          state = 'installed';
+          if (state === 'configured' || state === 'incomplete') {
+            await this.verb(z, 'install', s, spec.brand === 'lx' ? this.installSource(spec) : undefined);
+            state = 'installed';
+          }
+          await ownedPrivately(`${spec.zonepath}/root`, 0o755);
+          // Before boot: each container's root (a clone of its image) and the supervisor's bundle.
+          if (state === 'installed') await this.prepareContainers(spec, s);
         },
-        undo: () => this.verb(z, 'uninstall'),
+        undo: async () => {
+          await this.removeContainerRoots(z);
+          await this.verb(z, 'uninstall');
+        },
       },
       {
         name: 'boot',
@@ -154,13 +193,91 @@ export class IllumosRuntime implements ZoneRuntime {
   async shutdown(zoneName: string, signal?: AbortSignal): Promise<void> {
     const from = await this.mustState(zoneName, signal);
     if (from !== 'running') throw new InvalidZoneTransition(zoneName, from, 'installed');
-    await this.verb(zoneName, 'shutdown', signal);
+    // The supervisor is no init that runs shutdown scripts: its containers are stopped already
+    // (stopContainers), so the zone is halted.
+    await this.verb(zoneName, this.o.workload ? 'halt' : 'shutdown', signal);
+  }
+
+  async containerStatuses(spec: ZoneSpec): Promise<ContainerRuntimeStatus[]> {
+    if (!this.o.workload) return [];
+    return readStatuses(rootOf(spec));
+  }
+
+  async stopContainers(spec: ZoneSpec, graceSec: number, signal?: AbortSignal): Promise<void> {
+    if (!this.o.workload || (await this.state(spec.zoneName)) !== 'running') return;
+    const root = rootOf(spec);
+    await requestStop(root, graceSec);
+    // The supervisor TERMs them, KILLs them after the grace; the machine halts the zone if even that hangs.
+    for (;;) {
+      const statuses = await readStatuses(root);
+      if (statuses.every((st) => st.state !== 'running')) return;
+      await sleep(STOP_POLL_MS, undefined, signal ? { signal } : {});
+    }
+  }
+
+  async restartContainer(spec: ZoneSpec, container: RuntimeContainer, graceSec: number, signal?: AbortSignal): Promise<void> {
+    if (!this.o.workload) throw new ZoneError(spec.zoneName, 'containers are not supervised on this host (no zone workload configured)');
+    const root = rootOf(spec);
+    await writeContainer(root, await this.containerRoot(spec, container, signal));
+    await requestRestart(root, container.name, graceSec);
   }
 
   async halt(zoneName: string, signal?: AbortSignal): Promise<void> {
     const from = await this.mustState(zoneName, signal);
     if (!BOOTED.includes(from)) throw new InvalidZoneTransition(zoneName, from, 'installed');
     await this.verb(zoneName, 'halt', signal);
+  }
+
+  /** lx zones install from the first container's image (a ZFS snapshot: cloned, not copied), or the lx-image annotation's path. */
+  private installSource(spec: ZoneSpec): string | undefined {
+    const top = [...spec.initContainers, ...spec.containers].find((c) => c.image)?.image?.top;
+    const images = this.o.workload?.images;
+    return top && images ? images.snapshot(top) : spec.imagePath;
+  }
+
+  /** Clones each container's image into the zone root and writes the supervisor's bundle (idempotent). */
+  private async prepareContainers(spec: ZoneSpec, signal?: AbortSignal): Promise<void> {
+    const w = this.o.workload;
+    if (!w) return;
+    // zoneadm install made the root; never create one out of nothing (a path on the wrong filesystem).
+    if (!(await isDirectory(rootOf(spec)))) throw new ZoneError(spec.zoneName, `zone root ${rootOf(spec)} does not exist after install: is the zonepath's dataset mounted there?`);
+    const toBundle = async (c: RuntimeContainer): Promise<BundleContainer> => this.containerRoot(spec, c, signal);
+    await writeBundle(rootOf(spec), {
+      restartPolicy: spec.restartPolicy,
+      backoffMs: w.backoffMs,
+      logMaxBytes: w.logMaxBytes,
+      logMaxFiles: w.logMaxFiles,
+      initContainers: await Promise.all(spec.initContainers.map(toBundle)),
+      containers: await Promise.all(spec.containers.map(toBundle)),
+    }, await w.supervisor());
+  }
+
+  /**
+   * The bundle entry of one container; a container with an image gets its root as a clone of the
+   * image's top layer chain: `<zone dataset>/c-<name>-<digest>` mounted inside the zone root.
+   */
+  private async containerRoot(spec: ZoneSpec, c: RuntimeContainer, signal?: AbortSignal): Promise<BundleContainer> {
+    const entry = { name: c.name, argv: c.argv, env: c.env, cwd: c.cwd, uid: c.uid, gid: c.gid };
+    const images = this.o.workload?.images;
+    if (!c.image || !images) return { ...entry, root: '/' };
+    const tag = c.image.top.replace(/^sha256:/, '').slice(0, 12);
+    const inZone = `/.reddwarf/containers/${c.name}/${tag}`;
+    const dataset = `${this.o.storage.zoneDataset(spec.zoneName)}/c-${c.name}-${tag}`;
+    if (!(await this.childDatasets(spec.zoneName)).includes(dataset)) await images.clone(c.image.top, { path: `${rootOf(spec)}${inZone}`, dataset }, signal);
+    return { ...entry, root: inZone };
+  }
+
+  /** Container roots go before `zoneadm uninstall`: their mounts sit inside the zone root. */
+  private async removeContainerRoots(zoneName: string, signal?: AbortSignal): Promise<void> {
+    if (!this.o.workload?.images) return;
+    const parent = this.o.storage.zoneDataset(zoneName);
+    for (const ds of (await this.childDatasets(zoneName)).filter((d) => d.startsWith(`${parent}/c-`))) await this.cmd(zoneName, () => destroyDataset(this.runner, ds, signal));
+  }
+
+  /** The zone dataset and its descendants (none when it does not exist). */
+  private async childDatasets(zoneName: string): Promise<string[]> {
+    const rows = await this.cmd(zoneName, () => listDatasets(this.runner, this.o.storage.zoneDataset(zoneName), ['name'], { recursive: true }));
+    return rows.map((r) => r['name'] ?? '');
   }
 
   async deprovision(input: ZoneSpec, signal?: AbortSignal): Promise<DeprovisionReport> {
@@ -177,6 +294,7 @@ export class IllumosRuntime implements ZoneRuntime {
     // Walk the zone down from its state; each step's outcome is known, so no state query in between.
     while (state !== 'absent') {
       const step: 'halt' | 'uninstall' | 'delete' = BOOTED.includes(state) ? 'halt' : state === 'configured' ? 'delete' : 'uninstall';
+      if (step === 'uninstall') await attempt(`remove container roots of ${z}`, () => this.removeContainerRoots(z, signal));
       const ok = await attempt(`${step} zone ${z}`, () => (step === 'delete' ? this.removeConfig(z, signal) : this.verb(z, step, signal)));
       if (!ok) break;
       state = step === 'halt' ? 'installed' : step === 'uninstall' ? 'configured' : 'absent';
@@ -190,6 +308,12 @@ export class IllumosRuntime implements ZoneRuntime {
   async list(): Promise<ZoneStatus[]> {
     const zones = await this.cmd('', () => listZones(this.runner));
     return zones.filter((e) => e.zoneName.startsWith(MANAGED_PREFIX)).sort((a, b) => a.zoneName.localeCompare(b.zoneName)).map(toStatus);
+  }
+
+  logDir(zoneName: string, container: string): string {
+    // The zonepath the agent gives zones (zonespec.ts): `<prefix>/<zone>`, by default the dataset's mountpoint.
+    const zonepath = this.o.zonepathPrefix ? join(this.o.zonepathPrefix, zoneName) : `/${this.o.storage.zoneDataset(zoneName)}`;
+    return join(zonepath, 'root', BUNDLE_DIR, 'logs', container);
   }
 
   /** Runs `argv` in a running zone (zlogin); a non-zero exit is a result, an unknown zone an error. */
@@ -248,6 +372,28 @@ export class IllumosRuntime implements ZoneRuntime {
       throw new ZoneCommandFailed(zoneName, e);
     }
   }
+}
+
+/** The zone root's host path. */
+const rootOf = (spec: ZoneSpec): string => `${spec.zonepath}/root`;
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Root-owned with `mode`, when the directory exists on this host (a dry run has none). */
+async function ownedPrivately(path: string, mode: number): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    return;
+  }
+  await chown(path, 0, 0).catch(() => {});
+  await chmod(path, mode);
 }
 
 function toStatus(e: ZoneadmEntry): ZoneStatus {

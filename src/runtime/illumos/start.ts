@@ -4,7 +4,7 @@ import { parseCidr, formatIpv4 } from '../ipam.ts';
 import { storagePoolConfig, ZfsStorageEngine, type StorageFlags } from '../storage.ts';
 import type { CommandRunner } from './command.ts';
 import { ExecRunner } from './exec.ts';
-import { IllumosRuntime, type PodLink } from './runtime.ts';
+import { IllumosRuntime, type PodLink, type ZoneWorkload } from './runtime.ts';
 
 export interface IllumosStartOptions {
   storage: StorageFlags;
@@ -14,6 +14,10 @@ export interface IllumosStartOptions {
   podCidr: string;
   /** Default: the real tools through PATH. */
   runner?: CommandRunner;
+  /** How pods' containers run in their zones (the supervisor, image clones). */
+  workload?: ZoneWorkload;
+  /** `--zonepath-prefix` (where zone roots, and so container logs, live). */
+  zonepathPrefix?: string;
 }
 
 /** The link pod VNICs sit on, from `--etherstub-name` / `--direct-nic`. */
@@ -28,7 +32,7 @@ export function illumosRuntime(o: IllumosStartOptions): IllumosRuntime {
   const cidr = parseCidr(o.podCidr);
   // On an etherstub nothing else routes for the pods: the host carries their gateway (SPEC §6.2 gap).
   const gateway = link.kind === 'etherstub' ? { ip: formatIpv4(cidr.gateway), prefixLen: cidr.prefixLen } : undefined;
-  return new IllumosRuntime({ runner, storage: new ZfsStorageEngine(runner, storagePoolConfig(o.storage)), link, ...(gateway ? { gateway } : {}) });
+  return new IllumosRuntime({ runner, storage: new ZfsStorageEngine(runner, storagePoolConfig(o.storage)), link, ...(gateway ? { gateway } : {}), ...(o.workload ? { workload: o.workload } : {}), ...(o.zonepathPrefix ? { zonepathPrefix: o.zonepathPrefix } : {}) });
 }
 
 /** The runtime with its host prepared. */

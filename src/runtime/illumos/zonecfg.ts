@@ -13,7 +13,14 @@ export const POD_ATTR = 'reddwarf-pod';
 export interface ZonecfgExtras {
   /** ZFS datasets delegated to the zone (persistent volumes). */
   datasets?: string[];
+  /** The zone's init (zoneadmd boots `-i <init>` when boot is given no arguments): reddwarf's supervisor. */
+  init?: string;
 }
+
+/** The Linux kernel version lx zones emulate (SmartOS requires the attribute; omniosorg/zadm defaults it to 4.4). */
+export const LX_KERNEL_VERSION = '4.4';
+/** lx's ulimit emulation reads max-lwps; an unset one leaves Linux programs thinking they may start none. */
+export const LX_MAX_LWPS = 10000;
 
 /** Quotes a zonecfg property value when it holds anything beyond a plain word. */
 function value(v: string): string {
@@ -32,12 +39,17 @@ export function zonecfgText(spec: ZoneSpec, extras: ZonecfgExtras = {}): string 
     `set brand=${spec.brand}`,
     `set zonepath=${value(spec.zonepath)}`,
     'set ip-type=exclusive',
+  ];
+  if (extras.init) lines.push(`set bootargs="-i ${extras.init.replace(/["\\]/g, '\\$&')}"`);
+  if (spec.brand === 'lx') lines.push(`set max-lwps=${LX_MAX_LWPS}`);
+  lines.push(
     'add net',
     `set physical=${n.vnic}`,
     `set allowed-address=${n.ip}/${n.prefixLen}`,
     `set defrouter=${n.gateway}`,
     'end',
-  ];
+  );
+  if (spec.brand === 'lx') lines.push('add attr', 'set name=kernel-version', 'set type=string', `set value=${LX_KERNEL_VERSION}`, 'end');
   if (spec.cpuCapMillis !== undefined && spec.cpuCapMillis > 0) lines.push('add capped-cpu', `set ncpus=${formatCpuCap(spec.cpuCapMillis)}`, 'end');
   if (spec.memoryCapBytes !== undefined && spec.memoryCapBytes > 0) lines.push('add capped-memory', `set physical=${formatMemoryCap(spec.memoryCapBytes)}`, 'end');
   for (const ds of extras.datasets ?? []) lines.push('add dataset', `set name=${value(ds)}`, 'end');

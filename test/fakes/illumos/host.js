@@ -110,13 +110,26 @@ export function bootedZoneUsingLink(state, link) {
 
 export const isBooted = (z) => ['running', 'ready', 'shutting_down', 'down'].includes(z.state);
 
-/** Where a dataset is mounted (its mountpoint property, else inherited from the pool's `/<name>`). */
+/** Where a dataset is mounted: its mountpoint property, else inherited from the nearest ancestor that sets one, else `/<name>`. */
 export function mountpointOf(state, name) {
   const own = state.datasets[name]?.props?.mountpoint;
   if (own) return own;
   const parent = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : undefined;
-  if (parent && state.datasets[parent]?.props?.mountpoint) return `${mountpointOf(state, parent)}/${name.slice(parent.length + 1)}`;
+  if (parent) {
+    const up = mountpointOf(state, parent);
+    if (up !== `/${parent}`) return up === 'none' || up === 'legacy' ? up : `${up}/${name.slice(parent.length + 1)}`;
+  }
   return `/${name}`;
+}
+
+/** Whether a mountpoint lies under the fake host's dir: such datasets are real directories. */
+export function isRealMount(mountpoint) {
+  return Boolean(DIR) && typeof mountpoint === 'string' && mountpoint.startsWith(`${DIR}/`);
+}
+
+/** Where the fake keeps a snapshot's copy of its dataset's files. */
+export function snapshotDir(snapshot) {
+  return join(DIR, 'snapshots', snapshot.replaceAll('/', '%'));
 }
 
 /** Runs `main(argv)` as the tool's entry point; a hanging fault keeps the process alive. */

@@ -1,8 +1,18 @@
 #!/usr/bin/env node
 // Simulated zfs(8): create (-p, -o), destroy (-r), list -H -o, get, set, snapshot, clone, with the
-// real rules: the parent must exist, children need -r, a mounted zone root or delegated dataset
-// of a booted zone is busy.
-import { isBooted, mountpointOf, tool, toolError, withHost } from './host.js';
+// real rules: the parent must exist, children need -r, a snapshot with clones needs them gone
+// first, a mounted zone root or delegated dataset of a booted zone is busy. Datasets mounted under
+// the fake host's dir are real directories (snapshots are copies kept under snapshots/).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isBooted, isRealMount, mountpointOf, snapshotDir, tool, toolError, withHost } from './host.js';
+
+/** `cp -a src/. dst`: a copy keeping owners, modes and links, as a ZFS snapshot or clone would. */
+function copyTree(src, dst) {
+  mkdirSync(dst, { recursive: true });
+  if (existsSync(src)) execFileSync('cp', ['-a', `${src}/.`, dst]);
+}
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*(@[A-Za-z0-9_.:-]+)?$/;
 const SIZE_RE = /^(none|\d+(\.\d+)?[KMGTPE]?)$/i;
@@ -59,6 +69,11 @@ function create(state, args, { clone } = {}) {
     const [k, ...v] = p.split('=');
     setProp(state, name, k, v.join('='), 'create');
   }
+  const mp = mountpointOf(state, name);
+  if (isRealMount(mp)) {
+    if (origin) copyTree(snapshotDir(origin), mp);
+    else mkdirSync(mp, { recursive: true });
+  }
 }
 
 function destroy(state, args) {
@@ -74,7 +89,20 @@ function destroy(state, args) {
       if (z.datasets.includes(ds)) throw toolError(`cannot destroy '${ds}': dataset is busy (delegated to zone ${zn})`);
     }
   }
-  for (const ds of [name, ...kids]) delete state.datasets[ds];
+  for (const ds of [name, ...kids]) {
+    if (!ds.includes('@')) continue;
+    const clones = Object.entries(state.datasets).filter(([n, d]) => d.origin === ds && n !== name && !kids.includes(n)).map(([n]) => n);
+    if (clones.length) throw toolError(`cannot destroy '${ds}': snapshot has dependent clones\nuse '-R' to destroy the following datasets:\n${clones.join('\n')}`);
+  }
+  // Children first, so a mountpoint nested in another is removed with its own dataset.
+  for (const ds of [...kids].reverse().concat(name)) {
+    if (ds.includes('@')) rmSync(snapshotDir(ds), { recursive: true, force: true });
+    else {
+      const mp = mountpointOf(state, ds);
+      if (isRealMount(mp)) rmSync(mp, { recursive: true, force: true });
+    }
+    delete state.datasets[ds];
+  }
 }
 
 function list(state, args) {
@@ -116,13 +144,25 @@ tool('zfs', (argv) => argv[0] ?? '', (argv) => {
         if (!state.datasets[ds]) throw toolError(`cannot open '${ds}': dataset does not exist`);
         if (state.datasets[name]) throw toolError(`cannot create snapshot '${name}': dataset already exists`);
         state.datasets[name] = { props: {} };
+        const mp = mountpointOf(state, ds);
+        if (isRealMount(mp)) copyTree(mp, snapshotDir(name));
         return;
       }
       case 'set': {
         const [kv = '', ds = ''] = args;
         const [k, ...v] = kv.split('=');
         if (!state.datasets[ds]) throw toolError(`cannot open '${ds}': dataset does not exist`);
-        return setProp(state, ds, k, v.join('='), 'set property for');
+        const before = mountpointOf(state, ds);
+        setProp(state, ds, k, v.join('='), 'set property for');
+        const now = mountpointOf(state, ds);
+        // A new mountpoint remounts the dataset there (its files move with it).
+        if (k === 'mountpoint' && before !== now && isRealMount(before) && existsSync(before)) {
+          if (isRealMount(now)) {
+            mkdirSync(dirname(now), { recursive: true });
+            renameSync(before, now);
+          }
+        } else if (k === 'mountpoint' && isRealMount(now)) mkdirSync(now, { recursive: true });
+        return;
       }
       case 'get': {
         const pos = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '-o');

@@ -81,6 +81,10 @@ function parse(zone, text, file) {
       } else if (prop === 'bootargs') {
         // zoneadmd passes these to the zone's init; `-i <path>` chooses init itself.
         cfg.bootargs = value;
+      } else if (['max-lwps', 'max-processes', 'max-shm-memory'].includes(prop)) {
+        // Global rctl aliases: a positive integer, as zonecfg's set_func checks.
+        if (!/^[1-9]\d*$/.test(value)) throw err(n, `${prop}: invalid value '${value}'`);
+        cfg[prop] = value;
       } else if (!['autoboot', 'hostid', 'limitpriv', 'pool', 'scheduling-class'].includes(prop)) throw err(n, `unknown property: ${prop}`);
       return;
     }
