@@ -356,6 +356,38 @@ describe('zone supervisor', { skip }, () => {
     assert.ok(ok, `logs: ${readdirSync(logDir(crashing.root, 'c'))}`);
   });
 
+  it('records the pod\'s network in /.reddwarf/network before the first container starts', async () => {
+    const network = { link: 'rd_default_web_1', address: '10.88.0.7', prefixLen: 16, gateway: '10.88.0.1' };
+    const pod = await startPod({ network, restartPolicy: 'Never', initContainers: [sh('setup', 'cat /.reddwarf/network')], containers: [sh('c', 'echo up')] });
+    const s = await pod.waitStatus('setup', (x) => x.state === 'terminated', 'terminated');
+    const file = join(pod.root, '.reddwarf/network');
+    assert.equal(readFileSync(file, 'utf8'), 'link rd_default_web_1\naddress 10.88.0.7/16\ngateway 10.88.0.1\n');
+    assert.deepEqual(pod.log('setup', 0).map((l) => l.text), ['link rd_default_web_1', 'address 10.88.0.7/16', 'gateway 10.88.0.1'], 'the first container saw it');
+    assert.ok(Date.parse(s.startedAt as string) >= Math.floor(statSync(file).mtimeMs), 'written before the first start');
+    await pod.waitLog('c', 'up', 0);
+  });
+
+  it('without its network no container starts: each waits with NetworkNotReady, and starts once a retry succeeds', async () => {
+    const network = { link: 'net0', address: '10.88.0.8', prefixLen: 24, gateway: '10.88.0.1' };
+    // A directory where the record goes makes recording (the simulated host's configuring) fail.
+    const blocker = (root: string) => mkdirSync(join(root, '.reddwarf/network/x'), { recursive: true });
+    const pod = await startPod({ network, backoffMs: 100, initContainers: [sh('setup', 'echo setup')], containers: [sh('c', 'echo up; exec sleep 1000')] }, blocker);
+    for (const name of ['setup', 'c']) {
+      const w = await pod.waitStatus(name, (x) => x.state === 'waiting', 'waiting');
+      assert.equal(w.reason, 'NetworkNotReady');
+      assert.match(w.message ?? '', /^network is not ready: recording \/\.reddwarf\/network: /);
+      assert.equal(w.restartCount, 0);
+    }
+    assert.ok(!existsSync(logDir(pod.root, 'c')) || readdirSync(logDir(pod.root, 'c')).length === 0, 'nothing ran');
+    assert.match(pod.host.console(pod.zone), /network: recording \/\.reddwarf\/network: .*NetworkNotReady/);
+    rmSync(join(pod.root, '.reddwarf/network'), { recursive: true });
+    const up = await pod.waitStatus('c', (x) => x.state === 'running', 'running once the network is up');
+    assert.equal(up.restartCount, 0);
+    assert.equal(up.instance, 0);
+    await pod.waitLog('setup', 'setup', 0);
+    assert.match(readFileSync(join(pod.root, '.reddwarf/network'), 'utf8'), /^link net0\naddress 10\.88\.0\.8\/24\n/);
+  });
+
   it('halting the zone kills the supervisor and every container process', async () => {
     const pod = await startPod({ containers: [sh('c', 'echo up; sleep 1000 & exec sleep 1000')] });
     await pod.waitLog('c', 'up', 0);

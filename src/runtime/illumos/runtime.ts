@@ -242,7 +242,10 @@ export class IllumosRuntime implements ZoneRuntime {
     // zoneadm install made the root; never create one out of nothing (a path on the wrong filesystem).
     if (!(await isDirectory(rootOf(spec)))) throw new ZoneError(spec.zoneName, `zone root ${rootOf(spec)} does not exist after install: is the zonepath's dataset mounted there?`);
     const toBundle = async (c: RuntimeContainer): Promise<BundleContainer> => this.containerRoot(spec, c, signal);
+    const n = spec.network;
     await writeBundle(rootOf(spec), {
+      // The supervisor brings the VNIC up before any container starts: no SMF runs in the zone to do it.
+      network: { link: n.vnic, address: n.ip, prefixLen: n.prefixLen, gateway: n.gateway },
       restartPolicy: spec.restartPolicy,
       backoffMs: w.backoffMs,
       logMaxBytes: w.logMaxBytes,
