@@ -50,7 +50,7 @@ function nodeBody(name: string): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'reddwarf.io/zone-brands': 'reddwarf_lx' } },
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'reddwarf.io/zone-brands': 'lx_sparse' } },
     status: {
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
       allocatable: { cpu: '64', memory: '256Gi', pods: '110' },

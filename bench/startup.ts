@@ -310,7 +310,7 @@ async function runMode(mode: string, o: Options, user: User): Promise<Record<str
     systemReservedCpu: '100m',
     systemReservedMemory: '256Mi',
     maxPods: o.maxPods,
-    brands: ['reddwarf', 'lx'],
+    brands: ['lx', 'sparse'],
     etherstub: 'reddwarf0',
     zonepathPrefix: '/rpool/zones',
     ...(o.stepDelay !== undefined ? { mockStepDelayMs: o.stepDelay } : {}),

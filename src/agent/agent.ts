@@ -10,7 +10,8 @@ import { hostResources, parseReservation } from '../runtime/host.ts';
 import { MockRuntime } from '../runtime/mock.ts';
 import { startIllumosRuntime } from '../runtime/illumos/start.ts';
 import type { StorageFlags } from '../runtime/storage.ts';
-import type { ZoneBrand, ZoneRuntime } from '../runtime/runtime.ts';
+import type { ZoneRuntime } from '../runtime/runtime.ts';
+import type { Distribution } from '../runtime/brands.ts';
 import { heartbeat, HEARTBEAT_MS, registerOnce, type NodeIdentity } from './register.ts';
 import { startPodHost, type PodHost } from './pods.ts';
 import { ImageStore } from '../images/store.ts';
@@ -37,7 +38,10 @@ export interface AgentOptions {
   systemReservedCpu: string;
   systemReservedMemory: string;
   maxPods: number;
-  brands: ZoneBrand[];
+  /** The brands this node offers (src/runtime/brands.ts resolveHostBrands): its label, its pods' default. */
+  brands: string[];
+  /** The host's distribution, advertised on the Node; unset: none (tests). */
+  distribution?: Distribution;
   etherstub: string;
   zonepathPrefix: string;
   /** illumos: `--storage-pool` and the dataset overrides. */
@@ -89,7 +93,10 @@ export function defaultRuntime(): 'mock' | 'illumos' {
 /** Starts the agent; resolves once its Node is registered and its pods are adopted. */
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const reserved = parseReservation(o.systemReservedCpu, o.systemReservedMemory);
-  const identity: NodeIdentity = { name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime, ...(o.nodeIp ? { ip: o.nodeIp } : {}) };
+  const identity: NodeIdentity = {
+    name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime,
+    ...(o.nodeIp ? { ip: o.nodeIp } : {}), ...(o.distribution ? { distribution: o.distribution } : {}),
+  };
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const env: RootDatabase = open({ path: join(o.dataDir, 'agent'), compression: false });
   const ipam = Ipam.open(env, o.podCidr);
@@ -137,7 +144,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  o.log(`node ${o.nodeName} registered (${o.runtime} runtime, pod CIDR ${ipam.cidr})`);
+    o.log(`node ${o.nodeName} registered (${o.runtime} runtime, brands ${o.brands.join(', ')}, pod CIDR ${ipam.cidr})`);
   const nodeApiOpts = { runtime, log: o.log };
   let nodeApi: Listening | undefined;
   if (o.nodeApi && !stopped) {
@@ -161,9 +168,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...(o.nodeIp ? { hostIP: o.nodeIp } : {}),
     runtime,
     ipam,
-    zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, defaultBrand: 'reddwarf' },
+    zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, brands: o.brands, lxNeedsImage: o.runtime === 'illumos' },
     reconcileMs: o.reconcileMs,
-    workload: podWorkload({ client: o.client, images: source, node: o.nodeName, ...(o.nodeIp ? { hostIP: o.nodeIp } : {}), podIP: (key) => ipam.lookup(key)?.ip }),
+    workload: podWorkload({ client: o.client, images: source, node: o.nodeName, brands: o.brands, ...(o.nodeIp ? { hostIP: o.nodeIp } : {}), podIP: (key) => ipam.lookup(key)?.ip }),
     log: o.log,
   });
   await pods.ready;

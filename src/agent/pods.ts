@@ -7,7 +7,8 @@ import type { Pod } from '../api/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
 import type { Ipam, IpAllocation } from '../runtime/ipam.ts';
 import { vnicName, zoneName } from '../runtime/names.ts';
-import type { ContainerRuntimeStatus, RuntimeContainer, ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
+import type { ContainerRuntimeStatus, RuntimeContainer, ZoneBrand, ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
+import { defaultBrandOn } from '../scheduler/brands.ts';
 import { zoneSpecFor, type ZoneSpecOptions } from '../runtime/zonespec.ts';
 import { digestRef, parseImageRef } from '../images/reference.ts';
 import { eventFor, statusFor, type ContainerFacts } from './report.ts';
@@ -165,7 +166,9 @@ export function startPodHost(o: PodHostOptions): PodHost {
       }
     }
     const zone = zoneName(namespace, name);
-    return { pod: key, uid: p?.metadata.uid ?? '', zoneName: zone, brand: o.zone.defaultBrand, zonepath: `${o.zone.zonepathPrefix}/${zone}`, network: { vnic: vnicName(namespace, name), link: o.zone.link, ...ip }, restartPolicy: 'Always', initContainers: [], containers: [] };
+    // The brand does not matter to deprovisioning; the node's default stands in.
+    const brand = (defaultBrandOn(o.zone.brands) ?? 'lx') as ZoneBrand;
+    return { pod: key, uid: p?.metadata.uid ?? '', zoneName: zone, brand, zonepath: `${o.zone.zonepathPrefix}/${zone}`, network: { vnic: vnicName(namespace, name), link: o.zone.link, ...ip }, restartPolicy: 'Always', initContainers: [], containers: [] };
   };
 
   const provision = async (key: string, signal: AbortSignal): Promise<ZoneUp> => {

@@ -7,7 +7,8 @@ import { ClientError, type Client } from '../client/client.ts';
 import { withReady } from '../control/nodes.ts';
 import type { NodeResources } from '../runtime/host.ts';
 import { rfc3339 } from '../store/time.ts';
-import { ZONE_BRANDS_LABEL } from '../scheduler/brands.ts';
+import { brandsLabelValue, ZONE_BRANDS_LABEL } from '../scheduler/brands.ts';
+import { OS_DISTRIBUTION_ANNOTATION, type Distribution } from '../runtime/brands.ts';
 
 export interface NodeIdentity {
   name: string;
@@ -18,6 +19,8 @@ export interface NodeIdentity {
   ip?: string;
   /** The node API's port (Node.status.daemonEndpoints.kubeletEndpoint.Port); unset: not served on a socket. */
   apiPort?: number;
+  /** The host's distribution (annotation and nodeInfo.osImage). */
+  distribution?: Distribution;
 }
 
 export const HEARTBEAT_MS = 10_000;
@@ -28,7 +31,16 @@ const arch = GOARCH[process.arch] ?? process.arch;
 
 function labels(id: NodeIdentity): Record<string, string> {
   return { 'kubernetes.io/hostname': id.name, 'kubernetes.io/os': 'illumos', 'kubernetes.io/arch': arch, 'node.kubernetes.io/instance-type': 'reddwarf-zone', // A label value cannot hold ',' (SPEC's separator): '_' joins the brands.
-    [ZONE_BRANDS_LABEL]: id.brands.join('_') };
+    [ZONE_BRANDS_LABEL]: brandsLabelValue(id.brands) };
+}
+
+function annotations(id: NodeIdentity): Record<string, string> {
+  return id.distribution ? { [OS_DISTRIBUTION_ANNOTATION]: id.distribution.name } : {};
+}
+
+function osImage(id: NodeIdentity): string {
+  if (id.distribution && id.distribution.name !== 'mock') return id.distribution.release;
+  return id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`;
 }
 
 function readyNow(node: Node | undefined, now: number): Node['status'] {
@@ -47,16 +59,16 @@ export async function registerOnce(client: Client, id: NodeIdentity, now: number
     allocatable: id.resources.allocatable,
     addresses: [...(id.ip ? [{ type: 'InternalIP', address: id.ip }] : []), { type: 'Hostname', address: id.name }],
     ...(id.apiPort !== undefined ? { daemonEndpoints: { kubeletEndpoint: { Port: id.apiPort } } } : {}),
-    nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: arch, osImage: id.runtime === 'illumos' ? 'illumos' : `mock zones on ${process.platform}`, kernelVersion: release() },
+    nodeInfo: { kubeletVersion: 'reddwarf', containerRuntimeVersion: `reddwarf-${id.runtime}://0.1`, operatingSystem: 'illumos', architecture: arch, osImage: osImage(id), kernelVersion: release() },
   });
   try {
-    const created = await client.create<Node>('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: id.name, labels: labels(id) }, spec: {}, status: {} });
+    const created = await client.create<Node>('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: id.name, labels: labels(id), annotations: annotations(id) }, spec: {}, status: {} });
     return await client.updateStatus<Node>('nodes', { ...created, status: status(created) });
   } catch (e) {
     if (!(e instanceof ClientError && e.code === 409)) throw e;
   }
   const existing = await client.get<Node>('nodes', '', id.name);
-  const relabelled = await client.update<Node>('nodes', { ...existing, metadata: { ...existing.metadata, labels: { ...existing.metadata.labels, ...labels(id) } } });
+  const relabelled = await client.update<Node>('nodes', { ...existing, metadata: { ...existing.metadata, labels: { ...existing.metadata.labels, ...labels(id) }, annotations: { ...existing.metadata.annotations, ...annotations(id) } } });
   return client.updateStatus<Node>('nodes', { ...relabelled, status: status(relabelled) });
 }
 

@@ -10,7 +10,8 @@ import { ImagePullError } from '../images/errors.ts';
 import { pullPolicy } from '../images/policy.ts';
 import type { ImageConfig, ImageStore } from '../images/store.ts';
 import type { ContainerImage, RuntimeContainer } from '../runtime/runtime.ts';
-import { resolveArgv, resolveEnv, resolveUser, type PodContext } from '../runtime/supervisor/bundle.ts';
+import { ContainerConfigError, expand, resolveArgv, resolveEnv, resolveUser, type PodContext } from '../runtime/supervisor/bundle.ts';
+import { LX_BRAND, podBrandOn } from '../scheduler/brands.ts';
 import type { PodWorkload } from './pods.ts';
 
 /** Where images come from: the image store, or (mock runtime, `--image-pulls simulated`) nowhere at all. */
@@ -74,6 +75,8 @@ export interface WorkloadOptions {
   client: Client;
   images: ImageSource;
   node: string;
+  /** The brands this node runs: a pod in a native brand runs its command on the zone's own userland. */
+  brands: readonly string[];
   hostIP?: string;
   /** The pod's address, once it has one (for `status.podIP` field references). */
   podIP(podKey: string): string | undefined;
@@ -111,6 +114,14 @@ export function podWorkload(o: WorkloadOptions): PodWorkload {
     async pull(pod, record, signal) {
       const key = keyOf(pod);
       const mine = new Map<string, ResolvedImage>();
+      const brand = podBrandOn(pod, o.brands);
+      if (brand !== LX_BRAND) {
+        // A native zone cannot run a Linux image's programs: its containers run their command on the
+        // zone's own (illumos) userland, and the image is only a name.
+        record({ reason: 'Pulled', message: `Zone brand ${brand} runs each container's command on the zone's own userland: image not pulled` });
+        pulled.set(key, mine);
+        return;
+      }
       let creds: CredentialLookup | undefined;
       let credsLoaded = false;
       // One pull per distinct image of the pod, in container order (kubelet pulls per container).
@@ -170,6 +181,17 @@ export function podWorkload(o: WorkloadOptions): PodWorkload {
         ...(pod.metadata.annotations ? { annotations: pod.metadata.annotations } : {}),
         ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
       };
+      if (podBrandOn(pod, o.brands) !== LX_BRAND) {
+        const native = (c: Container): RuntimeContainer => {
+          const env = resolveEnv(c, {}, ctx);
+          const vars = new Map(env);
+          const argv = [...(c.command ?? []), ...(c.args ?? [])].map((s) => expand(s, (n) => vars.get(n)));
+          if (argv.length === 0) throw new ContainerConfigError(c.name, `zone brand ${podBrandOn(pod, o.brands)} runs the container's command on the zone's userland: set command`);
+          const id = { uid: c.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser ?? 0, gid: c.securityContext?.runAsGroup ?? pod.spec.securityContext?.runAsGroup ?? 0 };
+          return { name: c.name, argv, env, cwd: c.workingDir || '/', ...id };
+        };
+        return { initContainers: (pod.spec.initContainers ?? []).map(native), containers: pod.spec.containers.map(native) };
+      }
       const one = async (c: Container): Promise<RuntimeContainer> => {
         // An image pulled for this pod, else (after an agent restart) the one the store holds.
         const image = images.get(c.image ?? '') ?? o.images.present(c.image ?? '');

@@ -238,6 +238,12 @@ const KINDS: Readonly<Record<string, SchemaNode>> = {
     topLevel({ involvedObject: objectReference, source: struct('component host'), series: struct('count lastObservedTime'), related: objectReference }),
     'reason message firstTimestamp lastTimestamp count type eventTime action reportingComponent reportingInstance',
   ),
+  Secret: topLevel({ data: STRINGS, stringData: STRINGS, type: S, immutable: S }),
+  RuntimeClass: topLevel({
+    handler: S,
+    overhead: struct('', { podFixed: QUANTITIES }),
+    scheduling: struct('', { nodeSelector: STRINGS, tolerations: arr(struct('key operator value effect tolerationSeconds')) }),
+  }),
   // Go's DeleteOptions has no metadata, but one uniform top level (apiVersion, kind, metadata) is
   // simpler for callers, and a stray metadata on a delete body harms nothing.
   DeleteOptions: extend(deleteOptions, '', { metadata: objectMeta }),

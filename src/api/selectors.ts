@@ -271,6 +271,7 @@ const FIELD_LABELS: Record<string, ReadonlySet<string>> = {
   nodes: new Set([...META_FIELDS, 'spec.unschedulable']),
   namespaces: new Set([...META_FIELDS, 'status.phase']),
   services: new Set([...META_FIELDS, 'spec.clusterIP', 'spec.type']),
+  secrets: new Set([...META_FIELDS, 'type']),
   events: new Set([
     ...META_FIELDS, 'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
     'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type',
@@ -397,6 +398,9 @@ export function fieldsOf(resource: string, obj: KubeObject): Record<string, stri
     case 'services':
       f['spec.clusterIP'] = str(spec.clusterIP);
       f['spec.type'] = str(spec.type) || 'ClusterIP';
+      break;
+    case 'secrets':
+      f.type = str(obj.type);
       break;
     case 'events': {
       const io = rec(obj.involvedObject);

@@ -62,14 +62,18 @@ export function successStatus(details?: StatusDetails, code = 200): Status {
 
 export const badRequest = (message: string): ApiError => new ApiError(400, 'BadRequest', message);
 
-export const notFound = (resource: string, name: string): ApiError =>
-  new ApiError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+/** `pods`, or `runtimeclasses.node.k8s.io` for a named group (Kubernetes' GroupResource.String()). */
+const qualified = (resource: string, group: string): string => (group ? `${resource}.${group}` : resource);
+const detailsOf = (resource: string, name: string, group: string): StatusDetails => (group ? { name, group, kind: resource } : { name, kind: resource });
 
-export const alreadyExists = (resource: string, name: string): ApiError =>
-  new ApiError(409, 'AlreadyExists', `${resource} "${name}" already exists`, { name, kind: resource });
+export const notFound = (resource: string, name: string, group = ''): ApiError =>
+  new ApiError(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, detailsOf(resource, name, group));
 
-export const conflict = (resource: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError =>
-  new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, { name, kind: resource });
+export const alreadyExists = (resource: string, name: string, group = ''): ApiError =>
+  new ApiError(409, 'AlreadyExists', `${qualified(resource, group)} "${name}" already exists`, detailsOf(resource, name, group));
+
+export const conflict = (resource: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again', group = ''): ApiError =>
+  new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`, detailsOf(resource, name, group));
 
 /** 422 with field causes, e.g. `Pod "X" is invalid: metadata.name: Invalid value: "X": …`. */
 export function invalid(kind: string, name: string, causes: StatusCause[], group = ''): ApiError {

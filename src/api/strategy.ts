@@ -3,6 +3,9 @@
 import type { DeleteOptions, KubeObject } from './types.ts';
 import type { StatusCause } from './status.ts';
 
+/** A read of one stored object inside the write's transaction (namespace '' for cluster-scoped kinds). */
+export type ReadObject = (resource: string, namespace: string, name: string) => KubeObject | undefined;
+
 export interface Strategy<T extends KubeObject = KubeObject> {
   /** Clears or defaults what a client may not set on create (status for most kinds). */
   prepareForCreate(obj: T): void;
@@ -10,6 +13,11 @@ export interface Strategy<T extends KubeObject = KubeObject> {
   prepareForUpdate(next: T, prev: T): void;
   /** Keeps what a status write may not change (spec, most metadata) from the stored object. */
   prepareForStatusUpdate(next: T, prev: T): void;
+  /**
+   * Admission on create that reads other objects (a pod's RuntimeClass); it may fill in fields or
+   * throw an ApiError (403 as kube-apiserver's admission plugins answer). Runs after prepareForCreate.
+   */
+  admitCreate?(obj: T, read: ReadObject): void;
   /** Field errors of a whole object (create and update). */
   validate(obj: T): StatusCause[];
   /** Field errors that only exist on update (immutable fields). */

@@ -152,6 +152,17 @@ const COLUMNS: Record<string, ColumnDefinition[]> = {
     AGE,
     col('Selector', 'Route service traffic to pods with label keys and values matching this selector.', 1),
   ],
+  secrets: [
+    NAME,
+    col('Type', 'Used to facilitate programmatic handling of secret data.'),
+    col('Data', 'Data contains the secret data.', 0, 'string'),
+    AGE,
+  ],
+  runtimeclasses: [
+    NAME,
+    col('Handler', 'handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class; in reddwarf, the zone brand.'),
+    AGE,
+  ],
   events: [
     col('Last Seen', 'The time at which the most recent occurrence of this event was recorded.'),
     col('Type', 'Type of this event (Normal, Warning), new types could be added in the future'),
@@ -428,6 +439,8 @@ function buildRow(resource: string, obj: KubeObject, now: number): Built {
     case 'namespaces': return namespaceRow(obj, now);
     case 'services': return serviceRow(obj as Service, now);
     case 'events': return eventRow(obj as CoreEvent, now);
+    case 'secrets': return { cells: [obj.metadata.name ?? '', str(obj.type), Object.keys(rec(obj.data) ?? {}).length, translateTimestampSince(obj.metadata.creationTimestamp, now)] };
+    case 'runtimeclasses': return { cells: [obj.metadata.name ?? '', str(obj.handler), translateTimestampSince(obj.metadata.creationTimestamp, now)] };
     default: return { cells: [obj.metadata.name ?? '', translateTimestampSince(obj.metadata.creationTimestamp, now)] };
   }
 }

@@ -110,13 +110,17 @@ export interface Taint {
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
-  imagePullSecrets?: { name?: string }[];
   securityContext?: SecurityContext;
   nodeName?: string;
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
+  /** The RuntimeClass whose handler is the pod's zone brand. */
+  runtimeClassName?: string;
+  /** Secrets (kubernetes.io/dockerconfigjson) the node may read to pull images. */
+  imagePullSecrets?: { name?: string }[];
+  overhead?: ResourceList;
   [extra: string]: unknown;
 }
 

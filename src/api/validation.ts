@@ -1,7 +1,7 @@
 // Field validation of the kinds we serve, in Kubernetes' wording (apimachinery util/validation, pkg/apis/core/validation).
 import type { CoreEvent, Namespace, Node, ObjectMeta, Pod, Service } from './types.ts';
 import { cause, type StatusCause } from './status.ts';
-import { KNOWN_BRANDS, PLANNED_BRANDS, ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
+import { PLANNED_BRANDS, POD_BRANDS, ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
 import { jsonEqual } from './patch.ts';
 
 // The patterns and texts are Kubernetes' own, so clients and people see the messages they know.
@@ -272,6 +272,8 @@ function validateContainers(list: unknown, path: string, names: Set<string>): St
       if (names.has(name)) causes.push(cause.duplicate(`${at}.name`, name));
       names.add(name);
     }
+    if (c.image === undefined || c.image === null || c.image === '') causes.push(cause.required(`${at}.image`));
+    else if (typeof c.image !== 'string') causes.push(cause.invalid(`${at}.image`, c.image, 'must be a string'));
     causes.push(...validateResources(c.resources, `${at}.resources`));
     if (Array.isArray(c.ports)) {
       c.ports.forEach((p: unknown, j) => {
@@ -286,7 +288,8 @@ function validateTaintEffect(effect: unknown, field: string): StatusCause[] {
   return typeof effect === 'string' && TAINT_EFFECTS.includes(effect) ? [] : [cause.notSupported(field, effect, TAINT_EFFECTS)];
 }
 
-function validateTolerations(list: unknown, path: string): StatusCause[] {
+/** Causes for a toleration list (pods, RuntimeClass scheduling). */
+export function validateTolerations(list: unknown, path: string): StatusCause[] {
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) return [cause.invalid(path, list, 'must be a list of tolerations')];
   const causes: StatusCause[] = [];
@@ -332,6 +335,7 @@ export function validatePod(pod: Pod): StatusCause[] {
   } else {
     causes.push(...validateContainers(spec.containers, 'spec.containers', names));
   }
+  if (Array.isArray(spec.containers)) causes.push(...validateZoneCaps(spec.containers));
   // Kubernetes keeps init and app container names in one namespace.
   if (spec.initContainers !== undefined && spec.initContainers !== null) causes.push(...validateContainers(spec.initContainers, 'spec.initContainers', names));
   if (spec.restartPolicy !== undefined && !RESTART_POLICIES.includes(spec.restartPolicy as string)) {
@@ -353,17 +357,50 @@ export function validatePod(pod: Pod): StatusCause[] {
     else for (const m of dns1123SubdomainErrors(nodeName)) causes.push(cause.invalid('spec.nodeName', nodeName, m));
   }
   causes.push(...validateTolerations(spec.tolerations, 'spec.tolerations'));
+  const rc = spec.runtimeClassName;
+  if (rc !== undefined && rc !== null && rc !== '') {
+    if (typeof rc !== 'string') causes.push(cause.invalid('spec.runtimeClassName', rc, 'must be a string'));
+    else for (const m of dns1123SubdomainErrors(rc)) causes.push(cause.invalid('spec.runtimeClassName', rc, m));
+  }
   causes.push(...validateZoneBrand(pod.metadata?.annotations));
+  return causes;
+}
+
+/** zonecfg's minimums (illumos zonecfg.c): capped-cpu ncpus ≥ 0.01, capped-memory physical ≥ 1M. */
+export const ZONE_MIN_CPU_MILLIS = 10;
+export const ZONE_MIN_MEMORY_BYTES = 2 ** 20;
+
+/**
+ * What zonecfg would refuse when the pod becomes a zone: the zone's caps come from each container's
+ * limits (its requests when it has no limits), as src/runtime/zonespec.ts sums them; a non-zero
+ * value below the minimum fails there, so it is refused here, naming the field.
+ */
+function validateZoneCaps(containers: unknown[]): StatusCause[] {
+  const causes: StatusCause[] = [];
+  containers.forEach((c: unknown, i) => {
+    if (!isRecord(c) || !isRecord(c.resources)) return;
+    const which = isRecord(c.resources.limits) ? 'limits' : isRecord(c.resources.requests) ? 'requests' : undefined;
+    if (!which) return;
+    const list = c.resources[which] as Rec;
+    const cpu = parseQuantity(list.cpu);
+    if (cpu !== undefined && cpu > 0 && cpu * 1000 < ZONE_MIN_CPU_MILLIS - 1e-9) {
+      causes.push(cause.invalid(`spec.containers[${i}].resources.${which}.cpu`, list.cpu, `must be at least 10m: a zone's capped-cpu ncpus must be at least 0.01 (zonecfg refuses less)`));
+    }
+    const memory = parseQuantity(list.memory);
+    if (memory !== undefined && memory > 0 && memory < ZONE_MIN_MEMORY_BYTES) {
+      causes.push(cause.invalid(`spec.containers[${i}].resources.${which}.memory`, list.memory, `must be at least 1Mi: a zone's capped-memory physical must be at least 1M (zonecfg refuses less)`));
+    }
+  });
   return causes;
 }
 
 /** The zone brand annotation names a brand the runtime builds (bhyve: not yet). */
 function validateZoneBrand(annotations: unknown): StatusCause[] {
   const brand = isRecord(annotations) ? annotations[ZONE_BRAND_ANNOTATION] : undefined;
-  if (typeof brand !== 'string' || KNOWN_BRANDS.includes(brand)) return [];
+  if (typeof brand !== 'string' || POD_BRANDS.includes(brand)) return [];
   const field = `metadata.annotations[${ZONE_BRAND_ANNOTATION}]`;
   if (PLANNED_BRANDS.includes(brand)) return [cause.invalid(field, brand, `zone brand "${brand}" is not supported yet`)];
-  return [cause.notSupported(field, brand, [...KNOWN_BRANDS])];
+  return [cause.notSupported(field, brand, [...POD_BRANDS])];
 }
 
 /** Causes for a Node: metadata (subdomain name, cluster-scoped) and taints. */
@@ -520,5 +557,8 @@ export function validatePodUpdate(next: Pod, prev: Pod): StatusCause[] {
   if (typeof oldGrace === 'number' && oldGrace < 0 && munged.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = oldGrace;
   // nodeName is among the forbidden changes: it is set once, through pods/binding.
   if (!jsonEqual(old, munged)) causes.push(cause.forbidden('spec', POD_UPDATE_FORBIDDEN));
+  // The zone was built with its brand: changing the annotation would only make the pod lie about it.
+  const brandOf = (p: Pod): unknown => (isRecord(p.metadata?.annotations) ? p.metadata.annotations[ZONE_BRAND_ANNOTATION] : undefined);
+  if (brandOf(next) !== brandOf(prev)) causes.push(cause.forbidden(`metadata.annotations[${ZONE_BRAND_ANNOTATION}]`, 'the zone brand cannot change once the pod exists'));
   return causes;
 }

@@ -3,7 +3,7 @@
 import { Command, Option, UsageError } from 'clipanion';
 import { DEFAULT_KUBE_MINOR } from '../server/api.ts';
 import { DEFAULT_MAX_PODS, DEFAULT_SYSTEM_RESERVED_CPU, DEFAULT_SYSTEM_RESERVED_MEMORY } from '../runtime/host.ts';
-import type { ZoneBrand } from '../runtime/runtime.ts';
+import { BrandsError, parseBrandList } from '../runtime/brands.ts';
 
 /** TLS, authentication and limit flags of the control plane (`serve`, `up`). */
 export const secureFlags = () => ({
@@ -46,7 +46,7 @@ export const agentFlags = () => ({
   systemReservedCpu: Option.String('--system-reserved-cpu', DEFAULT_SYSTEM_RESERVED_CPU, { description: 'CPU kept for the host' }),
   systemReservedMemory: Option.String('--system-reserved-memory', DEFAULT_SYSTEM_RESERVED_MEMORY, { description: 'memory kept for the host' }),
   maxPods: Option.String('--max-pods', String(DEFAULT_MAX_PODS), { description: 'pods this node accepts' }),
-  supportedBrands: Option.String('--supported-brands', 'reddwarf,lx', { description: 'zone brands this node runs, comma-separated' }),
+  supportedBrands: Option.String('--supported-brands', 'auto', { description: 'zone brands this node offers, comma-separated (lx, sparse, lipkg, pkgsrc, ipkg, nlipkg, joyent, joyent-minimal), or auto: those installed under /usr/lib/brand (the mock runtime: lx,sparse)' }),
   etherstubName: Option.String('--etherstub-name', 'reddwarf0', { description: 'etherstub the pod VNICs sit on' }),
   zonepathPrefix: Option.String('--zonepath-prefix', { description: 'parent directory of zone roots (default: /<zones dataset>, e.g. /rpool/zones)' }),
   storagePool: Option.String('--storage-pool', 'rpool', { description: 'ZFS pool for zones, images and volumes' }),
@@ -83,8 +83,6 @@ export function parseCount(flag: string, v: string): number {
   return Number(v);
 }
 
-const BRANDS: readonly ZoneBrand[] = ['reddwarf', 'lx'];
-
 /** `--image-pulls`: real or simulated; auto is real on illumos and simulated on the mock runtime. */
 export function parseImagePulls(v: string, runtime: 'mock' | 'illumos'): 'real' | 'simulated' {
   if (v === 'auto') return runtime === 'illumos' ? 'real' : 'simulated';
@@ -92,15 +90,14 @@ export function parseImagePulls(v: string, runtime: 'mock' | 'illumos'): 'real' 
   throw new UsageError(`--image-pulls must be auto, real or simulated (got ${JSON.stringify(v)})`);
 }
 
-/** `--supported-brands`: known brands only; bhyve is refused with a clear word. */
-export function parseBrands(v: string): ZoneBrand[] {
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const b of list) {
-    if (b === 'bhyve') throw new UsageError('--supported-brands: the bhyve brand is not supported yet');
-    if (!BRANDS.includes(b as ZoneBrand)) throw new UsageError(`--supported-brands: unknown brand ${JSON.stringify(b)} (known: ${BRANDS.join(', ')})`);
+/** An explicit `--supported-brands` list: pod brands only; bhyve and kvm are refused with a clear word. */
+export function parseBrands(v: string): string[] {
+  try {
+    return parseBrandList(v);
+  } catch (e) {
+    if (e instanceof BrandsError) throw new UsageError(e.message);
+    throw e;
   }
-  if (list.length === 0) throw new UsageError('--supported-brands needs at least one brand');
-  return list as ZoneBrand[];
 }
 
 /** `--runtime`: auto picks illumos on illumos hosts. */

@@ -11,7 +11,8 @@ import { startAgent, type Agent } from '../agent/agent.ts';
 import { nodeIp, nodeName } from '../agent/identity.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../runtime/storage.ts';
 import { parseMemory } from '../api/quantity.ts';
-import { parseBrands, parseCount, parseDuration, parseImagePulls, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
+import { BrandsError, resolveHostBrands, type Distribution } from '../runtime/brands.ts';
+import { parseCount, parseDuration, parseImagePulls, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { RemoteClient } from '../client/remote.ts';
@@ -108,6 +109,13 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
   if (logMaxBytes === undefined || logMaxBytes < 1024) throw new UsageError(`--container-log-max-size must be a size of at least 1Ki such as 10Mi (got ${JSON.stringify(f.containerLogMaxSize)})`);
   const gcThreshold = Number(f.imageGcHighThreshold ?? '85');
   if (!Number.isInteger(gcThreshold) || gcThreshold < 1 || gcThreshold > 100) throw new UsageError(`--image-gc-high-threshold must be a percentage from 1 to 100 (got ${JSON.stringify(f.imageGcHighThreshold)})`);
+  let hostBrands: { brands: string[]; distribution: Distribution };
+  try {
+    hostBrands = resolveHostBrands(f.supportedBrands, runtime);
+  } catch (e) {
+    if (e instanceof BrandsError) throw new UsageError(e.message);
+    throw e;
+  }
   return startAgent({
     client,
     imagePulls: parseImagePulls(f.imagePulls ?? 'auto', runtime),
@@ -123,7 +131,7 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
     systemReservedCpu: f.systemReservedCpu,
     systemReservedMemory: f.systemReservedMemory,
     maxPods: parseCount('--max-pods', f.maxPods),
-    brands: parseBrands(f.supportedBrands),
+    ...hostBrands,
     etherstub: f.etherstubName,
     zonepathPrefix: f.zonepathPrefix ?? defaultZonepathPrefix(pool),
     storage,

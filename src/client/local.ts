@@ -1,6 +1,6 @@
 // The in-process Client: calls the store directly (control plane components in the API server's
 // own process), with the same errors and selector semantics as the HTTP API.
-import { resourceDef } from '../api/resources.ts';
+import { apiVersionOf, resourceDef } from '../api/resources.ts';
 import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.ts';
 import { mergePatch } from '../api/patch.ts';
 import type { DeleteOptions, KubeObject, Pod } from '../api/types.ts';
@@ -29,6 +29,10 @@ function filterOf(resource: string, q: { labelSelector?: string; fieldSelector?:
 }
 
 const kindOf = (resource: string): string => resourceDef(resource)?.kind ?? '';
+const versionOf = (resource: string): string => {
+  const def = resourceDef(resource);
+  return def ? apiVersionOf(def) : 'v1';
+};
 
 const ns = (resource: string, obj: KubeObject): string => (resourceDef(resource)?.namespaced ? (obj.metadata.namespace ?? 'default') : '');
 
@@ -38,7 +42,7 @@ export class LocalClient implements Client {
   get<T extends KubeObject>(resource: string, namespace: string, name: string): Promise<T> {
     return guard(() => {
       const obj = this.store.get(resource, namespace, name);
-      if (!obj) throw notFound(resource, name);
+      if (!obj) throw notFound(resource, name, resourceDef(resource)?.group);
       return obj as T;
     });
   }
@@ -54,7 +58,7 @@ export class LocalClient implements Client {
 
   create<T extends KubeObject>(resource: string, obj: T): Promise<T> {
     return guard(async () => {
-      const body = checkObject(structuredClone(obj), kindOf(resource));
+      const body = checkObject(structuredClone(obj), kindOf(resource), versionOf(resource));
       if (resourceDef(resource)?.namespaced) body.metadata.namespace = ns(resource, body);
       return (await this.store.create(resource, body)) as T;
     });
@@ -71,7 +75,7 @@ export class LocalClient implements Client {
   patch<T extends KubeObject>(resource: string, namespace: string, name: string, patch: unknown, opts: { status?: boolean } = {}): Promise<T> {
     const namespaced = resourceDef(resource)?.namespaced;
     return guard(async () => (await this.store.update(resource, namespace, name, (cur) => {
-      const next = checkObject(mergePatch(cur, patch), kindOf(resource));
+      const next = checkObject(mergePatch(cur, patch), kindOf(resource), versionOf(resource));
       // As over HTTP: a patch cannot move or rename the object it addresses.
       pinIdentity(next, name, namespaced ? namespace : undefined);
       return next;
@@ -85,7 +89,7 @@ export class LocalClient implements Client {
 
   private replace<T extends KubeObject>(resource: string, obj: T, subresource: 'main' | 'status'): Promise<T> {
     return guard(async () => {
-      const body = checkObject(structuredClone(obj), kindOf(resource));
+      const body = checkObject(structuredClone(obj), kindOf(resource), versionOf(resource));
       return (await this.store.update(resource, ns(resource, body), body.metadata.name ?? '', () => body, { subresource })).object as T;
     });
   }

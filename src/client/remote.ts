@@ -3,7 +3,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
-import { resourceDef, type ResourceDef } from '../api/resources.ts';
+import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
 import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 
@@ -144,7 +144,7 @@ export class RemoteClient implements Client {
     const metadata: KubeObject['metadata'] = { name: r.details?.name ?? name };
     if (def.namespaced) metadata.namespace = namespace;
     if (r.details?.uid) metadata.uid = r.details.uid;
-    return { apiVersion: 'v1', kind: def.kind, metadata };
+    return { apiVersion: apiVersionOf(def), kind: def.kind, metadata };
   }
 
   async bind(namespace: string, name: string, b: Binding): Promise<void> {
@@ -210,13 +210,15 @@ export class RemoteClient implements Client {
 
   private collectionPath(resource: string, namespace: string | undefined): string {
     const def = this.def(resource);
-    if (def.namespaced && namespace !== undefined) return `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
-    return `/api/v1/${resource}`;
+    const root = def.group ? `/apis/${def.group}/${def.version}` : `/api/${def.version}`;
+    if (def.namespaced && namespace !== undefined) return `${root}/namespaces/${encodeURIComponent(namespace)}/${resource}`;
+    return `${root}/${resource}`;
   }
 
   private itemPath(resource: string, namespace: string, name: string): string {
     const def = this.def(resource);
-    const collection = def.namespaced ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}` : `/api/v1/${resource}`;
+    const root = def.group ? `/apis/${def.group}/${def.version}` : `/api/${def.version}`;
+    const collection = def.namespaced ? `${root}/namespaces/${encodeURIComponent(namespace)}/${resource}` : `${root}/${resource}`;
     return `${collection}/${encodeURIComponent(name)}`;
   }
 

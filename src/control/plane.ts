@@ -8,6 +8,7 @@ import type { Client } from '../client/client.ts';
 import { ClientError } from '../client/client.ts';
 import { rfc3339 } from '../store/time.ts';
 import { lastHeartbeat, readyCondition, withReady } from './nodes.ts';
+import { runtimeClassEnsurer } from './runtimeclasses.ts';
 
 export interface ControlPlaneOptions {
   client: Client;
@@ -80,8 +81,10 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
   actor.start();
 
   const beats = new Map<string, number | undefined>();
+  const ensureRuntimeClasses = runtimeClassEnsurer(o.client, o.log);
   const seen = (node: Node): void => {
     const name = node.metadata.name as string;
+    ensureRuntimeClasses(node);
     const hb = lastHeartbeat(node);
     if (!actor.system.get(nodeId(name))) {
       const remainingMs = hb === undefined ? o.nodeMonitorGraceMs : o.nodeMonitorGraceMs - (now() - hb);

@@ -226,7 +226,12 @@ export class RegistryClient {
     const sent = await this.request(ref, `manifests/${reference}`, { accept: ACCEPT }, opts);
     try {
       const { res } = sent;
-      if (!res.ok) throw new ImagePullError(kindOfStatus(res.status), `${ref.name}: manifest ${reference}: ${await errorText(res)}`);
+      if (!res.ok) {
+        const kind = kindOfStatus(res.status);
+        // Docker Hub answers 401, not 404, for a repository that does not exist (as containerd says).
+        const hint = kind === 'unauthorized' && !opts.credentials ? ' (pull access denied: the repository does not exist or needs credentials)' : '';
+        throw new ImagePullError(kind, `${ref.name}: manifest ${reference}: ${await errorText(res)}${hint}`);
+      }
       const bytes = Buffer.from(await res.arrayBuffer());
       if (bytes.length > MAX_MANIFEST_BYTES) throw new ImagePullError('invalid', `${ref.name}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
       let json: { mediaType?: string; schemaVersion?: number };
@@ -262,7 +267,8 @@ export class RegistryClient {
   /** GET /v2/<repo>/<path>, answering a 401 challenge once (token or basic) and caching what worked. */
   private async request(ref: ImageRef, path: string, headers: Record<string, string>, opts: RequestOptions): Promise<Sent> {
     const url = `${this.baseUrl(ref)}/v2/${ref.repository}/${path}`;
-    const key = `${ref.registry}/${ref.repository}`;
+    // Per identity too: a token got with one pod's pull secret must not serve another pod's pull.
+    const key = `${ref.registry}/${ref.repository}\n${opts.credentials ? `${opts.credentials.username}\n${opts.credentials.password}` : ''}`;
     let authorization = this.auth.get(key);
     for (let attempt = 0; ; attempt++) {
       const sent = await this.send(ref, url, { ...headers, ...(authorization ? { authorization } : {}) }, opts.signal);

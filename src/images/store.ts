@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CommandRunner } from '../runtime/illumos/command.ts';
 import type { CredentialLookup, RegistryCredentials } from './credentials.ts';
 import { ImagePullError } from './errors.ts';
+import { uncompressedDigest } from './diffid.ts';
 import { backendFromConfig, chainIds, type BackendConfig, type CloneTarget, type LayerBackend } from './layers.ts';
 import type { PullPolicy } from './policy.ts';
 import { RegistryClient, type Descriptor, type ResolvedManifest } from './registry.ts';
@@ -109,6 +110,9 @@ export class ImageStore {
   private readonly client: RegistryClient;
   private readonly byRef = new Map<string, Shared<PullResult>>();
   private readonly byDigest = new Map<string, Promise<StoredImage>>();
+  /** One download per blob and one build per chain, also across images that share layers. */
+  private readonly blobFetches = new Map<string, Promise<number>>();
+  private readonly chainBuilds = new Map<string, Promise<void>>();
   /** Chains an in-flight pull relies on: prune leaves them alone. */
   private readonly building = new Map<string, number>();
   private readonly log: (line: string) => void;
@@ -211,12 +215,15 @@ export class ImageStore {
       }
       if (policy === 'Never') throw new ImagePullError('not-present', `image ${ref.name} is not present with imagePullPolicy Never`);
     }
-    let shared = this.byRef.get(ref.name);
+    const credentials = credentialsFor(ref, opts.credentials);
+    // Shared per identity: a pull without a secret must not ride on another pod's authorised one.
+    const key = `${ref.name}\n${credentials?.username ?? ''}\n${credentials?.password ?? ''}`;
+    let shared = this.byRef.get(key);
     if (!shared) {
       const controller = new AbortController();
-      const promise = this.pullOnce(ref, credentialsFor(ref, opts.credentials), controller.signal, started).finally(() => this.byRef.delete(ref.name));
+      const promise = this.pullOnce(ref, credentials, controller.signal, started).finally(() => this.byRef.delete(key));
       shared = { promise, controller, waiters: 0 };
-      this.byRef.set(ref.name, shared);
+      this.byRef.set(key, shared);
     }
     return this.wait(shared, opts.signal);
   }
@@ -280,7 +287,7 @@ export class ImageStore {
   private async materialise(ref: ImageRef, r: ResolvedManifest, credentials: RegistryCredentials | undefined, signal: AbortSignal, counted: (n: number) => void): Promise<StoredImage> {
     const m = r.manifest;
     counted(await this.ensureBlob(ref, m.config, credentials, signal));
-    const configJson = JSON.parse(await readFile(this.blobPath(m.config.digest), 'utf8')) as {
+    const configJson = parseConfig(ref, await readFile(this.blobPath(m.config.digest), 'utf8')) as {
       config?: { Entrypoint?: string[] | null; Cmd?: string[] | null; Env?: string[] | null; WorkingDir?: string; User?: string };
       rootfs?: { diff_ids?: string[] };
     };
@@ -322,8 +329,15 @@ export class ImageStore {
           const layer = m.layers[i]!;
           await downloads.get(layer.digest);
           signal.throwIfAborted();
-          this.log(`applying layer ${i + 1}/${chains.length} ${layer.digest} of ${ref.name}`);
-          await this.backend.build(chains[i]!, i > 0 ? chains[i - 1] : undefined, this.blobPath(layer.digest), signal);
+          await this.buildChain(chains[i]!, i > 0 ? chains[i - 1] : undefined, signal, async () => {
+            const got = await uncompressedDigest(this.blobPath(layer.digest), signal).catch((e: unknown) => {
+              if (signal.aborted) throw signal.reason;
+              throw new ImagePullError('invalid', `${ref.name}: layer ${layer.digest} cannot be decompressed: ${(e as Error).message}`);
+            });
+            if (got !== diffIds[i]) throw new ImagePullError('digest-mismatch', `${ref.name}: layer ${layer.digest} unpacks to ${got}, but the image config says ${diffIds[i]}`);
+            this.log(`applying layer ${i + 1}/${chains.length} ${layer.digest} of ${ref.name}`);
+            return this.blobPath(layer.digest);
+          });
           built++;
           startMore();
         }
@@ -374,8 +388,43 @@ export class ImageStore {
     return join(this.dir, 'blobs', 'sha256', hexOf(digest));
   }
 
-  /** A verified blob on disk; returns the bytes fetched (0 if it was there). */
+  /** Builds a chain unless another pull is building it (then waits for that) or it is complete. */
+  /** `prepare` verifies the layer (diff id) and returns its blob path; it runs only when the chain is really built. */
+  private async buildChain(chainId: string, parent: string | undefined, signal: AbortSignal, prepare: () => Promise<string>): Promise<void> {
+    for (;;) {
+      const running = this.chainBuilds.get(chainId);
+      if (!running) break;
+      await running.catch(() => {});
+    }
+    // Set synchronously after the wait: a second waiter sees this build, not a gap.
+    const p = (async () => {
+      if (await this.backend.has(chainId)) return;
+      const layer = await prepare();
+      try {
+        await this.backend.build(chainId, parent, layer, signal);
+      } catch (e) {
+        if (signal.aborted || e instanceof ImagePullError) throw e;
+        // tar, cp or zfs failed (a corrupt layer, a full disk): still a failed pull for the pod.
+        throw new ImagePullError('invalid', `cannot apply layer ${layer.slice(layer.lastIndexOf('/') + 1)} (chain ${chainId}): ${(e as Error).message}`);
+      }
+    })().finally(() => this.chainBuilds.delete(chainId));
+    this.chainBuilds.set(chainId, p);
+    await p;
+  }
+
+  /** A verified blob on disk, one download per digest at a time; returns the bytes this call fetched. */
   private async ensureBlob(ref: ImageRef, d: Descriptor, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<number> {
+    for (;;) {
+      const running = this.blobFetches.get(d.digest);
+      if (!running) break;
+      await running.catch(() => {});
+    }
+    const p = this.fetchBlobOnce(ref, d, credentials, signal).finally(() => this.blobFetches.delete(d.digest));
+    this.blobFetches.set(d.digest, p);
+    return p;
+  }
+
+  private async fetchBlobOnce(ref: ImageRef, d: Descriptor, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<number> {
     const final = this.blobPath(d.digest);
     if (existsSync(final)) return 0;
     const partial = join(this.dir, 'ingest', hexOf(d.digest));
@@ -445,6 +494,7 @@ export class ImageStore {
   }
 
   private touch(digest: string): void {
+    this.reload();
     const img = this.index.images[digest];
     if (!img) return;
     img.lastUsed = Date.now();
@@ -475,6 +525,16 @@ export class ImageStore {
     }
     renameSync(tmp, path);
   }
+}
+
+function parseConfig(ref: ImageRef, text: string): unknown {
+  try {
+    const j = JSON.parse(text) as unknown;
+    if (j && typeof j === 'object') return j;
+  } catch {
+    // fall through
+  }
+  throw new ImagePullError('invalid', `${ref.name}: the image config is not a JSON object`);
 }
 
 function credentialsFor(ref: ImageRef, c: PullOptions['credentials']): RegistryCredentials | undefined {

@@ -2,7 +2,7 @@
 // the caller, so building a spec never holds an address (upstream allocated one here, §6.1).
 import type { Container, Pod, ResourceList } from '../api/types.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
-import { ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
+import { POD_BRANDS, podBrandOn, ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
 import { InvalidZoneSpec } from './errors.ts';
 import type { IpAllocation } from './ipam.ts';
 import { isValidLinkName, isValidZoneName, vnicName, zoneName } from './names.ts';
@@ -11,8 +11,6 @@ import type { RuntimeContainer, ZoneBrand, ZoneSpec } from './runtime.ts';
 /** The pod annotation naming the Linux image an `lx` zone is installed from. */
 export const LX_IMAGE_ANNOTATION = 'reddwarf.io/lx-image';
 
-const BRANDS: readonly ZoneBrand[] = ['reddwarf', 'lx'];
-
 export interface ZoneSpecOptions {
   /** Parent directory of zonepaths, e.g. `/rpool/zones`. */
   zonepathPrefix: string;
@@ -20,10 +18,15 @@ export interface ZoneSpecOptions {
   link: string;
   /** The pod's address, from Ipam.allocate. */
   ip: IpAllocation;
-  /** The brand of a pod without the annotation. */
-  defaultBrand: ZoneBrand;
+  /** The brands this node offers: a pod that asks for none gets lx, else the first native one (podBrandOn). */
+  brands: readonly string[];
   /**
-   * The containers as resolved against their images (src/agent/containers.ts); without them each
+   * An lx pod must name the image to install from (illumos); the mock installs nothing. The image
+   * store (issue 12, Images) replaces the annotation with the containers' OCI images.
+   */
+  lxNeedsImage?: boolean;
+  /**
+   * The containers as resolved against their images (src/agent/workload.ts); without them each
    * runs its command and args on the zone's own userland, as root in `/`.
    */
   resolved?: { initContainers: RuntimeContainer[]; containers: RuntimeContainer[] };
@@ -45,14 +48,14 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
   const key = `${namespace}/${name}`;
   if (!pod.spec) throw new PodSpecError(key, 'Pod has no spec');
   const annotations = pod.metadata.annotations ?? {};
-  const wanted = annotations[ZONE_BRAND_ANNOTATION] ?? opts.defaultBrand;
-  // Upstream turned an unknown brand into a reddwarf zone without a word (SPEC §11.21).
-  const brand = BRANDS.find((b) => b === wanted);
-  if (!brand) throw new PodSpecError(key, `unknown zone brand "${wanted}" (annotation ${ZONE_BRAND_ANNOTATION}): supported brands are ${BRANDS.join(', ')}`);
+  const wanted = podBrandOn(pod, opts.brands);
+  // Upstream turned an unknown brand into a zone of its own brand without a word (SPEC §11.21).
+  const brand = POD_BRANDS.find((b) => b === wanted) as ZoneBrand | undefined;
+  if (!brand) throw new PodSpecError(key, `unknown zone brand "${wanted}" (annotation ${ZONE_BRAND_ANNOTATION} or spec.runtimeClassName): supported brands are ${POD_BRANDS.join(', ')}`);
   const imagePath = annotations[LX_IMAGE_ANNOTATION];
   // Refused here, before anything exists on the host (upstream failed only at install, §5.6).
   const hasImage = [...(opts.resolved?.initContainers ?? []), ...(opts.resolved?.containers ?? [])].some((c) => c.image);
-  if (brand === 'lx' && !imagePath && !hasImage) throw new PodSpecError(key, `brand lx installs from a container image or the annotation ${LX_IMAGE_ANNOTATION} (path of a Linux image): the pod has neither`);
+  if (brand === 'lx' && !imagePath && !hasImage && opts.lxNeedsImage) throw new PodSpecError(key, `brand lx installs from a container image or the annotation ${LX_IMAGE_ANNOTATION} (path of a Linux image): the pod has neither`);
   const zone = zoneName(namespace, name);
   const containers = pod.spec.containers ?? [];
   const cpu = sumResources(containers, (r) => parseCpu(r.cpu));
@@ -74,17 +77,20 @@ export function zoneSpecFor(pod: Pod, opts: ZoneSpecOptions): ZoneSpec {
   return spec;
 }
 
-/** Why `spec` cannot be provisioned (checked by runtimes before they create anything), or undefined. */
-export function zoneSpecProblem(spec: ZoneSpec): string | undefined {
+/**
+ * Why `spec` cannot be provisioned (checked by runtimes before they create anything), or undefined.
+ * `lxNeedsImage` false: the mock, which installs nothing, takes lx zones without an image.
+ */
+export function zoneSpecProblem(spec: ZoneSpec, lxNeedsImage = true): string | undefined {
   if (!isValidZoneName(spec.zoneName)) return `'${spec.zoneName}' is not a valid zone name`;
   if (!isValidLinkName(spec.network.vnic)) return `'${spec.network.vnic}' is not a valid datalink name`;
-  if (spec.brand === 'lx' && !spec.imagePath && ![...spec.initContainers, ...spec.containers].some((c) => c.image)) return 'LX brand zone requires an image path';
+  if (spec.brand === 'lx' && !spec.imagePath && lxNeedsImage && ![...spec.initContainers, ...spec.containers].some((c) => c.image)) return 'LX brand zone requires an image path';
   return undefined;
 }
 
 /** Throws InvalidZoneSpec when `spec` cannot be provisioned. */
-export function assertZoneSpec(spec: ZoneSpec): void {
-  const problem = zoneSpecProblem(spec);
+export function assertZoneSpec(spec: ZoneSpec, lxNeedsImage = true): void {
+  const problem = zoneSpecProblem(spec, lxNeedsImage);
   if (problem) throw new InvalidZoneSpec(spec.zoneName, problem);
 }
 

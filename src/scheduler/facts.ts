@@ -2,7 +2,7 @@
 // compares numbers and sets instead of parsing quantities for every (pod, node) pair.
 import type { Condition, Node, Pod, Taint, Toleration } from '../api/types.ts';
 import { parseCount, parseCpu, parseMemory } from '../api/quantity.ts';
-import { nodeBrands, podBrand } from './brands.ts';
+import { nodeBrands, requestedBrand } from './brands.ts';
 import { fnv1a } from './hash.ts';
 
 /** CPU in millicores and memory in bytes. */
@@ -29,7 +29,8 @@ export interface PodFacts {
   requests: Requests;
   /** What the scores add to a node (unset requests replaced by Kubernetes' defaults). */
   scoring: Requests;
-  brand: string;
+  /** The brand asked for; undefined: the node's default (every node with a brand has one). */
+  brand: string | undefined;
   nodeSelector: readonly (readonly [string, string])[];
   tolerations: readonly Toleration[];
   /** Hash of the uid, the pod's half of the tie-break. */
@@ -88,7 +89,7 @@ export function podFacts(pod: Pod): PodFacts {
     uid,
     resourceVersion: meta.resourceVersion ?? '',
     ...podRequests(pod),
-    brand: podBrand(meta.annotations),
+    brand: requestedBrand(pod),
     nodeSelector: selector && typeof selector === 'object' ? Object.entries(selector) : [],
     tolerations: Array.isArray(pod.spec?.tolerations) ? pod.spec.tolerations : [],
     hash: fnv1a(uid || podKey(namespace, name)),

@@ -51,8 +51,15 @@ export const nodeReady: Filter = (_pod, node) => (node.ready ? undefined : NOT_R
 export const nodeUnschedulable: Filter = (pod, node) =>
   !node.unschedulable || tolerated(pod.tolerations, UNSCHEDULABLE_TAINT) ? undefined : UNSCHEDULABLE;
 
-/** The node runs the pod's zone brand (a node without the label runs every brand). */
-export const zoneBrand: Filter = (pod, node) => (node.brands === undefined || node.brands.has(pod.brand) ? undefined : [REASON.brand(pod.brand)]);
+/**
+ * The node runs the pod's zone brand (a node without the label runs every brand). A pod that asks
+ * for none takes the node's default (lx, else a native brand), which every node with a brand has.
+ */
+export const zoneBrand: Filter = (pod, node) => {
+  if (node.brands === undefined) return undefined;
+  if (pod.brand === undefined) return node.brands.size > 0 ? undefined : [REASON.noBrands];
+  return node.brands.has(pod.brand) ? undefined : [REASON.brand(pod.brand)];
+};
 
 /** Room for one more pod, and for its requests beside those already bound; every shortage is named. */
 export const fitsResources: Filter = (pod, node, used) => {

@@ -10,6 +10,7 @@ export const REASON = {
   memory: 'Insufficient memory',
   selector: "node(s) didn't match Pod's node affinity/selector",
   brand: (brand: string): string => `node(s) didn't support zone brand "${brand}"`,
+  noBrands: 'node(s) offered no zone brand',
   taint: (t: Taint): string => `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`,
 } as const;
 

@@ -41,7 +41,7 @@ export function place(pod: PodFacts, nodes: readonly NodeFacts[], usage: Readonl
   const total = nodes.length;
   if (total === 0) return { fits: false, message: NO_NODES_MESSAGE, reasons, examined: 0 };
   // Admission rejects unknown brands; a pod stored before that rule still must not land anywhere.
-  const brandError = zoneBrandError(pod.brand);
+  const brandError = pod.brand === undefined ? undefined : zoneBrandError(pod.brand);
   if (brandError !== undefined) return { fits: false, message: fitErrorMessage(total, reasons, `pod's ${brandError}`), reasons, examined: 0 };
   const enough = opts.enough ?? total;
   const start = (((opts.start ?? 0) % total) + total) % total;

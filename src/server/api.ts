@@ -2,10 +2,11 @@
 // resources, as one HttpHandler that every transport serves.
 import { ApiError, badRequest, forbidden, methodNotAllowed } from '../api/status.ts';
 import type { Store } from '../store/store.ts';
-import { apiGroupList, apiResourceList, apiVersions, aggregatedDiscovery, emptyAggregatedDiscovery, AGGREGATED_CONTENT_TYPE, versionInfo, wantsAggregated } from './discovery.ts';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, aggregatedDiscovery, aggregatedGroupsDiscovery, AGGREGATED_CONTENT_TYPE, versionInfo, wantsAggregated } from './discovery.ts';
 import { errorReply } from './errors.ts';
 import { json, text, type HttpHandler, type HttpReply, type HttpRequest, type UpgradeAnswer } from './http.ts';
-import { openapiHash, openapiRoot, openapiV1 } from './openapi.ts';
+import { openapiAll, openapiGroupVersion, openapiHash, openapiPath, openapiRoot } from './openapi.ts';
+import { GROUP_VERSIONS, type GroupVersion } from '../api/resources.ts';
 import { openapiV2Handler } from './openapi-v2.ts';
 import { Rest, unservedSubresource } from './rest.ts';
 import type { InspectHub } from '../inspect/hub.ts';
@@ -37,10 +38,30 @@ export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** Builds the handler that answers every API request. */
 export function createApi(store: Store, opts: ApiOptions): HttpHandler {
   const rest = new Rest(store, opts.watchLimits ?? DEFAULT_WATCH_LIMITS, opts.nodes);
-  const v1 = openapiV1();
-  const v1Hash = openapiHash(v1);
-  const v1Body = JSON.stringify(v1);
-  const openapiV2 = openapiV2Handler(v1);
+  // One OpenAPI v3 document per group-version, each pinned by its hash; v2 holds them all.
+  const v3Docs = new Map<string, { hash: string; body: string }>();
+  for (const gv of GROUP_VERSIONS) {
+    const doc = openapiGroupVersion(gv);
+    v3Docs.set(openapiPath(gv), { hash: openapiHash(doc), body: JSON.stringify(doc) });
+  }
+  const v3Root = openapiRoot(new Map([...v3Docs].map(([path, d]) => [path, d.hash])));
+  const openapiV2 = openapiV2Handler(openapiAll());
+
+  const v3Document = (gv: GroupVersion): HttpReply => {
+    const d = v3Docs.get(openapiPath(gv)) as { hash: string; body: string };
+    return { status: 200, headers: { 'content-type': 'application/json', etag: `"${d.hash}"`, 'cache-control': 'public, immutable' }, body: d.body };
+  };
+
+  const discovery = (group: string, version: string | undefined): HttpReply => {
+    if (version !== undefined) {
+      const list = apiResourceList(group, version);
+      if (list) return json(200, list);
+    } else {
+      const g = apiGroup(group);
+      if (g) return json(200, g);
+    }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  };
 
   const fixed = (req: HttpRequest, name: string): HttpReply => {
     const accept = req.headers.accept ?? '';
@@ -56,20 +77,17 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
         if (wantsAggregated(accept)) return json(200, aggregatedDiscovery(), { 'content-type': AGGREGATED_CONTENT_TYPE });
         return json(200, apiVersions(req.headers.host ?? '127.0.0.1'));
       case 'apis':
-        if (wantsAggregated(accept)) return json(200, emptyAggregatedDiscovery(), { 'content-type': AGGREGATED_CONTENT_TYPE });
+        if (wantsAggregated(accept)) return json(200, aggregatedGroupsDiscovery(), { 'content-type': AGGREGATED_CONTENT_TYPE });
         return json(200, apiGroupList());
-      case 'apiv1':
-        return json(200, apiResourceList());
       case 'openapi-v2':
         return openapiV2(req);
       case 'openapi-v3':
-        return json(200, openapiRoot(v1Hash));
+        return json(200, v3Root);
       case 'inspect':
         if (!opts.inspect) throw new ApiError(404, 'NotFound', 'inspection is not enabled on this server');
         return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: inspectPage(opts.inspect.inspectorUrl) };
-      default:
-        return { status: 200, headers: { 'content-type': 'application/json', etag: `"${v1Hash}"`, 'cache-control': 'public, immutable' }, body: v1Body };
     }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   };
 
   return guard(opts.security, store, {
@@ -78,10 +96,10 @@ export function createApi(store: Store, opts: ApiOptions): HttpHandler {
       try {
         const r = route(req.path);
         if (!r) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-        if (r.type === 'fixed') {
-          if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req.method);
-          return fixed(req, r.name);
-        }
+        if (r.type !== 'resource' && req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req.method);
+        if (r.type === 'fixed') return fixed(req, r.name);
+        if (r.type === 'discovery') return discovery(r.group, r.version);
+        if (r.type === 'openapi-v3-gv') return v3Document(r.gv);
         return await rest.serve(req, r);
       } catch (e) {
         return errorReply(e);

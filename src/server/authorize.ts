@@ -1,6 +1,8 @@
 // Authorization: what a user may do. Three roles by group — admin (system:masters: everything),
-// view (system:viewers: get/list/watch) and node (system:nodes, user system:node:<name>: its own
-// Node, the pods bound to it, events; as kube-apiserver's Node authorizer + NodeRestriction).
+// view (system:viewers: get/list/watch of everything but Secrets, as Kubernetes' view role) and
+// node (system:nodes, user system:node:<name>: its own Node, the pods bound to it and the Secrets
+// they name as imagePullSecrets, RuntimeClasses, events; as kube-apiserver's Node authorizer +
+// NodeRestriction).
 // Every authenticated user may read the discovery documents, as system:discovery allows.
 import { ApiError } from '../api/status.ts';
 import { parseFieldSelector } from '../api/selectors.ts';
@@ -13,6 +15,8 @@ import { route, type Route } from './router.ts';
 
 export interface Attributes {
   verb: string;
+  /** '' for core. */
+  apiGroup: string;
   resource: string;
   subresource?: string;
   namespace?: string;
@@ -20,6 +24,8 @@ export interface Attributes {
 }
 
 const READ = new Set(['get', 'list', 'watch']);
+/** Resources the view role may not read. */
+const VIEW_DENIED = new Set(['secrets']);
 const INSPECT_PATHS = new Set(['/inspect', '/inspect/events']);
 
 const isViewer = (user: UserInfo): boolean => user.groups.includes(VIEWERS) || user.groups.includes('reddwarf:view');
@@ -42,7 +48,7 @@ export function verbOf(req: HttpRequest, r: Route & { type: 'resource' }, upgrad
 }
 
 export function attributesOf(req: HttpRequest, r: Route & { type: 'resource' }, upgrade = false): Attributes {
-  const a: Attributes = { verb: verbOf(req, r, upgrade), resource: r.def.resource };
+  const a: Attributes = { verb: verbOf(req, r, upgrade), apiGroup: r.def.group, resource: r.def.resource };
   if (r.subresource !== undefined) a.subresource = r.subresource;
   if (r.namespace !== undefined) a.namespace = r.namespace;
   if (r.name !== undefined) a.name = r.name;
@@ -54,8 +60,10 @@ export function forbiddenFor(user: UserInfo, a: Attributes, why?: string): ApiEr
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const subject = a.name !== undefined ? `${a.resource} ${JSON.stringify(a.name)}` : a.resource;
   const scope = a.namespace !== undefined ? `in the namespace ${JSON.stringify(a.namespace)}` : 'at the cluster scope';
-  const msg = `${subject} is forbidden: User ${JSON.stringify(user.name)} cannot ${a.verb} resource ${JSON.stringify(res)} in API group "" ${scope}${why ? `: ${why}` : ''}`;
-  return new ApiError(403, 'Forbidden', msg, { kind: a.resource, ...(a.name !== undefined ? { name: a.name } : {}) });
+  const qualified = a.apiGroup ? `${a.resource}.${a.apiGroup}` : a.resource;
+  const subjectQ = a.name !== undefined ? `${qualified} ${JSON.stringify(a.name)}` : qualified;
+  const msg = `${a.apiGroup ? subjectQ : subject} is forbidden: User ${JSON.stringify(user.name)} cannot ${a.verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(a.apiGroup)} ${scope}${why ? `: ${why}` : ''}`;
+  return new ApiError(403, 'Forbidden', msg, { ...(a.apiGroup ? { group: a.apiGroup } : {}), kind: a.resource, ...(a.name !== undefined ? { name: a.name } : {}) });
 }
 
 /** Forbidden for a non-resource URL (a fixed endpoint). */
@@ -69,7 +77,8 @@ export class Authorizer {
   /** Throws a 403 ApiError unless `user` may do `a` (`req` supplies the body and selectors). */
   authorize(user: UserInfo, a: Attributes, req: HttpRequest): void {
     if (user.groups.includes(MASTERS)) return;
-    if (isViewer(user) && READ.has(a.verb)) return;
+    // Kubernetes' view role reads everything but Secrets (reading them would escalate: tokens, credentials).
+    if (isViewer(user) && READ.has(a.verb) && !VIEW_DENIED.has(a.resource)) return;
     if (user.groups.includes(NODES) && user.name.startsWith(NODE_PREFIX)) {
       const why = this.nodeRule(user.name.slice(NODE_PREFIX.length), a, req);
       if (why === undefined) return;
@@ -124,11 +133,26 @@ export class Authorizer {
       }
       case 'events':
         return a.verb === 'create' || a.verb === 'update' || a.verb === 'patch' ? undefined : denied;
+      case 'secrets':
+        // Only a Secret that a pod bound to this node names (imagePullSecrets), and only by name.
+        if (a.verb !== 'get' || a.subresource !== undefined || a.namespace === undefined || a.name === undefined) return denied;
+        return this.referencedBy(node, a.namespace, a.name) ? undefined : `no relationship found between node ${JSON.stringify(node)} and this object`;
+      case 'runtimeclasses':
+        return READ.has(a.verb) ? undefined : denied;
       case 'namespaces':
         return a.verb === 'get' && a.subresource === undefined ? undefined : denied;
       default:
         return denied;
     }
+  }
+
+  /** Whether a pod bound to `node` in `namespace` names Secret `name` among its imagePullSecrets. */
+  private referencedBy(node: string, namespace: string, name: string): boolean {
+    const pods = this.store.list('pods', { namespace, filter: (p) => (p as { spec?: { nodeName?: string } }).spec?.nodeName === node }).items;
+    return pods.some((p) => {
+      const refs = (p as { spec?: { imagePullSecrets?: unknown } }).spec?.imagePullSecrets;
+      return Array.isArray(refs) && refs.some((r) => (r as { name?: unknown } | null)?.name === name);
+    });
   }
 
   private boundTo(namespace: string, name: string): string | undefined {

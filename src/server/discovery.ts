@@ -1,6 +1,6 @@
-// Discovery documents (/version, /api, /apis, /api/v1 and aggregated apidiscovery.k8s.io/v2), derived from RESOURCES.
-import { RESOURCES } from '../api/resources.ts';
-import type { ResourceDef } from '../api/resources.ts';
+// Discovery documents (/version, /api, /apis, /api/v1, /apis/<group>[/<version>] and aggregated
+// apidiscovery.k8s.io/v2), derived from GROUP_VERSIONS.
+import { apiVersionOf, GROUP_VERSIONS, groupVersion, groupVersions, type GroupVersion, type ResourceDef } from '../api/resources.ts';
 import { parseAccept } from '../api/table.ts';
 
 /** The Content-Type of an aggregated discovery answer; client-go decides by it alone. */
@@ -38,9 +38,33 @@ export function apiVersions(serverAddress: string): { kind: 'APIVersions'; versi
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
 }
 
-/** `GET /apis`: no API groups beyond the core one. */
-export function apiGroupList(): { kind: 'APIGroupList'; apiVersion: 'v1'; groups: never[] } {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+export interface GroupVersionForDiscovery {
+  groupVersion: string;
+  version: string;
+}
+
+export interface APIGroup {
+  name: string;
+  versions: GroupVersionForDiscovery[];
+  preferredVersion: GroupVersionForDiscovery;
+}
+
+const named = (): string[] => [...new Set(GROUP_VERSIONS.filter((gv) => gv.group !== '').map((gv) => gv.group))];
+
+function group(name: string): APIGroup {
+  const versions = groupVersions(name).map((gv) => ({ groupVersion: apiVersionOf(gv), version: gv.version }));
+  return { name, versions, preferredVersion: { ...(versions[0] as GroupVersionForDiscovery) } };
+}
+
+/** `GET /apis`: every named group (core is under /api). */
+export function apiGroupList(): { kind: 'APIGroupList'; apiVersion: 'v1'; groups: APIGroup[] } {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: named().map(group) };
+}
+
+/** `GET /apis/<group>`: the group's versions, or undefined when it is not served. */
+export function apiGroup(name: string): ({ kind: 'APIGroup'; apiVersion: 'v1' } & APIGroup) | undefined {
+  if (name === '' || groupVersions(name).length === 0) return undefined;
+  return { kind: 'APIGroup', apiVersion: 'v1', ...group(name) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -74,10 +98,22 @@ export interface APIResource {
   categories?: string[];
 }
 
-/** `GET /api/v1`: the legacy APIResourceList (drain and `auth can-i` read it even with aggregated discovery). */
-export function apiResourceList(): { kind: 'APIResourceList'; groupVersion: 'v1'; resources: APIResource[] } {
+export interface APIResourceList {
+  kind: 'APIResourceList';
+  apiVersion?: 'v1';
+  groupVersion: string;
+  resources: APIResource[];
+}
+
+/**
+ * `GET /api/v1` (drain and `auth can-i` read it even with aggregated discovery) or
+ * `GET /apis/<group>/<version>`: the legacy APIResourceList; undefined for a group-version not served.
+ */
+export function apiResourceList(groupName = '', version = 'v1'): APIResourceList | undefined {
+  const gv = groupVersion(groupName, version);
+  if (!gv) return undefined;
   const resources: APIResource[] = [];
-  for (const def of RESOURCES) {
+  for (const def of gv.resources) {
     const main: APIResource = { name: def.resource, singularName: def.singular, namespaced: def.namespaced, kind: def.kind, verbs: [...def.verbs].sort() };
     if (def.shortNames.length) main.shortNames = [...def.shortNames];
     if (def.categories.length) main.categories = [...def.categories];
@@ -95,7 +131,8 @@ export function apiResourceList(): { kind: 'APIResourceList'; groupVersion: 'v1'
     }
   }
   resources.sort(byName((r) => r.name));
-  return { kind: 'APIResourceList', groupVersion: 'v1', resources };
+  // kube-apiserver sets apiVersion on group lists only, not on /api/v1's.
+  return gv.group === '' ? { kind: 'APIResourceList', groupVersion: 'v1', resources } : { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(gv), resources };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +170,7 @@ export interface APIGroupDiscoveryList {
 function resourceDiscovery(def: ResourceDef): APIResourceDiscovery {
   const r: APIResourceDiscovery = {
     resource: def.resource,
-    responseKind: { group: '', version: 'v1', kind: def.kind },
+    responseKind: { group: def.group, version: def.version, kind: def.kind },
     scope: def.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: def.singular,
     verbs: [...def.verbs].sort(),
@@ -150,20 +187,31 @@ function resourceDiscovery(def: ResourceDef): APIResourceDiscovery {
   return r;
 }
 
+const versionDiscovery = (gv: GroupVersion): APIGroupDiscoveryList['items'][number]['versions'][number] => ({
+  version: gv.version,
+  resources: gv.resources.map(resourceDiscovery).sort(byName((r) => r.resource)),
+  freshness: 'Current',
+});
+
 /** `GET /api` answered aggregated: the core group with every resource and subresource. */
 export function aggregatedDiscovery(): APIGroupDiscoveryList {
-  const resources = RESOURCES.map(resourceDiscovery).sort(byName((r) => r.resource));
+  const core = groupVersion('', 'v1') as GroupVersion;
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',
     metadata: {},
-    items: [{ metadata: { creationTimestamp: null }, versions: [{ version: 'v1', resources, freshness: 'Current' }] }],
+    items: [{ metadata: { creationTimestamp: null }, versions: [versionDiscovery(core)] }],
   };
 }
 
-/** `GET /apis` answered aggregated: no groups. */
-export function emptyAggregatedDiscovery(): APIGroupDiscoveryList {
-  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: [] };
+/** `GET /apis` answered aggregated: every named group, its versions preferred first. */
+export function aggregatedGroupsDiscovery(): APIGroupDiscoveryList {
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: named().map((name) => ({ metadata: { name, creationTimestamp: null }, versions: groupVersions(name).map(versionDiscovery) })),
+  };
 }
 
 /** True when the Accept header offers `as=APIGroupDiscoveryList;v=v2` (group apidiscovery.k8s.io when named). */

@@ -1,17 +1,19 @@
 // The one boundary where failures become Status replies (storeerr.InterpretXError in Kubernetes).
 import { ApiError, internalError, notFound, alreadyExists, conflict, expired, forbidden } from '../api/status.ts';
 import { StoreError } from '../store/store.ts';
+import { resourceDef } from '../api/resources.ts';
 import { json, type PlainReply } from './http.ts';
 
 /** The ApiError a failure answers with; unknown failures are logged and become 500. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   if (e instanceof StoreError) {
+    const group = resourceDef(e.resource)?.group ?? '';
     switch (e.reason) {
-      case 'NotFound': return notFound(e.resource, e.subject);
-      case 'AlreadyExists': return alreadyExists(e.resource, e.subject);
+      case 'NotFound': return notFound(e.resource, e.subject, group);
+      case 'AlreadyExists': return alreadyExists(e.resource, e.subject, group);
       case 'Conflict':
-        return e.message.startsWith('Precondition failed') ? conflict(e.resource, e.subject, e.message) : conflict(e.resource, e.subject);
+        return e.message.startsWith('Precondition failed') ? conflict(e.resource, e.subject, e.message, group) : conflict(e.resource, e.subject, undefined, group);
       case 'Expired': return expired(e.message);
       case 'NamespaceNotFound': return notFound('namespaces', e.subject);
       case 'NamespaceTerminating':

@@ -1,4 +1,5 @@
-// The OpenAPI v3 document for /openapi/v3/api/v1, generated from RESOURCES: enough for kubectl's QueryParamVerifierV3.
+// The OpenAPI v3 documents for /openapi/v3/api/v1 and /openapi/v3/apis/<group>/<version>, generated
+// from GROUP_VERSIONS: enough for kubectl's QueryParamVerifierV3.
 //
 // kubectl (create/apply/replace/edit with --validate=strict) looks for each kind's PATCH operation
 // carrying `x-kubernetes-group-version-kind` and a `fieldValidation` query parameter; finding them it
@@ -10,8 +11,7 @@
 // would fail ("unable to find api field") and print `warning: error calculating patch from openapi v3
 // spec` on every apply; without the extension kubectl silently uses its compiled-in core/v1 types.
 import { createHash } from 'node:crypto';
-import { RESOURCES } from '../api/resources.ts';
-import type { ResourceDef } from '../api/resources.ts';
+import { apiVersionOf, GROUP_VERSIONS, type GroupVersion, type ResourceDef } from '../api/resources.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -27,10 +27,24 @@ export const PATCH_CONTENT_TYPES = [
   'application/apply-patch+yaml',
 ] as const;
 
-/** `GET /openapi/v3`: where the one group-version document lives, pinned by its hash. */
-export function openapiRoot(hash: string): { paths: Record<string, { serverRelativeURL: string }> } {
-  return { paths: { 'api/v1': { serverRelativeURL: `/openapi/v3/api/v1?hash=${hash}` } } };
+/** The path of a group-version below /openapi/v3/: `api/v1`, `apis/node.k8s.io/v1`. */
+export const openapiPath = (gv: { group: string; version: string }): string => (gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`);
+
+/** `GET /openapi/v3`: where each group-version document lives, pinned by its hash. */
+export function openapiRoot(hashes: ReadonlyMap<string, string>): { paths: Record<string, { serverRelativeURL: string }> } {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const [path, hash] of hashes) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${hash}` };
+  return { paths };
 }
+
+/** Schema names: `io.k8s.api.<first label of the group, core for "">.<version>.<Kind>`, as Kubernetes names them. */
+const schemaPrefix = (gv: { group: string; version: string }): string => `io.k8s.api.${gv.group === '' ? 'core' : (gv.group.split('.')[0] as string)}.${gv.version}.`;
+
+/** Operation ids and tags: `CoreV1`, `NodeV1` (kube-openapi's camel case of the same label). */
+const opGroup = (gv: { group: string; version: string }): string => {
+  const label = gv.group === '' ? 'core' : (gv.group.split('.')[0] as string);
+  return `${label[0]?.toUpperCase() ?? ''}${label.slice(1)}${gv.version[0]?.toUpperCase() ?? ''}${gv.version.slice(1)}`;
+};
 
 /** A stable hash of a document (sha512 of its JSON, upper-case hex, like kube-apiserver's ETags). */
 export function openapiHash(doc: unknown): string {
@@ -83,7 +97,8 @@ const json = (schema: Obj): Obj => ({ 'application/json': { schema } });
 const UNAUTHORIZED = { description: 'Unauthorized' };
 
 function op(id: string, description: string, action: string, gvk: Gvk, parameters: Obj[], responses: Obj, requestBody?: Obj): Obj {
-  const o: Obj = { tags: ['core_v1'], description, operationId: id };
+  const tag = `${gvk.group === '' ? 'core' : (gvk.group.split('.')[0] as string)}_${gvk.version}`;
+  const o: Obj = { tags: [tag], description, operationId: id };
   if (parameters.length) o.parameters = parameters.map((p) => ({ ...p }));
   if (requestBody) o.requestBody = requestBody;
   o.responses = responses;
@@ -110,31 +125,34 @@ const SUB_KIND: Record<string, string> = { binding: 'Binding', eviction: 'Evicti
 
 function paths(def: ResourceDef): Record<string, Obj> {
   const { kind, resource, namespaced } = def;
-  const gvk: Gvk = { group: '', version: 'v1', kind };
+  const gvk: Gvk = { group: def.group, version: def.version, kind };
   const scope = namespaced ? 'Namespaced' : '';
-  const kindSchema = ref(CORE + kind);
+  const prefix = schemaPrefix(def);
+  const G = opGroup(def);
+  const kindSchema = ref(prefix + kind);
   const verbs = new Set(def.verbs);
-  const base = namespaced ? `/api/v1/namespaces/{namespace}/${resource}` : `/api/v1/${resource}`;
+  const root = def.group === '' ? `/api/${def.version}` : `/apis/${def.group}/${def.version}`;
+  const base = namespaced ? `${root}/namespaces/{namespace}/${resource}` : `${root}/${resource}`;
   const nsParams = namespaced ? [NAMESPACE] : [];
   const nameParam = pathParam('name', `name of the ${kind}`);
   const out: Record<string, Obj> = {};
 
   const collection: Obj = {};
-  if (verbs.has('list')) collection.get = op(`listCoreV1${scope}${kind}`, `list or watch objects of kind ${kind}`, 'list', gvk, LIST_PARAMS, ok(ref(CORE + def.listKind), '200'));
-  if (verbs.has('create')) collection.post = op(`createCoreV1${scope}${kind}`, `create a ${kind}`, 'post', gvk, WRITE_PARAMS, ok(kindSchema, '200', '201', '202'), bodyOf(kindSchema));
-  if (verbs.has('deletecollection')) collection.delete = op(`deleteCoreV1Collection${scope}${kind}`, `delete collection of ${kind}`, 'deletecollection', gvk, DELETECOLLECTION_PARAMS, ok(ref(`${META}Status`), '200'), DELETE_BODY);
+  if (verbs.has('list')) collection.get = op(`list${G}${scope}${kind}`, `list or watch objects of kind ${kind}`, 'list', gvk, LIST_PARAMS, ok(ref(prefix + def.listKind), '200'));
+  if (verbs.has('create')) collection.post = op(`create${G}${scope}${kind}`, `create a ${kind}`, 'post', gvk, WRITE_PARAMS, ok(kindSchema, '200', '201', '202'), bodyOf(kindSchema));
+  if (verbs.has('deletecollection')) collection.delete = op(`delete${G}Collection${scope}${kind}`, `delete collection of ${kind}`, 'deletecollection', gvk, DELETECOLLECTION_PARAMS, ok(ref(`${META}Status`), '200'), DELETE_BODY);
   if (Object.keys(collection).length) out[base] = { ...collection, parameters: [...nsParams, P.pretty] };
 
   const item: Obj = {};
-  if (verbs.has('get')) item.get = op(`readCoreV1${scope}${kind}`, `read the specified ${kind}`, 'get', gvk, [], ok(kindSchema, '200'));
-  if (verbs.has('update')) item.put = op(`replaceCoreV1${scope}${kind}`, `replace the specified ${kind}`, 'put', gvk, WRITE_PARAMS, ok(kindSchema, '200', '201'), bodyOf(kindSchema));
-  if (verbs.has('delete')) item.delete = op(`deleteCoreV1${scope}${kind}`, `delete a ${kind}`, 'delete', gvk, DELETE_PARAMS, ok({ oneOf: [kindSchema, ref(`${META}Status`)] }, '200', '202'), DELETE_BODY);
-  if (verbs.has('patch')) item.patch = op(`patchCoreV1${scope}${kind}`, `partially update the specified ${kind}`, 'patch', gvk, PATCH_PARAMS, ok(kindSchema, '200', '201'), PATCH_BODY);
+  if (verbs.has('get')) item.get = op(`read${G}${scope}${kind}`, `read the specified ${kind}`, 'get', gvk, [], ok(kindSchema, '200'));
+  if (verbs.has('update')) item.put = op(`replace${G}${scope}${kind}`, `replace the specified ${kind}`, 'put', gvk, WRITE_PARAMS, ok(kindSchema, '200', '201'), bodyOf(kindSchema));
+  if (verbs.has('delete')) item.delete = op(`delete${G}${scope}${kind}`, `delete a ${kind}`, 'delete', gvk, DELETE_PARAMS, ok({ oneOf: [kindSchema, ref(`${META}Status`)] }, '200', '202'), DELETE_BODY);
+  if (verbs.has('patch')) item.patch = op(`patch${G}${scope}${kind}`, `partially update the specified ${kind}`, 'patch', gvk, PATCH_PARAMS, ok(kindSchema, '200', '201'), PATCH_BODY);
   if (Object.keys(item).length) out[`${base}/{name}`] = { ...item, parameters: [nameParam, ...nsParams, P.pretty] };
 
   if (namespaced && verbs.has('list')) {
-    out[`/api/v1/${resource}`] = {
-      get: op(`listCoreV1${kind}ForAllNamespaces`, `list or watch objects of kind ${kind}`, 'list', gvk, LIST_PARAMS, ok(ref(CORE + def.listKind), '200')),
+    out[`${root}/${resource}`] = {
+      get: op(`list${G}${kind}ForAllNamespaces`, `list or watch objects of kind ${kind}`, 'list', gvk, LIST_PARAMS, ok(ref(prefix + def.listKind), '200')),
       parameters: [P.pretty],
     };
   }
@@ -144,9 +162,9 @@ function paths(def: ResourceDef): Record<string, Obj> {
     const params = [pathParam('name', `name of the ${SUB_KIND[sub] ?? kind}`), ...nsParams, P.pretty];
     if (sub === 'status') {
       out[subPath] = {
-        get: op(`readCoreV1${scope}${kind}Status`, `read status of the specified ${kind}`, 'get', gvk, [], ok(kindSchema, '200')),
-        put: op(`replaceCoreV1${scope}${kind}Status`, `replace status of the specified ${kind}`, 'put', gvk, WRITE_PARAMS, ok(kindSchema, '200', '201'), bodyOf(kindSchema)),
-        patch: op(`patchCoreV1${scope}${kind}Status`, `partially update status of the specified ${kind}`, 'patch', gvk, PATCH_PARAMS, ok(kindSchema, '200', '201'), PATCH_BODY),
+        get: op(`read${G}${scope}${kind}Status`, `read status of the specified ${kind}`, 'get', gvk, [], ok(kindSchema, '200')),
+        put: op(`replace${G}${scope}${kind}Status`, `replace status of the specified ${kind}`, 'put', gvk, WRITE_PARAMS, ok(kindSchema, '200', '201'), bodyOf(kindSchema)),
+        patch: op(`patch${G}${scope}${kind}Status`, `partially update status of the specified ${kind}`, 'patch', gvk, PATCH_PARAMS, ok(kindSchema, '200', '201'), PATCH_BODY),
         parameters: params,
       };
     } else if (sub === 'binding') {
@@ -175,16 +193,38 @@ const API_VERSION = s('string', 'APIVersion defines the versioned schema of this
 const KIND = s('string', 'Kind is a string value representing the REST resource this object represents.');
 const META_REF = { allOf: [ref(`${META}ObjectMeta`)], default: {}, description: "Standard object's metadata." };
 
+const BYTES_MAP = { type: 'object', additionalProperties: { type: 'string', format: 'byte' } };
+const STRING_MAP = { type: 'object', additionalProperties: { type: 'string', default: '' } };
+const OPEN = (description: string): Obj => ({ ...s('object', description), 'x-kubernetes-preserve-unknown-fields': true });
+
+// Kinds whose fields sit at the top level rather than under spec/status.
+const TOP_LEVEL: Record<string, Obj> = {
+  // Events keep their fields at the top level (involvedObject, reason, message, …).
+  Event: { involvedObject: OPEN('The object that this event is about.') },
+  Secret: {
+    data: { ...BYTES_MAP, description: 'Data contains the secret data. Each key must consist of alphanumeric characters, \'-\', \'_\' or \'.\'. The serialized form of the secret data is a base64 encoded string.' },
+    immutable: s('boolean', 'Immutable, if set to true, ensures that data stored in the Secret cannot be updated (only object metadata can be modified).'),
+    stringData: { ...STRING_MAP, description: 'stringData allows specifying non-binary secret data in string form. It is provided as a write-only input field for convenience. All keys and values are merged into the data field on write, overwriting any existing values.' },
+    type: s('string', 'Used to facilitate programmatic handling of secret data.'),
+  },
+  RuntimeClass: {
+    handler: s('string', 'handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class. In reddwarf it is the zone brand (lx, sparse, pkgsrc, …).'),
+    overhead: OPEN('overhead represents the resource overhead associated with running a pod for a given RuntimeClass.'),
+    scheduling: OPEN('scheduling holds the scheduling constraints to ensure that pods running with this RuntimeClass are scheduled to nodes that support it.'),
+  },
+};
+
 function kindSchema(def: ResourceDef): Obj {
   const properties: Obj = { apiVersion: API_VERSION, kind: KIND, metadata: META_REF };
-  if (def.kind === 'Event') {
-    // Events keep their fields at the top level (involvedObject, reason, message, …).
-    properties.involvedObject = { ...s('object', 'The object that this event is about.'), 'x-kubernetes-preserve-unknown-fields': true };
+  const top = TOP_LEVEL[def.kind];
+  if (top) {
+    Object.assign(properties, top);
   } else {
     properties.spec = { ...s('object', `Specification of the desired behavior of the ${def.kind}.`), 'x-kubernetes-preserve-unknown-fields': true };
     properties.status = { ...s('object', `Most recently observed status of the ${def.kind}. Populated by the system. Read-only.`), 'x-kubernetes-preserve-unknown-fields': true };
   }
-  return { description: `${def.kind} (core/v1).`, type: 'object', properties, 'x-kubernetes-preserve-unknown-fields': true };
+  const required = def.kind === 'RuntimeClass' ? { required: ['handler'] } : {};
+  return { description: `${def.kind} (${def.group || 'core'}/${def.version}).`, type: 'object', ...required, properties, 'x-kubernetes-preserve-unknown-fields': true };
 }
 
 function listSchema(def: ResourceDef): Obj {
@@ -194,23 +234,23 @@ function listSchema(def: ResourceDef): Obj {
     required: ['items'],
     properties: {
       apiVersion: API_VERSION,
-      items: { type: 'array', items: { allOf: [ref(CORE + def.kind)], default: {} } },
+      items: { type: 'array', items: { allOf: [ref(schemaPrefix(def) + def.kind)], default: {} } },
       kind: KIND,
       metadata: { allOf: [ref(`${META}ListMeta`)], default: {}, description: "Standard list metadata." },
     },
   };
 }
 
-function schemas(): Record<string, Obj> {
+function schemas(defs: readonly ResourceDef[]): Record<string, Obj> {
   const out: Record<string, Obj> = {};
   const add = (name: string, schema: Obj): void => {
     out[name] = schema;
   };
-  for (const def of RESOURCES) {
-    add(CORE + def.kind, kindSchema(def));
-    add(CORE + def.listKind, listSchema(def));
+  for (const def of defs) {
+    add(schemaPrefix(def) + def.kind, kindSchema(def));
+    add(schemaPrefix(def) + def.listKind, listSchema(def));
   }
-  if (RESOURCES.some((d) => d.subresources.includes('binding'))) {
+  if (defs.some((d) => d.subresources.includes('binding'))) {
     add(`${CORE}Binding`, {
       description: 'Binding ties one object to another; for example, a pod is bound to a node by a scheduler.',
       type: 'object',
@@ -218,7 +258,7 @@ function schemas(): Record<string, Obj> {
       properties: { apiVersion: API_VERSION, kind: KIND, metadata: META_REF, target: { type: 'object', description: 'The target object that you want to bind to the standard object.', 'x-kubernetes-preserve-unknown-fields': true } },
     });
   }
-  if (RESOURCES.some((d) => d.subresources.includes('eviction'))) {
+  if (defs.some((d) => d.subresources.includes('eviction'))) {
     add('io.k8s.api.policy.v1.Eviction', {
       description: 'Eviction evicts a pod from its node subject to certain policies and safety constraints.',
       type: 'object',
@@ -281,14 +321,28 @@ function schemas(): Record<string, Obj> {
   return out;
 }
 
-/** The OpenAPI 3.0 document of /api/v1: paths and operations for every resource in RESOURCES. */
-export function openapiV1(): Obj {
+function documentOf(defs: readonly ResourceDef[]): Obj {
   const allPaths: Record<string, Obj> = {};
-  for (const def of RESOURCES) Object.assign(allPaths, paths(def));
+  for (const def of defs) Object.assign(allPaths, paths(def));
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'unversioned' },
     paths: allPaths,
-    components: { schemas: schemas() },
+    components: { schemas: schemas(defs) },
   };
+}
+
+/** The OpenAPI 3.0 document of one group-version: paths and operations for each of its resources. */
+export function openapiGroupVersion(gv: GroupVersion): Obj {
+  return documentOf(gv.resources);
+}
+
+/** The OpenAPI 3.0 document of /api/v1. */
+export function openapiV1(): Obj {
+  return openapiGroupVersion(GROUP_VERSIONS.find((gv) => apiVersionOf(gv) === 'v1') as GroupVersion);
+}
+
+/** One document with every served group-version (the source of the Swagger 2.0 /openapi/v2). */
+export function openapiAll(): Obj {
+  return documentOf(GROUP_VERSIONS.flatMap((gv) => gv.resources));
 }

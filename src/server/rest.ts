@@ -1,7 +1,7 @@
 // REST verbs on resources and their subresources: list/watch, create, get, replace, patch,
 // delete, the pod subresources status, binding, eviction, finalize and log, and the node API's
 // serving certificates (nodes/servingcertificate).
-import type { ResourceDef } from '../api/resources.ts';
+import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
 import { ApiError, badRequest, cause, invalid, methodNotAllowed, notFound, successStatus, unsupportedMediaType } from '../api/status.ts';
 import type { KubeObject, Pod } from '../api/types.ts';
 import { bindPod } from '../api/pod/binding.ts';
@@ -136,13 +136,13 @@ export class Rest {
     if (wantsTable(req.headers.accept ?? '')) {
       return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: Date.now(), ...metadata }));
     }
-    return json(200, { apiVersion: 'v1', kind: def.listKind, metadata, items: result.items });
+    return json(200, { apiVersion: apiVersionOf(def), kind: def.listKind, metadata, items: result.items });
   }
 
   private async create(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
     const { def } = call;
-    const obj = decodeObject(req, def.kind);
-    const warnings = checkFields(req, def.kind, obj);
+    const obj = decodeObject(req, def.kind, apiVersionOf(def));
+    const warnings = checkFields(req, def, obj);
     pinIdentity(obj, undefined, def.namespaced ? call.namespace : undefined);
     const created = await this.store.create(def.resource, obj, { dryRun: dryRunParam(req.query) });
     return json(201, created, warnings);
@@ -158,8 +158,8 @@ export class Rest {
 
   private async replace(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
     const { def } = call;
-    const obj = decodeObject(req, def.kind);
-    const warnings = checkFields(req, def.kind, obj);
+    const obj = decodeObject(req, def.kind, apiVersionOf(def));
+    const warnings = checkFields(req, def, obj);
     pinIdentity(obj, name, def.namespaced ? call.namespace : undefined);
     const { object } = await this.store.update(def.resource, call.namespace ?? '', name, (current) => {
       // A body without managedFields keeps the recorded ones (as kube-apiserver does).
@@ -177,8 +177,8 @@ export class Rest {
       throw new ApiError(422, 'Invalid', 'fieldManager: Required value: is required for apply patch', { name, kind: def.kind, causes: [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }] });
     }
     const force = boolParam(req.query, 'force') === true;
-    const config = checkObject(parseDocument(req, APPLY_PATCH), def.kind);
-    const warnings = checkFields(req, def.kind, config);
+    const config = checkObject(parseDocument(req, APPLY_PATCH), def.kind, apiVersionOf(def));
+    const warnings = checkFields(req, def, config);
     pinIdentity(config, name, def.namespaced ? call.namespace : undefined);
     const now = rfc3339(Date.now());
     const { object, created } = await this.store.update(def.resource, call.namespace ?? '', name, (current) => applyConfig(def.kind, current, config, { manager, force, now }), {
@@ -200,15 +200,15 @@ export class Rest {
     let warnings: Record<string, string> = {};
     if (type !== 'application/json-patch+json') {
       if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('the patch must be a JSON object');
-      warnings = fieldWarnings(def.kind, stripDirectives(patch), mode);
+      warnings = fieldWarnings(def, stripDirectives(patch), mode);
     }
     const { object } = await this.store.update(def.resource, call.namespace ?? '', name, (current) => {
       let next: unknown;
       if (type === 'application/merge-patch+json') next = mergePatch(current, patch);
       else if (type === 'application/strategic-merge-patch+json') next = strategicMergePatch(def.kind, current, patch);
       else next = jsonPatch(current, patch);
-      const obj = checkObject(next, def.kind);
-      if (type === 'application/json-patch+json') warnings = fieldWarnings(def.kind, obj, mode);
+      const obj = checkObject(next, def.kind, apiVersionOf(def));
+      if (type === 'application/json-patch+json') warnings = fieldWarnings(def, obj, mode);
       // A patch addresses the object of the URL; it cannot move or rename it.
       pinIdentity(obj, name, def.namespaced ? call.namespace : undefined);
       return obj;
@@ -223,8 +223,8 @@ export class Rest {
     const dryRun = dryRunParam(req.query) || (opts.dryRun?.includes('All') ?? false);
     const result = await this.store.delete(def.resource, call.namespace ?? '', name, { ...opts, dryRun });
     // Kinds with ReturnDeletedObject answer with the object; the others with a Status.
-    if (def.resource === 'pods' || def.resource === 'services' || def.resource === 'namespaces') return json(200, result.object);
-    return json(200, successStatus({ name, kind: def.resource, uid: result.object.metadata.uid }));
+    if (def.returnsDeleted) return json(200, result.object);
+    return json(200, successStatus({ name, ...(def.group ? { group: def.group } : {}), kind: def.resource, uid: result.object.metadata.uid }));
   }
 
   /** pods/binding: assigns a node, once, to a pod that is not being deleted. */
@@ -283,7 +283,7 @@ export class Rest {
 
   private mustGet(call: ResourceCall, name: string): KubeObject {
     const obj = this.store.get(call.def.resource, call.def.namespaced ? (call.namespace ?? '') : '', name);
-    if (!obj) throw notFound(call.def.resource, name);
+    if (!obj) throw notFound(call.def.resource, name, call.def.group);
     return obj;
   }
 
@@ -316,18 +316,19 @@ function bodyOptions(req: HttpRequest): unknown {
 }
 
 /** Server-side field validation of a whole object body; Warn answers in Warning headers. */
-function checkFields(req: HttpRequest, kind: string, obj: KubeObject): Record<string, string> {
-  return fieldWarnings(kind, obj, fieldValidationParam(req.query));
+function checkFields(req: HttpRequest, def: ResourceDef, obj: KubeObject): Record<string, string> {
+  return fieldWarnings(def, obj, fieldValidationParam(req.query));
 }
 
-function fieldWarnings(kind: string, obj: unknown, mode: 'Strict' | 'Warn' | 'Ignore'): Record<string, string> {
+function fieldWarnings(def: ResourceDef, obj: unknown, mode: 'Strict' | 'Warn' | 'Ignore'): Record<string, string> {
   if (mode === 'Ignore') return {};
+  const kind = def.kind;
   const unknown = unknownFields(kind, obj);
   const pb = protobufUnknownFields(obj);
   if (pb.length > 0) unknown.push(...pb);
   if (unknown.length === 0) return {};
   if (mode === 'Strict') {
-    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    throw badRequest(`${kind} in version "${def.version}" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
   }
   return { warning: unknown.map((f) => `299 - ${JSON.stringify(`unknown field "${f}"`)}`).join(', ') };
 }

@@ -2,7 +2,7 @@
 // and frame them for newline-delimited JSON, Server-Sent Events or WebSocket messages.
 // Each event is serialised once per framing and shared by every watcher that receives it.
 import { pack } from 'msgpackr';
-import type { ResourceDef } from '../api/resources.ts';
+import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
 import { ApiError } from '../api/status.ts';
 import type { KubeObject } from '../api/types.ts';
 import { toTable, type IncludeObject } from '../api/table.ts';
@@ -129,7 +129,7 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
   const bookmark = (annotations?: Record<string, string>): void => {
     const metadata: Record<string, unknown> = { resourceVersion: String(store.revision()) };
     if (annotations) metadata.annotations = annotations;
-    send(encode({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion: 'v1', metadata } }));
+    send(encode({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion: apiVersionOf(def), metadata } }));
   };
 
   try {

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { DeleteOptions, KubeObject } from '../api/types.ts';
-import { resourceDef, type ResourceDef } from '../api/resources.ts';
+import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
 import { badRequest, invalid } from '../api/status.ts';
 import { keyRange, objectKey } from './keys.ts';
 import { rfc3339 } from './time.ts';
@@ -353,12 +353,13 @@ export class LmdbStore implements Store {
     if (def.namespaced) this.checkNamespace(def, namespace);
     if (!meta.name && meta.generateName) meta.name = this.generateName(def, namespace, meta.generateName);
     def.strategy.prepareForCreate(obj);
+    def.strategy.admitCreate?.(obj, (resource, ns, n) => this.objects.get(objectKey(resource, ns, n)));
     const causes = def.strategy.validate(obj);
-    if (causes.length > 0) throw invalid(def.kind, meta.name ?? '', causes);
+    if (causes.length > 0) throw invalid(def.kind, meta.name ?? '', causes, def.group);
     const name = meta.name as string;
     const key = objectKey(def.resource, namespace, name);
     if (this.objects.get(key)) throw new StoreError('AlreadyExists', def.resource, name);
-    obj.apiVersion = 'v1';
+    obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(this.now());
@@ -393,11 +394,11 @@ export class LmdbStore implements Store {
     setOrDelete(m, 'deletionTimestamp', s.deletionTimestamp);
     setOrDelete(m, 'deletionGracePeriodSeconds', s.deletionGracePeriodSeconds);
     setOrDelete(m, 'generation', s.generation);
-    next.apiVersion = 'v1';
+    next.apiVersion = apiVersionOf(def);
     next.kind = def.kind;
     const causes = def.strategy.validate(next);
     if (sub === 'main' && def.strategy.validateUpdate) causes.push(...def.strategy.validateUpdate(next, stored));
-    if (causes.length > 0) throw invalid(def.kind, name, causes);
+    if (causes.length > 0) throw invalid(def.kind, name, causes, def.group);
     if (def.strategy.tracksGeneration && JSON.stringify(next.spec) !== JSON.stringify(stored.spec)) m.generation = (s.generation ?? 0) + 1;
     if (JSON.stringify(next) === JSON.stringify(stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
     // An object kept only by finalizers goes once the last one is removed.

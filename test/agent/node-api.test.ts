@@ -5,11 +5,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeAuthority } from '../../src/server/node-authority.ts';
 import { generateCa, generateCsr, generateLeaf } from '../../src/server/tls.ts';
-import { createNodeApi } from '../../src/agent/node-api/handler.ts';
+import { createNodeApi, nodeApiRoutes } from '../../src/agent/node-api/handler.ts';
+import { isStream, type Sink } from '../../src/server/http.ts';
 import { listenNodeApi, requestServingCert } from '../../src/agent/node-api/server.ts';
 import { Authenticator, createJoinToken, agentBearer } from '../../src/server/auth.ts';
 import { RemoteClient } from '../../src/client/remote.ts';
@@ -103,5 +104,45 @@ describe('node API', () => {
     assert.equal((await call('n2', { csr: csrPem })).status, 403);
     assert.equal((await call('n1', { csr: 'nonsense' })).status, 400);
     assert.equal((await call('n1', {})).status, 400);
+  });
+});
+
+describe('node API follow', () => {
+  it('ends when status.json shows the instance no longer running, and when the zone stops', async () => {
+    const dir = tempDir('reddwarf-nodeapi-follow-');
+    try {
+      let zone = 'running';
+      const logDir = (z: string, c: string) => join(dir.dir, z, '.reddwarf', 'logs', c);
+      const routes = nodeApiRoutes({ runtime: { logDir, state: async () => zone as 'running' }, pollMs: 10 });
+      const zoneDir = zoneName('default', 'p');
+      mkdirSync(logDir(zoneDir, 'c'), { recursive: true });
+      writeFileSync(join(logDir(zoneDir, 'c'), '0.log'), criLine(Date.now(), 'stdout', 'hi'));
+      const follow = async (): Promise<{ text: () => string; ended: Promise<void> }> => {
+        const reply = await routes.handle({ method: 'GET', path: '/containerLogs/default/p/c', query: new URLSearchParams('follow=true'), headers: {}, body: Buffer.alloc(0) });
+        assert.ok(isStream(reply));
+        let text = '';
+        let end!: () => void;
+        const ended = new Promise<void>((r) => (end = r));
+        const sink: Sink = { write: (d) => void (text += typeof d === 'string' ? d : Buffer.from(d).toString()), buffered: () => 0, end: () => end(), onClose: () => {} };
+        reply.stream(sink);
+        return { text: () => text, ended };
+      };
+      const a = await follow();
+      const statusDir = join(dir.dir, zoneDir, '.reddwarf', 'containers', 'c');
+      mkdirSync(statusDir, { recursive: true });
+      writeFileSync(join(statusDir, 'status.json'), JSON.stringify({ name: 'c', instance: 0, restartCount: 0, state: 'running' }));
+      await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(join(statusDir, 'status.json'), JSON.stringify({ name: 'c', instance: 0, restartCount: 0, state: 'waiting', reason: 'CrashLoopBackOff' }));
+      await a.ended;
+      assert.equal(a.text(), 'hi\n');
+      // A zone that stopped ends a follow too (the mock writes no status.json).
+      rmSync(join(statusDir, 'status.json'));
+      const b = await follow();
+      zone = 'installed';
+      await b.ended;
+      assert.equal(b.text(), 'hi\n');
+    } finally {
+      dir.remove();
+    }
   });
 });

@@ -29,8 +29,8 @@ async function setup() {
   const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
   const hosts: PodHost[] = [];
   const host = (rt: MockRuntime = runtime): PodHost => {
-    const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
-    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, workload, containerPollMs: 20, log: () => {} });
+    const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', brands: ['lx'], hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['lx'] }, workload, containerPollMs: 20, log: () => {} });
     hosts.push(h);
     return h;
   };
@@ -122,8 +122,7 @@ describe('agent pod host', () => {
     await until('Running with statuses', () => t.get('two')?.status?.phase === 'Running' && (t.get('two')?.status?.containerStatuses ?? []).every((c) => c['ready'] === true));
     const before = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
     assert.match(String(before.get('a')?.['imageID']), /^docker\.io\/library\/app@sha256:[0-9a-f]{64}$/);
-    const current = t.get('two') as Pod;
-    await t.client.update<Pod>('pods', { ...current, spec: { ...current.spec, containers: [{ name: 'a', image: 'app:2' }, { name: 'b', image: 'side:1' }] } });
+    await t.client.patch<Pod>('pods', 'default', 'two', { spec: { containers: [{ name: 'a', image: 'app:2' }, { name: 'b', image: 'side:1' }] } });
     await until('a restarted', () => t.get('two')?.status?.containerStatuses?.find((c) => c['name'] === 'a')?.['restartCount'] === 1);
     const after = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
     assert.notEqual(after.get('a')?.['imageID'], before.get('a')?.['imageID']);

@@ -51,6 +51,14 @@ const mapEntry = (num: number, k: string, v: string): Field => [num, 'bytes', [[
 // ---- decoding ------------------------------------------------------------------------------------
 
 describe('protobuf decoding', () => {
+  it('decodes a Secret as kubectl create secret sends it: bytes map values as base64, type, no immutable', () => {
+    const raw = Buffer.from('{"auths":{}}');
+    const body = envelope('v1', 'Secret', [[1, 'bytes', meta('regcred')], [2, 'bytes', [[1, 'bytes', '.dockerconfigjson'], [2, 'bytes', raw]]], [3, 'bytes', 'kubernetes.io/dockerconfigjson']]);
+    const d = decodeProtobuf(body);
+    assert.deepEqual(d.object, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'regcred' }, data: { '.dockerconfigjson': raw.toString('base64') }, type: 'kubernetes.io/dockerconfigjson' });
+    assert.deepEqual(d.unknown, []);
+  });
+
   it('decodes a Namespace as kubectl create namespace sends it, dropping zero scalars', () => {
     const body = envelope('v1', 'Namespace', [[1, 'bytes', meta('foo', [mapEntry(11, 'a', 'b')])], [2, 'bytes', []], [3, 'bytes', [[1, 'bytes', '']]]]);
     const d = decodeProtobuf(body);

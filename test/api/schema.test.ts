@@ -483,9 +483,19 @@ describe('unknownFields', () => {
   });
 });
 
+describe('Secret and RuntimeClass fields', () => {
+  it('knows data, stringData, type, immutable and handler, overhead, scheduling', () => {
+    assert.deepEqual(unknownFields('Secret', { apiVersion: 'v1', kind: 'Secret', metadata: {}, data: { a: 'eA==' }, stringData: { b: 'x' }, type: 'Opaque', immutable: true, bogus: 1 }), ['bogus']);
+    assert.deepEqual(unknownFields('RuntimeClass', {
+      apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: {}, handler: 'lx', overhead: { podFixed: { cpu: '10m' } },
+      scheduling: { nodeSelector: { a: 'b' }, tolerations: [{ key: 'k', operator: 'Exists', bogus: 1 }] }, spec: {},
+    }), ['scheduling.tolerations[0].bogus', 'spec']);
+  });
+});
+
 describe('knownKinds', () => {
   it('lists every kind unknownFields can check', () => {
-    assert.deepEqual([...knownKinds()].sort(), ['Binding', 'DeleteOptions', 'Event', 'Eviction', 'Namespace', 'Node', 'Pod', 'Service']);
+    assert.deepEqual([...knownKinds()].sort(), ['Binding', 'DeleteOptions', 'Event', 'Eviction', 'Namespace', 'Node', 'Pod', 'RuntimeClass', 'Secret', 'Service']);
     for (const kind of knownKinds()) assert.deepEqual(unknownFields(kind, { apiVersion: 'v1', kind, metadata: {} }), []);
   });
 });

@@ -135,21 +135,22 @@ describe('validatePod', () => {
   });
 
   it('shares container names between init and app containers', () => {
-    const causes = validatePod(pod({ initContainers: [{ name: 'app' }] }));
+    const causes = validatePod(pod({ initContainers: [{ name: 'app', image: 'i' }] }));
     assert.deepEqual(causes, [cause.duplicate('spec.initContainers[0].name', 'app')]);
   });
 
   it('accepts Kubernetes quantities, as strings or JSON numbers', () => {
     const resources = { requests: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '1G' }, limits: { cpu: 2 as unknown as string, memory: '1.5Gi', storage: '1e3' } };
-    assert.deepEqual(validatePod(pod({ containers: [{ name: 'app', resources }] })), []);
+    assert.deepEqual(validatePod(pod({ containers: [{ name: 'app', image: 'i', resources }] })), []);
     for (const q of ['1', '+1', '.5', '1.', '250m', '128974848', '129e6', '129M', '123Mi', '1Ki', '10n', '5u']) {
-      assert.deepEqual(validatePod(pod({ containers: [{ name: 'app', resources: { limits: { cpu: q } } }] })), [], q);
+      // Not cpu or memory: tiny values of those are below zonecfg's minimums (tested below).
+      assert.deepEqual(validatePod(pod({ containers: [{ name: 'app', image: 'i', resources: { limits: { 'ephemeral-storage': q } } }] })), [], q);
     }
   });
 
   it('rejects a malformed quantity with the path of the resource', () => {
     for (const q of ['1GB', 'abc', '', ' 1', '1.5.5', '0x10', 'Mi', '1 Gi']) {
-      const causes = validatePod(pod({ containers: [{ name: 'app', resources: { requests: { memory: q } } }] }));
+      const causes = validatePod(pod({ containers: [{ name: 'app', image: 'i', resources: { requests: { memory: q } } }] }));
       assert.equal(causes.length, 1, q);
       assert.equal(find(causes, 'spec.containers[0].resources.requests[memory]').reason, 'FieldValueInvalid');
       assert.match(causes[0]?.message ?? '', /quantities must match the regular expression/);
@@ -157,12 +158,38 @@ describe('validatePod', () => {
   });
 
   it('rejects negative quantities and requests above limits', () => {
-    const neg = validatePod(pod({ containers: [{ name: 'app', resources: { limits: { cpu: '-1' } } }] }));
+    const neg = validatePod(pod({ containers: [{ name: 'app', image: 'i', resources: { limits: { cpu: '-1' } } }] }));
     assert.match(find(neg, 'spec.containers[0].resources.limits[cpu]').message, /must be greater than or equal to 0/);
-    const over = validatePod(pod({ containers: [{ name: 'app', resources: { requests: { cpu: '2' }, limits: { cpu: '1500m' } } }] }));
+    const over = validatePod(pod({ containers: [{ name: 'app', image: 'i', resources: { requests: { cpu: '2' }, limits: { cpu: '1500m' } } }] }));
     assert.match(find(over, 'spec.containers[0].resources.requests[cpu]').message, /must be less than or equal to cpu limit of 1500m/);
-    const equal = validatePod(pod({ containers: [{ name: 'app', resources: { requests: { cpu: '1' }, limits: { cpu: '1000m' } } }] }));
+    const equal = validatePod(pod({ containers: [{ name: 'app', image: 'i', resources: { requests: { cpu: '1' }, limits: { cpu: '1000m' } } }] }));
     assert.deepEqual(equal, []);
+  });
+
+  it('refuses what zonecfg would refuse: cpu below 10m, memory below 1Mi (limits, else requests)', () => {
+    const res = (resources: Record<string, Record<string, string>>) => validatePod(pod({ containers: [{ name: 'app', image: 'i', resources }] }));
+    const cpu = res({ limits: { cpu: '5m' } });
+    assert.deepEqual(fields(cpu), ['spec.containers[0].resources.limits.cpu']);
+    assert.equal(cpu[0]?.message, 'Invalid value: "5m": must be at least 10m: a zone\'s capped-cpu ncpus must be at least 0.01 (zonecfg refuses less)');
+    assert.deepEqual(fields(res({ requests: { cpu: '1m' } })), ['spec.containers[0].resources.requests.cpu'], 'a request when there are no limits');
+    assert.deepEqual(res({ limits: { memory: '1Gi' }, requests: { cpu: '1m' } }), [], 'with limits the zone cap ignores requests');
+    const mem = res({ limits: { memory: '512Ki' } });
+    assert.deepEqual(fields(mem), ['spec.containers[0].resources.limits.memory']);
+    assert.match(mem[0]?.message ?? '', /must be at least 1Mi: a zone's capped-memory physical must be at least 1M/);
+    for (const ok of [{ cpu: '10m', memory: '1Mi' }, { cpu: '0.01', memory: '1048576' }, { cpu: '0', memory: '0' }]) assert.deepEqual(res({ limits: ok }), [], JSON.stringify(ok));
+  });
+
+  it('keeps the zone brand annotation of an existing pod', () => {
+    const before = pod({}, { annotations: { 'reddwarf.io/zone-brand': 'sparse' } });
+    const after = pod({}, { annotations: { 'reddwarf.io/zone-brand': 'lx' } });
+    assert.deepEqual(fields(validatePodUpdate(after, before)), ['metadata.annotations[reddwarf.io/zone-brand]']);
+    assert.deepEqual(fields(validatePodUpdate(pod({}, {}), before)), ['metadata.annotations[reddwarf.io/zone-brand]'], 'validation alone; the strategy restores an omitted one');
+    assert.deepEqual(validatePodUpdate(pod({}, { annotations: { 'reddwarf.io/zone-brand': 'sparse', other: 'x' } }), before), []);
+  });
+
+  it('requires an image for every container, as Kubernetes does', () => {
+    assert.deepEqual(validatePod(pod({ containers: [{ name: 'a' }, { name: 'b', image: '' }] })), [cause.required('spec.containers[0].image'), cause.required('spec.containers[1].image')]);
+    assert.deepEqual(fields(validatePod(pod({ initContainers: [{ name: 'i' }] }))), ['spec.initContainers[0].image']);
   });
 
   it('accepts the three restart policies and rejects others as unsupported', () => {
@@ -207,7 +234,7 @@ describe('validatePod', () => {
   });
 
   it('validates container ports and activeDeadlineSeconds ranges', () => {
-    const causes = validatePod(pod({ containers: [{ name: 'app', ports: [{ containerPort: 0 }, { containerPort: 80 }] }], activeDeadlineSeconds: 0 }));
+    const causes = validatePod(pod({ containers: [{ name: 'app', image: 'i', ports: [{ containerPort: 0 }, { containerPort: 80 }] }], activeDeadlineSeconds: 0 }));
     assert.deepEqual(fields(causes), ['spec.containers[0].ports[0].containerPort', 'spec.activeDeadlineSeconds']);
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Namespace, Pod, Service } from '../../src/api/types.ts';
 import { startAgent, type Agent } from '../../src/agent/agent.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import type { MockRuntime } from '../../src/runtime/mock.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { writeKubeconfig } from '../../src/server/kubeconfig.ts';
 import { BIN, REPO_ROOT, freePort, makeTempDir, pollUntil } from '../helpers/process.ts';
@@ -100,7 +101,7 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
         reddwarf(['describe', 'node', 'n1', '--kubeconfig', file]),
       ]);
       for (const r of [type, flag, out, desc]) assert.equal(r.code, 2, show(r));
-      assert.equal(type.stderr, 'error: unknown resource type "widgets" (known: pods, nodes, services, namespaces) — see `reddwarf get --help`\n');
+      assert.equal(type.stderr, 'error: unknown resource type "widgets" (known: pods, nodes, services, namespaces, runtimeclasses) — see `reddwarf get --help`\n');
       assert.match(out.stderr, /^error: -o must be wide, json or yaml \(got "xml"\)/);
       assert.match(desc.stderr, /^error: describe supports pods only/);
     });
@@ -125,7 +126,7 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
         systemReservedCpu: '100m',
         systemReservedMemory: '256Mi',
         maxPods: 110,
-        brands: ['reddwarf', 'lx'],
+        brands: ['lx', 'sparse'],
         etherstub: 'reddwarf0',
         zonepathPrefix: '/rpool/zones',
         // Six provisioning steps of 250 ms: long enough for `--wait` to see Provisioning.
@@ -159,6 +160,13 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
       assert.match(ns.stdout, /^default\s+Active\s+\d+s$/m, show(ns));
       assert.match(ns.stdout, /^side\s+Active\s+\d+s$/m, show(ns));
       assert.match(svc.stdout, /^NAME\s+TYPE\s+CLUSTER-IP\s+PORT\(S\)\s+AGE\ndb\s+ClusterIP\s+\S+\s+5432\/TCP\s+\d+s\n$/, show(svc));
+    });
+
+    it('get runtimeclasses lists the zone brands offered', async () => {
+      await new LocalClient(server.store).create('runtimeclasses', { apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'sparse' }, handler: 'sparse' });
+      const r = await reddwarf(['get', 'runtimeclasses', ...kc]);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /^NAME\s+HANDLER\s+AGE\nsparse\s+sparse\s+\d+s\n$/, show(r));
     });
 
     it('a pod through its life: apply --wait, apply again, get, describe, watch, delete --wait', async () => {
@@ -274,11 +282,13 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
     });
 
     it('apply of JSON --wait ends with the reason the pod failed (exit 1)', async () => {
+      // The mock takes lx zones without an image now: a failed install stands in for a real failure.
+      (agent.runtime as MockRuntime).injectFault('install', { zone: 'reddwarf-side-lx', message: 'zoneadm install failed: no image' });
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lx', namespace: 'side', annotations: { 'reddwarf.io/zone-brand': 'lx' } }, spec: { containers: [{ name: 'main', image: 'nginx' }] } };
       const r = await reddwarf(['apply', '-f', '-', '--wait', '--timeout', '5m', ...kc], JSON.stringify(pod));
       assert.equal(r.code, 1, show(r));
       assert.match(r.stdout, /^pod\/lx created\n/);
-      assert.match(r.stdout, /\npod\/lx: Failed — ZoneFailed: .*brand lx needs the annotation reddwarf\.io\/lx-image.*\n$/, show(r));
+      assert.match(r.stdout, /\npod\/lx: Failed — ZoneFailed: .*zoneadm install failed: no image.*\n$/, show(r));
       const got = await reddwarf(['get', 'pods', '-n', 'side', '-o', 'wide', ...kc]);
       assert.match(got.stdout, /^lx\s+Failed\s+cli-node\s+<none>\s+reddwarf-side-lx\s+\d+s\s+0\s+ZoneFailed: /m, show(got));
     });

@@ -140,6 +140,25 @@ export function clientContract(name: string, make: () => Promise<ClientFixture>,
       await rejectsWith(c.get('nodes', '', 'n1'), 404, 'NotFound');
     });
 
+    it('serves a named group (node.k8s.io RuntimeClass): create, get, list, watch, group-qualified errors', async () => {
+      const rec = record(c, 'runtimeclasses', {});
+      try {
+        const rc = await c.create<KubeObject>('runtimeclasses', { metadata: { name: 'contract-lx' }, handler: 'lx' });
+        assert.equal(rc.apiVersion, 'node.k8s.io/v1');
+        assert.equal(rc.kind, 'RuntimeClass');
+        assert.equal((await c.get<KubeObject>('runtimeclasses', '', 'contract-lx')).handler, 'lx');
+        assert.ok((await c.list('runtimeclasses')).items.some((o) => o.metadata.name === 'contract-lx'));
+        await until(() => rec.events.some((e) => e.type === 'ADDED' && e.object.metadata.name === 'contract-lx'), 'the RuntimeClass ADDED event');
+        const gone = await rejectsWith(c.get('runtimeclasses', '', 'nope'), 404, 'NotFound');
+        assert.equal(gone.message, 'runtimeclasses.node.k8s.io "nope" not found');
+        const deleted = await c.delete('runtimeclasses', '', 'contract-lx');
+        assert.equal(deleted.metadata.uid, rc.metadata.uid);
+        assert.equal(deleted.apiVersion, 'node.k8s.io/v1');
+      } finally {
+        rec.stop();
+      }
+    });
+
     it('reports NotFound, AlreadyExists, Conflict and Invalid as ClientErrors', async () => {
       const ns = await namespace();
       const missing = await rejectsWith(c.get('pods', ns, 'nope'), 404, 'NotFound');

@@ -11,7 +11,7 @@ import { heartbeat, registerOnce, type NodeIdentity } from '../../src/agent/regi
 import type { Node } from '../../src/api/types.ts';
 import { openStore } from '../helpers/server.ts';
 
-const identity: NodeIdentity = { name: 'n1', brands: ['reddwarf'], resources: { capacity: { cpu: '2', memory: '4Gi', pods: '110' }, allocatable: { cpu: '1900m', memory: '3840Mi', pods: '110' } }, runtime: 'mock' };
+const identity: NodeIdentity = { name: 'n1', brands: ['sparse'], resources: { capacity: { cpu: '2', memory: '4Gi', pods: '110' }, allocatable: { cpu: '1900m', memory: '3840Mi', pods: '110' } }, runtime: 'mock' };
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -107,9 +107,11 @@ describe('node liveness', () => {
     const { store, close } = await openStore();
     const client = new LocalClient(store);
     await registerOnce(client, identity, Date.now());
-    await registerOnce(client, { ...identity, brands: ['reddwarf', 'lx'], resources: { ...identity.resources, allocatable: { cpu: '900m', memory: '1Gi', pods: '10' } } }, Date.now());
+    await registerOnce(client, { ...identity, brands: ['sparse', 'lx'], distribution: { name: 'OmniOS', release: 'OmniOS v11 r151052' }, resources: { ...identity.resources, allocatable: { cpu: '900m', memory: '1Gi', pods: '10' } } }, Date.now());
     const node = await client.get<Node>('nodes', '', 'n1');
-    assert.equal(node.metadata.labels?.['reddwarf.io/zone-brands'], 'reddwarf_lx');
+    assert.equal(node.metadata.labels?.['reddwarf.io/zone-brands'], 'sparse_lx');
+    assert.equal(node.metadata.annotations?.['reddwarf.io/os-distribution'], 'OmniOS');
+    assert.equal((node.status?.nodeInfo as { osImage?: string } | undefined)?.osImage, 'OmniOS v11 r151052');
     assert.equal(node.status?.allocatable?.pods, '10');
     await close();
   });

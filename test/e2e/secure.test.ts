@@ -122,6 +122,18 @@ describe('serve --tls with authentication', { skip }, () => {
     const c = await kv.run('create', 'namespace', 'by-viewer');
     assert.notEqual(c.code, 0);
     assert.match(c.stderr, /namespaces is forbidden: User "viewer" cannot create resource "namespaces" in API group "" at the cluster scope/);
+    // As Kubernetes' view role: everything but Secrets. The admin reads them.
+    const admin = kubectl(join(srv.dataDir, 'kubeconfig'));
+    const made = await admin.run('create', 'secret', 'generic', 'hidden', '--from-literal=k=v');
+    assert.equal(made.code, 0, made.stderr);
+    const s = await kv.run('get', 'secrets');
+    assert.notEqual(s.code, 0);
+    assert.match(s.stderr, /Error from server \(Forbidden\): secrets is forbidden: User "viewer" cannot list resource "secrets" in API group "" in the namespace "default"/, s.stderr);
+    const one = await kv.run('get', 'secret', 'hidden', '-o', 'yaml');
+    assert.match(one.stderr, /secrets "hidden" is forbidden: User "viewer" cannot get resource "secrets"/, one.stderr);
+    const mine = await admin.run('get', 'secret', 'hidden', '-o', 'jsonpath={.data.k}');
+    assert.equal(mine.stdout, Buffer.from('v').toString('base64'), mine.stderr);
+    assert.equal((await kv.run('get', 'runtimeclasses')).code, 0, 'viewers read RuntimeClasses');
   });
 
   it('lets an agent join with a join token and the CA, confined to its own pods', async () => {

@@ -8,15 +8,16 @@ import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
 import { freePort, makeTempDir, pollUntil, startUp, type UpProcess } from '../helpers/process.ts';
 import { buildImage, busyboxLayer, pushImage, registryAvailable, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { FakeIllumosHost } from '../fakes/host.ts';
+import { realZoneSkipReason } from '../helpers/realzone.ts';
 import type { Pod } from '../../src/api/types.ts';
 
 const WAIT_MS = 45_000;
 
 /** Why this suite cannot run here (it needs root for zones, the registry, busybox and a C compiler), or undefined. */
 function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'zones on the simulated host need root (chroot, namespaces)';
-  if (!registryAvailable('workload end-to-end tests')) return 'docker-registry is not installed';
-  return kubectlMissing(33) ?? kubectlMissing(27);
+  const why = realZoneSkipReason({ compiler: true }) ?? (registryAvailable('workload end-to-end tests') ? undefined : 'docker-registry is not installed') ?? kubectlMissing(33) ?? kubectlMissing(27);
+  if (why) console.error(`\n*** SKIPPED workloads on the simulated illumos host: ${why} ***\n`);
+  return why;
 }
 
 type ContainerStatus = { name: string; image: string; imageID: string; ready: boolean; restartCount: number; state: Record<string, Record<string, unknown>>; lastState?: Record<string, Record<string, unknown>> };
@@ -49,7 +50,7 @@ describe('workloads on the simulated illumos host (registry images, real process
     up = await startUp({
       dataDir,
       nodeName: 'zone-host',
-      args: ['--runtime', 'illumos', '--image-pulls', 'real', '--insecure-registry', reg.host, '--zonepath-prefix', host.mountpoint('rpool/zones'), '--node-ip', '127.0.0.2'],
+      args: ['--runtime', 'illumos', '--image-pulls', 'real', '--insecure-registry', reg.host, '--zonepath-prefix', host.mountpoint('rpool/zones'), '--node-ip', '127.0.0.2', '--supported-brands', 'lx,sparse'],
     });
     k33 = kubectl(up.kubeconfig, { minor: 33, procs: () => [up] });
     k27 = kubectl(up.kubeconfig, { minor: 27, procs: () => [up] });
@@ -113,6 +114,16 @@ ${containers}`;
     const clones = Object.entries(host.state().datasets).filter(([n]) => n.startsWith('rpool/zones/reddwarf-default-printer/c-app-'));
     assert.equal(clones.length, 1, `container root datasets: ${JSON.stringify(clones)}`);
     assert.match(clones[0]?.[1].origin ?? '', /^rpool\/images\/[0-9a-f]+@final$/);
+    // Both streams reach `kubectl logs`, on 1.33 and 1.27; -p shows the instance before.
+    for (const k of [k33, k27]) {
+      const logs = await k.run('logs', 'printer');
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /hello from printer\n/);
+      assert.match(logs.stdout, /to stderr\n/);
+      const prev = await k.run('logs', '-p', 'printer', '--timestamps');
+      assert.equal(prev.code, 0, prev.stderr);
+      assert.match(prev.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z hello from printer$/m);
+    }
     const events = (await k33.run('get', 'events', '--field-selector', 'involvedObject.name=printer', '-o', 'jsonpath={range .items[*]}{.reason}:{.message}{"\\n"}{end}')).stdout;
     assert.match(events, /Pulling:Pulling image/);
     assert.match(events, /Pulled:Successfully pulled image "[^"]+printer:v1" in [\d.]+s \([\d.]+s including waiting\)\. Image size: \d+ bytes\./);
@@ -129,6 +140,12 @@ ${containers}`;
       return c && c.restartCount === 1 && c.ready && c.imageID !== first.imageID ? c : undefined;
     });
     assert.equal(second.image, image('server:v2'));
+    const logs = await pollUntil(async () => {
+      const r = await k33.run('logs', 'web');
+      return /server v2 up/.test(r.stdout) ? r.stdout : undefined;
+    }, WAIT_MS, 250);
+    assert.ok(logs, 'the new instance logs from the new image');
+    assert.match((await k27.run('logs', '-p', 'web')).stdout, /server v1 up/);
     const events = (await k33.run('get', 'events', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason}:{.message}{"\\n"}{end}')).stdout;
     assert.match(events, /Killing:Container web definition changed, will be restarted/);
   });
@@ -145,6 +162,15 @@ ${containers}`;
     assert.notEqual(statuses(p)[0]?.imageID, statuses(p)[1]?.imageID);
     const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'True');
+    // Logs per container: each from its own image (without -c kubectl picks the first).
+    const noName = await k33.run('logs', 'multi');
+    assert.match(noName.stdout, /server v1 up/);
+    assert.match((await k33.run('logs', 'multi', '-c', 'a')).stdout, /server v1 up/);
+    assert.match((await k33.run('logs', 'multi', '-c', 'b')).stdout, /server v2 up/);
+    assert.match((await k27.run('logs', 'multi', '-c', 'setup')).stdout, /init ran/);
+    const all = await k33.run('logs', 'multi', '--all-containers', '--prefix');
+    assert.match(all.stdout, /\[pod\/multi\/a\] server v1 up/);
+    assert.match(all.stdout, /\[pod\/multi\/b\] server v2 up/);
   });
 
   it('tells a missing image and an unreachable registry apart, each within 30 s, and creates nothing on the host', { skip: why }, async () => {

@@ -11,7 +11,7 @@ export async function startInProcess(nodeName: string, inspectorUrl = 'https://s
   const cp = await runControlPlane({ bind: `127.0.0.1:${port}`, dataDir: dir, http: 'auto', kubeMinor: '31', nodeMonitorGracePeriod: '40s', allowedOrigins: '', inspectorUrl }, () => {});
   const agent = await runAgent({
     nodeName, runtime: 'mock', podCidr: '10.88.0.0/16', systemReservedCpu: '100m', systemReservedMemory: '256Mi', maxPods: '110',
-    supportedBrands: 'reddwarf', etherstubName: 'reddwarf0', zonepathPrefix: '/rpool/zones', nodeStatusUpdateFrequency: '10s',
+    supportedBrands: 'auto', etherstubName: 'reddwarf0', zonepathPrefix: '/rpool/zones', nodeStatusUpdateFrequency: '10s',
   }, dir, cp.client, () => {});
   cp.server.inspect.register(`agent/${nodeName}`, agent.pods.actor, nodeName);
   return {

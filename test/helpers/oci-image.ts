@@ -28,6 +28,10 @@ export interface FileSpec {
 
 export interface LayerSpec {
   files: FileSpec[];
+  /** The uncompressed layer bytes as given (e.g. not a tar at all), instead of staging files. */
+  raw?: Buffer;
+  /** Archive only these paths (no directory entries for their parents), as a hand-made tar may. */
+  only?: string[];
   compression?: 'gzip' | 'zstd' | 'none';
 }
 
@@ -48,6 +52,8 @@ export interface ImageSpec {
   index?: boolean;
   /** Only an arm64 image in the index (to test 'no-platform'). */
   armOnly?: boolean;
+  /** Config diff ids that lie (layer index → diff id), to test verification. */
+  diffIds?: Record<number, string>;
 }
 
 export interface BuiltLayer {
@@ -88,6 +94,7 @@ export function busyboxLayer(extra: FileSpec[] = []): LayerSpec {
 }
 
 function stageLayer(spec: LayerSpec): { tar: Buffer; blob: Buffer; mediaType: 'gzip' | 'zstd' | 'none' } {
+  if (spec.raw) return { tar: spec.raw, blob: gzipSync(spec.raw), mediaType: 'gzip' };
   const dir = makeTempDir('reddwarf-layer-');
   try {
     const root = join(dir, 'root');
@@ -109,7 +116,8 @@ function stageLayer(spec: LayerSpec): { tar: Buffer; blob: Buffer; mediaType: 'g
       if (f.uid !== undefined) chownSync(p, f.uid, f.gid ?? f.uid);
     }
     const tarPath = join(dir, 'layer.tar');
-    execFileSync('tar', ['-c', '-f', tarPath, '--sort=name', '--mtime=@0', '--numeric-owner', '-C', root, '.']);
+    const what = spec.only ? ['--no-recursion', ...spec.only.map((p) => `./${p}`)] : ['.'];
+    execFileSync('tar', ['-c', '-f', tarPath, '--sort=name', '--mtime=@0', '--numeric-owner', '-C', root, ...what]);
     const tar = readFileSync(tarPath);
     const c = spec.compression ?? 'gzip';
     const blob = c === 'gzip' ? gzipSync(tar) : c === 'zstd' ? execFileSync('zstd', ['-q', '-c', tarPath]) : tar;
@@ -138,7 +146,7 @@ export function buildImage(spec: ImageSpec): BuiltImage {
       architecture,
       os: 'linux',
       config: spec.config ?? {},
-      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      rootfs: { type: 'layers', diff_ids: layers.map((l, i) => spec.diffIds?.[i] ?? l.diffId) },
       history: layers.map(() => ({ created_by: 'reddwarf test image builder' })),
     }));
     const configDigest = sha(config);

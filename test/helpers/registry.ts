@@ -5,18 +5,41 @@
 // Every process is stopped by its PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, webcrypto } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { BUSYBOX } from './oci-image.ts';
 import { freePort, makeTempDir, pollUntil } from './process.ts';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
-/** Whether the registry tests can run here; prints a loud SKIPPED line when not. */
+/** Whether `path` is an ELF executable without an interpreter (statically linked: runs in a bare chroot). */
+export function isStaticElf(path: string): boolean {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch {
+    return false;
+  }
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false; // ELF64 only
+  const phoff = Number(b.readBigUInt64LE(0x20));
+  const phentsize = b.readUInt16LE(0x36);
+  const phnum = b.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return false; // PT_INTERP
+  return true;
+}
+
+/**
+ * Whether the registry tests can run here (docker-registry, and busybox-static's /bin/busybox for
+ * the images they build); prints a loud SKIPPED line when not.
+ */
 export function registryAvailable(what = 'image registry tests'): boolean {
-  if (existsSync(REGISTRY_BIN)) return true;
-  console.log(`\n*** SKIPPED ${what}: ${REGISTRY_BIN} is missing (Debian package docker-registry) ***\n`);
+  const missing: string[] = [];
+  if (!existsSync(REGISTRY_BIN)) missing.push(`${REGISTRY_BIN} (Debian package docker-registry)`);
+  if (!isStaticElf(BUSYBOX)) missing.push(`a static ${BUSYBOX} (Debian package busybox-static)`);
+  if (missing.length === 0) return true;
+  console.log(`\n*** SKIPPED ${what}: missing ${missing.join(' and ')} ***\n`);
   return false;
 }
 
@@ -226,7 +249,7 @@ export interface CountingProxy {
   blobGets(): number;
   /** Stalls every blob body after this many bytes until release() (undefined: no stall). */
   stallAfter: number | undefined;
-  /** Resolves when a blob body has stalled. */
+  /** Resolves when a blob body has stalled (since the last release()). */
   stalled(): Promise<void>;
   release(): void;
   close(): Promise<void>;
@@ -245,6 +268,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     stallAfter: undefined,
     stalled: () => (stalledOnce ? Promise.resolve() : new Promise((r) => stallWaiters.push(r))),
     release: () => {
+      stalledOnce = false;
       const rs = releaseAll;
       releaseAll = [];
       for (const r of rs) r();
@@ -304,4 +328,4 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   return proxy;
 }
 
-export { buildImage, busyboxLayer, pushImage, type BuiltImage, type FileSpec, type ImageSpec, type LayerSpec } from './oci-image.ts';
+export { BUSYBOX, buildImage, busyboxLayer, pushImage, type BuiltImage, type FileSpec, type ImageSpec, type LayerSpec } from './oci-image.ts';

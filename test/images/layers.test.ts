@@ -2,9 +2,12 @@
 // hard links kept, gzip/zstd/plain layers, shared layers stored once, half-built chains redone.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ImagePullError } from '../../src/images/errors.ts';
+import { checkNoEscape, parseTarListing } from '../../src/images/tar.ts';
+import { makeTempDir } from '../helpers/process.ts';
 import { buildImage, busyboxLayer, pushImage, registryAvailable, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { openStore } from './fixture.ts';
 
@@ -169,6 +172,94 @@ describe('layers', { skip }, () => {
     } finally {
       f.dispose();
     }
+  });
+
+  it('refuses a layer that writes through a lower symlink leading outside the image; directory entries replace such symlinks', async () => {
+    const outside = makeTempDir('reddwarf-outside-');
+    try {
+      const base = busyboxLayer([{ path: 'evil', type: 'symlink', target: outside }, { path: 'usr/lib/base', content: 'b' }, { path: 'lib', type: 'symlink', target: 'usr/lib' }]);
+      // A hand-made tar with no directory entry: GNU tar would follow the lower symlink on the host.
+      const evil = buildImage({ layers: [base, { files: [{ path: 'evil/pwned', content: 'x' }], only: ['evil/pwned'] }] });
+      // With the entry `./evil/`, tar replaces the symlink by a directory first (containerd does the same).
+      const replaced = buildImage({ layers: [base, { files: [{ path: 'evil/pwned', content: 'x' }, { path: 'lib/dir-added', content: 'd' }] }] });
+      // A symlink that stays inside the image is followed.
+      const usrmerge = buildImage({ layers: [base, { files: [{ path: 'lib/added', content: 'a' }], only: ['lib/added'] }] });
+      await pushImage(reg, 'test/evil', 'v1', evil);
+      await pushImage(reg, 'test/replaced', 'v1', replaced);
+      await pushImage(reg, 'test/usrmerge', 'v1', usrmerge);
+      const f = await openStore([reg.host]);
+      try {
+        await assert.rejects(f.store.pull(`${reg.host}/test/evil:v1`), (e: unknown) => e instanceof ImagePullError && e.kind === 'invalid' && /symlink \/evil/.test(e.message));
+        assert.deepEqual(readdirSync(outside), []);
+        assert.equal(f.store.get(`${reg.host}/test/evil:v1`), undefined);
+
+        const rr = await f.store.pull(`${reg.host}/test/replaced:v1`);
+        const rtop = await f.store.backend.path(rr.image.top);
+        assert.ok(lstatSync(join(rtop, 'evil')).isDirectory());
+        assert.equal(readFileSync(join(rtop, 'evil/pwned'), 'utf8'), 'x');
+        assert.ok(lstatSync(join(rtop, 'lib')).isDirectory());
+        assert.deepEqual(readdirSync(outside), []);
+
+        const r = await f.store.pull(`${reg.host}/test/usrmerge:v1`);
+        assert.equal(readFileSync(join(await f.store.backend.path(r.image.top), 'usr/lib/added'), 'utf8'), 'a');
+
+        // The hard-link variant, on a listing.
+        const root = join(f.dir, 'hl');
+        mkdirSync(root);
+        symlinkSync('/etc', join(root, 'hostetc'));
+        await assert.rejects(checkNoEscape(root, parseTarListing('hrw-r--r-- 0/0               0 1970-01-01 00:00 "./x" link to "./hostetc/shadow"\n')), /hard link/);
+      } finally {
+        f.dispose();
+      }
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("fails 'digest-mismatch' when a layer does not unpack to the config's diff id (no chain is built)", async () => {
+    const liar = buildImage({ layers: [busyboxLayer()], diffIds: { 0: `sha256:${'5'.repeat(64)}` } });
+    await pushImage(reg, 'test/liar', 'v1', liar);
+    const f = await openStore([reg.host]);
+    try {
+      await assert.rejects(f.store.pull(`${reg.host}/test/liar:v1`), (e: unknown) => e instanceof ImagePullError && e.kind === 'digest-mismatch' && /unpacks to/.test(e.message));
+      assert.deepEqual(await f.store.backend.list(), []);
+      assert.deepEqual(f.store.list(), []);
+    } finally {
+      f.dispose();
+    }
+  });
+
+  it("fails 'invalid' when a layer is not a tar archive (its digests all match), and keeps no chain", async () => {
+    const junk = buildImage({ layers: [busyboxLayer(), { files: [], raw: Buffer.from('this is not a tar archive\n'.repeat(100)) }] });
+    await pushImage(reg, 'test/junk', 'v1', junk);
+    const f = await openStore([reg.host]);
+    try {
+      await assert.rejects(f.store.pull(`${reg.host}/test/junk:v1`), (e: unknown) => e instanceof ImagePullError && e.kind === 'invalid' && /cannot apply layer/.test(e.message));
+      assert.deepEqual(f.store.list(), []);
+      assert.equal((await f.store.backend.list()).length, 1, 'only the good base chain');
+    } finally {
+      f.dispose();
+    }
+  });
+
+  it('parses tar listings with odd names (quotes, arrows, spaces, UTF-8)', () => {
+    const out = [
+      'drwxr-xr-x 0/0               0 2026-12-03 08:25 "./d/"',
+      '-rw-r--r-- 0/0               2 2026-12-03 08:25 "./d/we ird\\"na -> me"',
+      '-rw-r--r-- 1000/1000         1 2026-12-03 08:25 "./d/\\303\\274n\\303\\257"',
+      'hrw-r--r-- 0/0               0 2026-12-03 08:25 "./d/hard" link to "./d/we ird\\"na -> me"',
+      'lrwxrwxrwx 0/0               0 2026-12-03 08:25 "./d/sym link" -> "/etc"',
+      'crw-r--r-- 0/0             1,3 2026-12-03 08:25 "./dev/null"',
+      '',
+    ].join('\n');
+    assert.deepEqual(parseTarListing(out), [
+      { type: 'd', name: './d/' },
+      { type: '-', name: './d/we ird"na -> me' },
+      { type: '-', name: './d/ünï' },
+      { type: 'h', name: './d/hard', link: './d/we ird"na -> me' },
+      { type: 'l', name: './d/sym link', link: '/etc' },
+      { type: 'c', name: './dev/null' },
+    ]);
   });
 
   it('clones a stored image into a new root (cp -a on the dir backend)', async () => {

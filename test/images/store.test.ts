@@ -1,13 +1,14 @@
 // The image store's bookkeeping: one download shared by concurrent pulls, resuming a pull cut off
 // mid-blob after the store is reopened, pull policies, users, prune and LRU prune.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImagePullError } from '../../src/images/errors.ts';
 import { buildImage, busyboxLayer, pushImage, registryAvailable, startCountingProxy, startRegistry, type BuiltImage, type CountingProxy, type TestRegistry } from '../helpers/registry.ts';
-import { pollUntil } from '../helpers/process.ts';
+import { pollUntil, REPO_ROOT } from '../helpers/process.ts';
 import { openStore } from './fixture.ts';
 
 const skip = !registryAvailable('image store tests');
@@ -48,6 +49,26 @@ describe('image store', { skip }, () => {
     }
   });
 
+  it('fetches a shared base blob once and builds its chain once when two different images are pulled at once', async () => {
+    const base = busyboxLayer([{ path: 'shared-base', content: 'sb' }]);
+    const x = buildImage({ layers: [base, { files: [{ path: 'x', content: 'x' }] }] });
+    const y = buildImage({ layers: [base, { files: [{ path: 'y', content: 'y' }] }] });
+    await pushImage(reg, 'test/cx', 'v1', x);
+    await pushImage(reg, 'test/cy', 'v1', y);
+    const f = await openStore([proxy.host]);
+    try {
+      proxy.requests.length = 0;
+      const [rx, ry] = await Promise.all([f.store.pull(`${proxy.host}/test/cx:v1`), f.store.pull(`${proxy.host}/test/cy:v1`)]);
+      assert.equal(rx.image.chains[0], ry.image.chains[0]);
+      const baseGets = proxy.requests.filter((q) => q.method === 'GET' && q.path.endsWith(`/blobs/${x.layers[0]!.digest}`));
+      assert.equal(baseGets.length, 1, JSON.stringify(proxy.requests));
+      assert.equal(f.lines.filter((l) => l.startsWith('applying') && l.includes(x.layers[0]!.digest)).length, 1);
+      assert.equal(readFileSync(join(await f.store.backend.path(ry.image.top), 'y'), 'utf8'), 'y');
+    } finally {
+      f.dispose();
+    }
+  });
+
   it('resumes a pull cut off mid-blob after the store is reopened, with a Range request, and verifies the whole blob', async () => {
     const f = await openStore([proxy.host]);
     try {
@@ -78,6 +99,40 @@ describe('image store', { skip }, () => {
       const top = await f.store.backend.path(r.image.top);
       assert.equal(statSync(join(top, 'big.bin')).size, 4 * MiB);
     } finally {
+      proxy.stallAfter = undefined;
+      proxy.release();
+      f.dispose();
+    }
+  });
+
+  it('resumes after the pulling process is killed with SIGKILL mid-blob; no half image is recorded', async () => {
+    const f = await openStore([proxy.host]);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/images/pull-child.ts'), f.dir, proxy.host, `${proxy.host}/test/big:v1`], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      proxy.requests.length = 0;
+      proxy.stallAfter = 1 * MiB;
+      await proxy.stalled();
+      const partial = join(f.dir, 'ingest', big.layers[1]!.digest.slice(7));
+      await pollUntil(() => existsSync(partial) && statSync(partial).size > 0, 10_000);
+      if (child.pid) process.kill(child.pid, 'SIGKILL');
+      await exited;
+      assert.doesNotMatch(out, /pulled sha256/);
+      proxy.stallAfter = undefined;
+      proxy.release();
+      const store = await f.reopen();
+      assert.equal(store.get(`${proxy.host}/test/big:v1`), undefined, 'no half image is recorded');
+      const have = statSync(partial).size;
+      const r = await store.pull(`${proxy.host}/test/big:v1`);
+      assert.equal(r.image.digest, big.digest);
+      assert.ok(proxy.requests.some((q) => q.range === `bytes=${have}-` && q.status === 206), JSON.stringify(proxy.requests));
+      assert.equal(statSync(join(await store.backend.path(r.image.top), 'big.bin')).size, 4 * MiB);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+      await exited;
       proxy.stallAfter = undefined;
       proxy.release();
       f.dispose();

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
 import { makeTempDir, pollUntil, startUp } from '../helpers/process.ts';
 import { FakeIllumosHost } from '../fakes/host.ts';
+import { realZoneSkipReason } from '../helpers/realzone.ts';
 
 const WAIT_MS = 20_000;
 
@@ -18,29 +19,33 @@ spec:
   containers:
   - name: app
     image: nginx
+    command: [/bin/sh, -c, 'echo app up; exec sleep 3600']
     resources:
       limits: {cpu: 500m, memory: 256Mi}
   - name: sidecar
     image: busybox
+    command: [/bin/sleep, '3600']
     resources:
       limits: {cpu: 250m, memory: 128Mi}
 `;
 
 describe('illumos runtime end to end (simulated host, kubectl 1.31)', () => {
   it('runs a pod’s whole life and adopts its zone after SIGKILL', async (t: TestContext) => {
-    const missing = kubectlMissing();
+    const missing = kubectlMissing() ?? realZoneSkipReason({ compiler: true });
     if (missing) {
-      console.error(`SKIPPED: ${missing}; set REDDWARF_E2E_KUBECTL`);
+      console.error(`SKIPPED: illumos runtime end to end: ${missing}`);
       return t.skip(missing);
     }
-    const host = FakeIllumosHost.create();
+    // Real zone roots: the sparse zone's containers run their commands on its (busybox) userland.
+    const host = FakeIllumosHost.create({ realRoot: true });
     // The spawned `reddwarf up` inherits this environment (startUp takes no env): the fake tools
     // come first on PATH. Restored at the end.
     const savedEnv = { PATH: process.env['PATH'], REDDWARF_FAKE_HOST: process.env['REDDWARF_FAKE_HOST'] };
     Object.assign(process.env, host.env());
     const dataDir = makeTempDir('reddwarf-illumos-data-');
     // Simulated pulls: this test names images that exist nowhere, and tests never reach a public registry.
-    const args = ['--runtime', 'illumos', '--image-pulls', 'simulated', '--node-name', 'illumos-e2e'];
+    // The simulated host has no /usr/lib/brand to detect brands from: name the one it runs.
+    const args = ['--runtime', 'illumos', '--image-pulls', 'simulated', '--node-name', 'illumos-e2e', '--supported-brands', 'sparse', '--zonepath-prefix', host.mountpoint('rpool/zones')];
     let up = await startUp({ dataDir, args });
     // The restarted `up` rewrites the same kubeconfig in the same data dir.
     const k = kubectl(up.kubeconfig);

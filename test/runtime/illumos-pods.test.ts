@@ -36,7 +36,7 @@ describe('pod host on the illumos runtime', { concurrency: 3 }, () => {
         await runtime.initialize();
         const baseline = { datasets: fake.datasets(), vnics: fake.vnics() };
         fake.injectFault(step, { message: `${step} exploded` });
-        const host = startPodHost({ client, node: 'n1', runtime, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', defaultBrand: 'reddwarf' }, log: () => {} });
+        const host = startPodHost({ client, node: 'n1', runtime, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['sparse'] }, log: () => {} });
         try {
           await client.create<Pod>('pods', { metadata: { name: 'bad', namespace: 'default' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } });
           const pod = (): Pod | undefined => store.get('pods', 'default', 'bad') as Pod | undefined;

@@ -109,10 +109,10 @@ describe('zonecfg text', () => {
     assert.deepEqual(lines.slice(-2), ['verify', 'commit']);
   });
 
-  it('writes the reddwarf brand without capped-cpu, with delegated volume datasets and owner attributes', () => {
+  it('writes a native brand without capped-cpu, with delegated volume datasets and owner attributes', () => {
     const spec = testSpec('y', { memoryCapBytes: 512 * 2 ** 20 });
     const text = zonecfgText(spec, { datasets: ['rpool/volumes/data'] });
-    assert.match(text, /set brand=reddwarf/);
+    assert.match(text, /set brand=sparse/);
     assert.doesNotMatch(text, /capped-cpu/);
     assert.match(text, /add capped-memory\nset physical=512M\nend/);
     assert.match(text, /add dataset\nset name=rpool\/volumes\/data\nend/);

@@ -104,6 +104,11 @@ describe('reading a container log', () => {
     await assert.rejects(read(logDir({ '0.log': lines('x', 1) }), { previous: true }), NoPreviousInstance);
   });
 
+  it('skips an overlong record without holding it in memory', async () => {
+    const dir = logDir({ '0.log': `${criLine(T0, 'stdout', 'before')}${criLine(T0, 'stdout', 'y'.repeat(3 * 1024 * 1024))}${criLine(T0, 'stdout', 'after')}` });
+    assert.equal(await read(dir), 'before\nafter\n');
+  });
+
   it('skips lines that are not CRI; an absent directory is an empty log', async () => {
     assert.equal(await read(logDir({ '0.log': `junk\n${criLine(T0, 'stdout', 'ok')}` })), 'ok\n');
     assert.equal(await read(join(tmpdir(), 'reddwarf-no-such-dir')), '');

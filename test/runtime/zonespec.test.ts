@@ -9,7 +9,8 @@ const opts: ZoneSpecOptions = {
   zonepathPrefix: '/zones',
   link: 'reddwarf0',
   ip: { ip: '10.88.0.2', prefixLen: 16, gateway: '10.88.0.1' },
-  defaultBrand: 'reddwarf',
+  brands: ['sparse'],
+  lxNeedsImage: true,
 };
 
 function pod(containers: Container[], annotations?: Record<string, string>): Pod {
@@ -28,7 +29,7 @@ describe('zoneSpecFor', () => {
       pod: 'default/test-pod',
       uid: 'u-1',
       zoneName: 'reddwarf-default-test-pod',
-      brand: 'reddwarf',
+      brand: 'sparse',
       zonepath: '/zones/reddwarf-default-test-pod',
       network: { vnic: vnicName('default', 'test-pod'), link: 'reddwarf0', ip: '10.88.0.2', prefixLen: 16, gateway: '10.88.0.1' },
       restartPolicy: 'Always',
@@ -88,19 +89,29 @@ describe('zoneSpecFor', () => {
     assert.equal(spec.cpuCapMillis, Number.MAX_SAFE_INTEGER);
   });
 
-  it('takes the brand from the annotation, else the default', () => {
-    assert.equal(zoneSpecFor(pod([]), opts).brand, 'reddwarf');
-    assert.equal(zoneSpecFor(pod([], { [LX_IMAGE_ANNOTATION]: '/images/a.tar' }), { ...opts, defaultBrand: 'lx' }).brand, 'lx');
+  it('takes the brand from the annotation or runtimeClassName, else lx when the node has it, else its native brand', () => {
+    assert.equal(zoneSpecFor(pod([]), opts).brand, 'sparse');
+    assert.equal(zoneSpecFor(pod([]), { ...opts, brands: ['pkgsrc', 'lipkg'] }).brand, 'lipkg');
+    assert.equal(zoneSpecFor(pod([], { [LX_IMAGE_ANNOTATION]: '/images/a.tar' }), { ...opts, brands: ['sparse', 'lx'] }).brand, 'lx');
+    const rc = pod([]);
+    rc.spec.runtimeClassName = 'pkgsrc';
+    assert.equal(zoneSpecFor(rc, { ...opts, brands: ['lx', 'pkgsrc'] }).brand, 'pkgsrc');
     const lx = zoneSpecFor(pod([], { 'reddwarf.io/zone-brand': 'lx', [LX_IMAGE_ANNOTATION]: '/images/alpine.tar.gz' }), opts);
     assert.equal(lx.brand, 'lx');
     assert.equal(lx.imagePath, '/images/alpine.tar.gz');
   });
 
-  it('refuses an lx pod without an image before anything is built', () => {
+  it('refuses an lx pod without an image before anything is built (illumos); the mock takes it', () => {
     assert.throws(() => zoneSpecFor(pod([], { 'reddwarf.io/zone-brand': 'lx' }), opts), (e) => e instanceof PodSpecError && e.pod === 'default/test-pod' && /reddwarf\.io\/lx-image/.test(e.message));
+    const mock = zoneSpecFor(pod([], { 'reddwarf.io/zone-brand': 'lx' }), { ...opts, lxNeedsImage: false });
+    assert.equal(mock.brand, 'lx');
+    assert.equal(mock.imagePath, undefined);
+    assert.equal(zoneSpecProblem(mock, false), undefined);
+    assert.match(zoneSpecProblem(mock) ?? '', /LX brand zone requires an image path/);
   });
 
-  it('refuses an unknown brand instead of building a reddwarf zone (bug 21)', () => {
+  it('refuses an unknown or planned brand instead of building some other zone (bug 21)', () => {
+    assert.throws(() => zoneSpecFor(pod([], { 'reddwarf.io/zone-brand': 'reddwarf' }), opts), /unknown zone brand "reddwarf"/);
     assert.throws(() => zoneSpecFor(pod([], { 'reddwarf.io/zone-brand': 'bhyve' }), opts), /unknown zone brand "bhyve"/);
   });
 

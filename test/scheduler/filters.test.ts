@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import {
   FILTERS, fitsResources, NO_USAGE, nodeReady, nodeSelector, nodeUnschedulable, runFilters, taintToleration, toleratesTaint, zoneBrand, type Usage,
 } from '../../src/scheduler/filters.ts';
-import { nodeF, podF } from './fixtures.ts';
+import { nodeF, pod, podF } from './fixtures.ts';
+import { podFacts } from '../../src/scheduler/facts.ts';
 
 const used = (u: Partial<Usage>): Usage => ({ ...NO_USAGE, ...u });
 
@@ -35,16 +36,25 @@ describe('zoneBrand', () => {
   const brands = (label: string | undefined) => nodeF('n', label === undefined ? {} : { labels: { 'reddwarf.io/zone-brands': label } });
 
   it('matches the pod brand against the node list (SPEC §9.5 cases)', () => {
-    assert.equal(zoneBrand(podF('p', { brand: 'reddwarf' }), brands('reddwarf'), NO_USAGE), undefined);
-    assert.deepEqual(zoneBrand(podF('p', { brand: 'lx' }), brands('reddwarf'), NO_USAGE), ['node(s) didn\'t support zone brand "lx"']);
-    assert.equal(zoneBrand(podF('p'), brands('reddwarf'), NO_USAGE), undefined, 'no annotation means reddwarf');
+    assert.equal(zoneBrand(podF('p', { brand: 'sparse' }), brands('sparse'), NO_USAGE), undefined);
+    assert.deepEqual(zoneBrand(podF('p', { brand: 'lx' }), brands('sparse'), NO_USAGE), ['node(s) didn\'t support zone brand "lx"']);
+    assert.equal(zoneBrand(podF('p'), brands('sparse'), NO_USAGE), undefined, 'no brand asked: the node default (here sparse) fits');
+    assert.equal(zoneBrand(podF('p'), brands('lx'), NO_USAGE), undefined, 'no brand asked: the node default (here lx) fits');
     assert.equal(zoneBrand(podF('p', { brand: 'lx' }), brands(undefined), NO_USAGE), undefined, 'no label means every brand');
-    assert.equal(zoneBrand(podF('p', { brand: 'lx' }), brands('reddwarf,lx'), NO_USAGE), undefined);
+    assert.equal(zoneBrand(podF('p', { brand: 'lx' }), brands('sparse,lx'), NO_USAGE), undefined);
+  });
+
+  it('reads spec.runtimeClassName when admission has not written the annotation', () => {
+    const p = pod('p');
+    p.spec.runtimeClassName = 'joyent';
+    assert.deepEqual(zoneBrand(podFacts(p), brands('lx_sparse'), NO_USAGE), ['node(s) didn\'t support zone brand "joyent"']);
+    assert.equal(zoneBrand(podFacts(p), brands('lx_joyent'), NO_USAGE), undefined);
   });
 
   it("reads '_' as a separator too (a label value cannot hold ',') and trims parts", () => {
-    assert.equal(zoneBrand(podF('p', { brand: 'lx' }), brands('reddwarf_lx'), NO_USAGE), undefined);
-    assert.equal(zoneBrand(podF('p', { brand: 'lx' }), brands('reddwarf, lx'), NO_USAGE), undefined);
+    assert.equal(zoneBrand(podF('p', { brand: 'lx' }), brands('sparse_lx'), NO_USAGE), undefined);
+    assert.equal(zoneBrand(podF('p', { brand: 'lx' }), brands('sparse, lx'), NO_USAGE), undefined);
+    assert.equal(zoneBrand(podF('p', { brand: 'joyent-minimal' }), brands('lx_joyent-minimal'), NO_USAGE), undefined);
   });
 
   it('rejects every brand on a node whose label lists none', () => {
@@ -159,7 +169,8 @@ describe('runFilters', () => {
     const p = podF('p', { cpu: '1', nodeSelector: { a: 'b' } });
     assert.deepEqual(runFilters(p, everythingWrong, NO_USAGE), ['node(s) were not ready']);
     const ready = nodeF('n', { cpu: '0', labels: { 'reddwarf.io/zone-brands': 'lx' }, taints: [{ key: 't', effect: 'NoSchedule' }] });
-    assert.deepEqual(runFilters(p, ready, NO_USAGE), ['node(s) didn\'t support zone brand "reddwarf"']);
+    assert.deepEqual(runFilters(podF('p', { cpu: '1', nodeSelector: { a: 'b' }, brand: 'sparse' }), ready, NO_USAGE), ['node(s) didn\'t support zone brand "sparse"']);
+    assert.deepEqual(runFilters(p, ready, NO_USAGE), ['Insufficient cpu'], 'no brand asked: lx is the default');
     assert.deepEqual(runFilters(p, nodeF('n', { cpu: '0', taints: [{ key: 't', effect: 'NoSchedule' }] }), NO_USAGE), ['Insufficient cpu']);
     assert.deepEqual(runFilters(p, nodeF('n', { taints: [{ key: 't', effect: 'NoSchedule' }] }), NO_USAGE), ["node(s) didn't match Pod's node affinity/selector"]);
     assert.equal(runFilters(podF('p'), nodeF('n'), NO_USAGE), undefined);

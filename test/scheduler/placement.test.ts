@@ -29,15 +29,15 @@ describe('place', () => {
   });
 
   it('explains a brand no node offers', () => {
-    const nodes = nodeList(nodeF('a', { labels: { 'reddwarf.io/zone-brands': 'reddwarf' } }), nodeF('b'));
+    const nodes = nodeList(nodeF('a', { labels: { 'reddwarf.io/zone-brands': 'sparse' } }), nodeF('b'));
     const d = place(podF('p', { brand: 'lx' }), nodes, new Map());
     assert.ok(d.fits && d.node === 'b', 'the unlabelled node takes every brand');
-    const only = nodeList(nodeF('a', { labels: { 'reddwarf.io/zone-brands': 'reddwarf' } }));
+    const only = nodeList(nodeF('a', { labels: { 'reddwarf.io/zone-brands': 'sparse' } }));
     assert.equal(message(place(podF('p', { brand: 'lx' }), only, new Map())), '0/1 nodes are available: 1 node(s) didn\'t support zone brand "lx".');
   });
 
   it('refuses a brand the runtime cannot build, on every node, before filtering', () => {
-    const nodes = nodeList(nodeF('a'), nodeF('b', { labels: { 'reddwarf.io/zone-brands': 'reddwarf_bhyve' } }));
+    const nodes = nodeList(nodeF('a'), nodeF('b', { labels: { 'reddwarf.io/zone-brands': 'sparse_bhyve' } }));
     assert.equal(message(place(podF('p', { brand: 'bhyve' }), nodes, new Map())), '0/2 nodes are available: pod\'s zone brand "bhyve" is not supported yet.');
     assert.match(message(place(podF('p', { brand: 'solaris' }), nodes, new Map())), /unknown zone brand "solaris"/);
   });

@@ -158,14 +158,14 @@ describe('facts', () => {
 
   it('reads a node: readiness, cordon, hard taints only, allocatable, brands', () => {
     const f = nodeFacts(node('n', {
-      cpu: '3500m', memory: '16318472Ki', pods: '110', unschedulable: true, labels: { 'reddwarf.io/zone-brands': 'reddwarf,lx' },
+      cpu: '3500m', memory: '16318472Ki', pods: '110', unschedulable: true, labels: { 'reddwarf.io/zone-brands': 'sparse,lx' },
       taints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'b', effect: 'PreferNoSchedule' }, { key: 'c', effect: 'NoExecute' }],
     }));
     assert.equal(f.ready, true);
     assert.equal(f.unschedulable, true);
     assert.deepEqual(f.taints.map((t) => t.key), ['a', 'c']);
     assert.deepEqual(f.allocatable, { cpu: 3500, memory: 16318472 * 1024, pods: 110 });
-    assert.deepEqual([...(f.brands ?? [])], ['reddwarf', 'lx']);
+    assert.deepEqual([...(f.brands ?? [])], ['sparse', 'lx']);
   });
 
   it('keys a pod by namespace/name and hashes its uid', () => {

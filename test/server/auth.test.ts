@@ -189,6 +189,37 @@ for (const transport of TRANSPORTS) {
       }
     });
 
+    it('keeps Secrets from viewers; a node reads only those its pods pull with; RuntimeClasses are readable', async () => {
+      const b64 = (v: string): string => Buffer.from(v).toString('base64');
+      const secret = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64('{"auths":{"r.example":{"auth":"eDp5"}}}') } });
+      assert.equal((await req('POST', '/api/v1/namespaces/default/secrets', { token: admin, body: secret('regcred') })).status, 201);
+      assert.equal((await req('POST', '/api/v1/namespaces/default/secrets', { token: admin, body: secret('unrelated') })).status, 201);
+      const puller = { ...pod('p-pull', 'n1'), spec: { ...pod('p-pull', 'n1').spec, imagePullSecrets: [{ name: 'regcred' }] } };
+      assert.equal((await req('POST', '/api/v1/namespaces/default/pods', { token: admin, body: puller })).status, 201);
+      assert.equal((await req('GET', '/api/v1/namespaces/default/secrets/regcred', { token: admin })).status, 200);
+
+      const list = await req('GET', '/api/v1/namespaces/default/secrets', { token: 'view-token' });
+      assert.equal(list.status, 403);
+      assert.equal(list.body.message, 'secrets is forbidden: User "viewer" cannot list resource "secrets" in API group "" in the namespace "default"');
+      assert.equal((await req('GET', '/api/v1/namespaces/default/secrets/regcred', { token: 'view-token' })).status, 403);
+      assert.equal((await req('GET', '/api/v1/secrets?watch=true', { token: 'view-token' })).status, 403);
+      assert.equal((await req('GET', '/apis/node.k8s.io/v1/runtimeclasses', { token: 'view-token' })).status, 200);
+      const rc = await req('POST', '/apis/node.k8s.io/v1/runtimeclasses', { token: 'view-token', body: { metadata: { name: 'lx' }, handler: 'lx' } });
+      assert.equal(rc.status, 403);
+      assert.equal(rc.body.message, 'runtimeclasses.node.k8s.io is forbidden: User "viewer" cannot create resource "runtimeclasses" in API group "node.k8s.io" at the cluster scope');
+
+      const token = agentBearer(createJoinToken(join(t.dir, 'data'), 'n1'), 'n1');
+      const as = (method: string, path: string, body?: unknown): Promise<number> => req(method, path, { token, body }).then((r) => r.status);
+      assert.equal(await as('GET', '/api/v1/namespaces/default/secrets/regcred'), 200);
+      assert.equal(await as('GET', '/api/v1/namespaces/default/secrets/unrelated'), 403);
+      assert.equal(await as('GET', '/api/v1/namespaces/default/secrets'), 403);
+      assert.equal(await as('PUT', '/api/v1/namespaces/default/secrets/regcred', secret('regcred')), 403);
+      assert.equal(await as('GET', '/apis/node.k8s.io/v1/runtimeclasses'), 200);
+      assert.equal(await as('POST', '/apis/node.k8s.io/v1/runtimeclasses', { metadata: { name: 'lx' }, handler: 'lx' }), 403);
+      const n2 = agentBearer(createJoinToken(join(t.dir, 'data'), 'n2'), 'n2');
+      assert.equal((await req('GET', '/api/v1/namespaces/default/secrets/regcred', { token: n2 })).status, 403);
+    });
+
     it('opens live inspection (every actor’s context) to admins and viewers only', async () => {
       const nodeToken = agentBearer(createJoinToken(join(t.dir, 'data'), 'n9'), 'n9');
       assert.equal((await req('GET', '/inspect', { token: admin })).status, 200);

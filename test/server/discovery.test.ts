@@ -2,9 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupList, apiResourceList, apiVersions, emptyAggregatedDiscovery, versionInfo, wantsAggregated,
+  AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, aggregatedGroupsDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo, wantsAggregated,
 } from '../../src/server/discovery.ts';
-import { RESOURCES } from '../../src/api/resources.ts';
+import { RESOURCES as ALL_RESOURCES } from '../../src/api/resources.ts';
+
+// /api/v1 holds the core group; named groups are checked below.
+const RESOURCES = ALL_RESOURCES.filter((d) => d.group === '');
 
 const KUBECTL_DISCOVERY_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 
@@ -21,10 +24,24 @@ describe('versionInfo', () => {
 describe('legacy discovery', () => {
   it('/api and /apis', () => {
     assert.deepEqual(apiVersions('127.0.0.1:6443'), { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
-    assert.deepEqual(apiGroupList(), { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+    const nodeV1 = { groupVersion: 'node.k8s.io/v1', version: 'v1' };
+    assert.deepEqual(apiGroupList(), { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'node.k8s.io', versions: [nodeV1], preferredVersion: nodeV1 }] });
+    assert.deepEqual(apiGroup('node.k8s.io'), { kind: 'APIGroup', apiVersion: 'v1', name: 'node.k8s.io', versions: [nodeV1], preferredVersion: nodeV1 });
+    assert.equal(apiGroup('apps'), undefined);
+    assert.equal(apiGroup(''), undefined);
   });
 
-  const list = apiResourceList();
+  it('/apis/node.k8s.io/v1 lists runtimeclasses, cluster-scoped', () => {
+    assert.deepEqual(apiResourceList('node.k8s.io', 'v1'), {
+      kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'node.k8s.io/v1',
+      resources: [{ name: 'runtimeclasses', singularName: 'runtimeclass', namespaced: false, kind: 'RuntimeClass', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }],
+    });
+    assert.equal(apiResourceList('node.k8s.io', 'v2'), undefined);
+    assert.ok(!apiResourceList()?.resources.some((r) => r.name === 'runtimeclasses'), 'not under /api/v1');
+    assert.ok(apiResourceList()?.resources.some((r) => r.name === 'secrets'));
+  });
+
+  const list = apiResourceList() as NonNullable<ReturnType<typeof apiResourceList>>;
   const entry = (name: string) => list.resources.find((r) => r.name === name);
 
   it('/api/v1 lists every resource with shortNames, categories, verbs and singularName', () => {
@@ -90,8 +107,15 @@ describe('aggregated discovery', () => {
     assert.equal(v?.resources.find((r) => r.resource === 'nodes')?.scope, 'Cluster');
   });
 
-  it('/apis is an empty list', () => {
-    assert.deepEqual(emptyAggregatedDiscovery(), { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: [] });
+  it('/apis lists node.k8s.io with RuntimeClass', () => {
+    const d = aggregatedGroupsDiscovery();
+    assert.equal(d.kind, 'APIGroupDiscoveryList');
+    assert.equal(d.apiVersion, 'apidiscovery.k8s.io/v2');
+    assert.deepEqual(d.items.map((i) => i.metadata.name), ['node.k8s.io']);
+    assert.deepEqual(d.items[0]?.versions[0]?.resources, [{
+      resource: 'runtimeclasses', responseKind: { group: 'node.k8s.io', version: 'v1', kind: 'RuntimeClass' }, scope: 'Cluster', singularResource: 'runtimeclass',
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    }]);
   });
 
   it('content type and Accept detection', () => {

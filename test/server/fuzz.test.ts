@@ -32,7 +32,9 @@ function makeRequest(g: Gen): HttpRequest {
     `/api/v1/${res}/${enc(name)}`,
     `/api/v1/${res}/${enc(name)}/${sub ?? 'status'}`,
     `/api/v1/watch/namespaces/${enc(ns)}/${res}`,
-    '/api', '/apis', '/api/v1', '/version', '/healthz', '/readyz', '/livez', '/openapi/v3', '/openapi/v3/api/v1',
+    `/apis/node.k8s.io/v1/${res}`, `/apis/node.k8s.io/v1/${res}/${enc(name)}`, `/apis/node.k8s.io/v1/watch/${res}`,
+    `/apis/node.k8s.io/v1/namespaces/${enc(ns)}/${res}`, `/apis/${g.str(5)}/v1/${res}`,
+    '/api', '/apis', '/api/v1', '/apis/node.k8s.io', '/apis/node.k8s.io/v1', '/version', '/healthz', '/readyz', '/livez', '/openapi/v3', '/openapi/v3/api/v1', '/openapi/v3/apis/node.k8s.io/v1',
     `/${g.str(10)}`, '/api/v1/namespaces//pods', '/api/v1/%zz', '/api/v1/namespaces/default/pods/%2e%2e',
   ]);
   if (g.chance(0.05)) path += '/';

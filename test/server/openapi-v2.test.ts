@@ -167,13 +167,13 @@ interface PathItem { get?: Op; put?: Op; post?: Op; delete?: Op; patch?: Op; par
 interface Doc { swagger: string; paths: Record<string, PathItem>; definitions: Record<string, Obj> }
 
 /** What kubectl's v2 QueryParamVerifier looks for: the first PATCH of the kind, carrying fieldValidation. */
-function patchSupportsFieldValidation(doc: Doc, kind: string): boolean | undefined {
+function patchSupportsFieldValidation(doc: Doc, kind: string, apiGroup = '', apiVersion = 'v1'): boolean | undefined {
   for (const item of Object.values(doc.paths)) {
     const gvk = item.patch?.['x-kubernetes-group-version-kind'];
     if (!gvk) continue;
     assert.deepEqual(Object.keys(gvk).sort(), ['group', 'kind', 'version']);
     const { group, version, kind: k } = gvk as Obj;
-    if (group !== '' || version !== 'v1' || k !== kind) continue;
+    if (group !== apiGroup || version !== apiVersion || k !== kind) continue;
     return (item.patch?.parameters ?? []).some((p) => p.in === 'query' && p.name === 'fieldValidation');
   }
   return undefined;
@@ -255,7 +255,7 @@ for (const transport of TRANSPORTS) {
 
     it('has a PATCH per kind with its GVK and the fieldValidation query parameter', async () => {
       const { doc } = await protobufDoc();
-      for (const def of RESOURCES) assert.equal(patchSupportsFieldValidation(doc, def.kind), true, def.kind);
+      for (const def of RESOURCES) assert.equal(patchSupportsFieldValidation(doc, def.kind, def.group, def.version), true, def.kind);
       const pod = doc.paths['/api/v1/namespaces/{namespace}/pods/{name}'];
       assert.ok(pod?.patch && pod.get && pod.put && pod.delete);
       assert.equal(pod.patch['x-kubernetes-action'], 'patch');

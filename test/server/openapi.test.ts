@@ -1,8 +1,11 @@
 // OpenAPI v3: what kubectl's QueryParamVerifierV3 and apply need from /openapi/v3 and /openapi/v3/api/v1.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openapiHash, openapiRoot, openapiV1, PATCH_CONTENT_TYPES } from '../../src/server/openapi.ts';
-import { RESOURCES } from '../../src/api/resources.ts';
+import { openapiAll, openapiGroupVersion, openapiHash, openapiPath, openapiRoot, openapiV1, PATCH_CONTENT_TYPES } from '../../src/server/openapi.ts';
+import { groupVersion, RESOURCES as ALL_RESOURCES, type GroupVersion } from '../../src/api/resources.ts';
+
+// This file checks /openapi/v3/api/v1; named groups are checked at the end.
+const RESOURCES = ALL_RESOURCES.filter((d) => d.group === '');
 
 type Obj = Record<string, unknown>;
 interface Op { operationId: string; parameters?: { name: string; in: string }[]; requestBody?: { content: Obj }; 'x-kubernetes-action': string; 'x-kubernetes-group-version-kind': { group: string; version: string; kind: string } }
@@ -19,8 +22,12 @@ function ops(): { path: string; method: string; op: Op }[] {
 }
 
 describe('openapiRoot', () => {
-  it('points at the api/v1 document with its hash', () => {
-    assert.deepEqual(openapiRoot('ABC'), { paths: { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=ABC' } } });
+  it('points at each group-version document with its hash', () => {
+    assert.deepEqual(openapiRoot(new Map([['api/v1', 'ABC'], ['apis/node.k8s.io/v1', 'DEF']])), {
+      paths: { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=ABC' }, 'apis/node.k8s.io/v1': { serverRelativeURL: '/openapi/v3/apis/node.k8s.io/v1?hash=DEF' } },
+    });
+    assert.equal(openapiPath({ group: '', version: 'v1' }), 'api/v1');
+    assert.equal(openapiPath({ group: 'node.k8s.io', version: 'v1' }), 'apis/node.k8s.io/v1');
   });
 });
 
@@ -96,7 +103,7 @@ describe('openapiV1', () => {
       const schema = doc.components.schemas[`io.k8s.api.core.v1.${def.kind}`] as { properties: Obj } | undefined;
       assert.ok(schema, def.kind);
       for (const p of ['apiVersion', 'kind', 'metadata']) assert.ok(p in schema.properties, `${def.kind}.${p}`);
-      if (def.kind !== 'Event') for (const p of ['spec', 'status']) assert.ok(p in schema.properties, `${def.kind}.${p}`);
+      if (def.kind !== 'Event' && def.kind !== 'Secret') for (const p of ['spec', 'status']) assert.ok(p in schema.properties, `${def.kind}.${p}`);
       assert.ok(doc.components.schemas[`io.k8s.api.core.v1.${def.listKind}`], def.listKind);
     }
     assert.ok(doc.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta']);
@@ -109,5 +116,30 @@ describe('openapiV1', () => {
   it('resolves every $ref', () => {
     const refs = JSON.stringify(doc).match(/"#\/components\/schemas\/[^"]+"/g) ?? [];
     for (const r of new Set(refs)) assert.ok(doc.components.schemas[r.slice('"#/components/schemas/'.length, -1)], r);
+  });
+});
+
+describe('openapiGroupVersion (named groups)', () => {
+  const gv = groupVersion('node.k8s.io', 'v1') as GroupVersion;
+  const nodeDoc = openapiGroupVersion(gv) as { paths: Record<string, Record<string, Op | unknown>>; components: { schemas: Record<string, Obj> } };
+
+  it('serves RuntimeClass under /apis/node.k8s.io/v1 with its GVK and fieldValidation on PATCH', () => {
+    const item = nodeDoc.paths['/apis/node.k8s.io/v1/runtimeclasses/{name}'] as Record<string, Op>;
+    assert.ok(item, 'item path');
+    assert.ok(nodeDoc.paths['/apis/node.k8s.io/v1/runtimeclasses'], 'collection path');
+    assert.deepEqual(item.patch?.['x-kubernetes-group-version-kind'], { group: 'node.k8s.io', version: 'v1', kind: 'RuntimeClass' });
+    assert.ok(item.patch?.parameters?.some((p) => p.name === 'fieldValidation'));
+    assert.equal(item.patch?.operationId, 'patchNodeV1RuntimeClass');
+    const schema = nodeDoc.components.schemas['io.k8s.api.node.v1.RuntimeClass'] as { properties: Obj; required: string[] };
+    assert.ok(schema.properties.handler);
+    assert.deepEqual(schema.required, ['handler']);
+    assert.ok(nodeDoc.components.schemas['io.k8s.api.node.v1.RuntimeClassList']);
+    assert.ok(!Object.keys(nodeDoc.paths).some((p) => p.startsWith('/api/v1')), 'core paths stay in api/v1');
+  });
+
+  it('one document with every group feeds /openapi/v2', () => {
+    const all = openapiAll() as { paths: Record<string, unknown> };
+    assert.ok(all.paths['/api/v1/namespaces/{namespace}/secrets/{name}']);
+    assert.ok(all.paths['/apis/node.k8s.io/v1/runtimeclasses/{name}']);
   });
 });

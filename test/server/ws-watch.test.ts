@@ -20,7 +20,7 @@ async function until(what: string, cond: () => boolean): Promise<void> {
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
-const pod = (name: string) => ({ metadata: { name, namespace: 'default' }, spec: { nodeName: 'none', containers: [{ name: 'c' }] } });
+const pod = (name: string) => ({ metadata: { name, namespace: 'default' }, spec: { nodeName: 'none', containers: [{ name: 'c', image: 'i' }] } });
 
 /** A server behind a TCP proxy that can drop every connection and refuse new ones (down) until up. */
 async function server(transport: Transport, opts: Partial<ApiOptions> = {}) {

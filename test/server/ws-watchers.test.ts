@@ -29,7 +29,7 @@ for (const transport of TRANSPORTS) {
         sockets[i] = ws;
       })));
       for (let i = 0; i < EVENTS; i++) {
-        const res = await fetch(`${server.url}/api/v1/namespaces/default/pods`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: `p${i}` }, spec: { nodeName: 'none', containers: [{ name: 'c' }] } }) });
+        const res = await fetch(`${server.url}/api/v1/namespaces/default/pods`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: `p${i}` }, spec: { nodeName: 'none', containers: [{ name: 'c', image: 'i' }] } }) });
         assert.equal(res.status, 201);
       }
       const expected = Array.from({ length: EVENTS }, (_, i) => `p${i}`);

@@ -114,7 +114,7 @@ describe('store writes', () => {
   it('rejects invalid objects with field causes and writes nothing', async () => {
     const { store, close } = await openStore();
     const before = store.revision();
-    await assert.rejects(store.create('pods', { metadata: { name: 'Bad_Name', namespace: 'default' }, spec: { containers: [{ name: 'c' }] } }), (e) => e instanceof ApiError && e.code === 422);
+    await assert.rejects(store.create('pods', { metadata: { name: 'Bad_Name', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } }), (e) => e instanceof ApiError && e.code === 422);
     assert.equal(store.revision(), before);
     assert.equal(store.list('pods').items.length, 0);
     await close();
@@ -147,7 +147,7 @@ describe('store writes', () => {
 
   it('names objects from generateName', async () => {
     const { store, close } = await openStore();
-    const a = await store.create('pods', { metadata: { generateName: 'web-', namespace: 'default' }, spec: { containers: [{ name: 'c' }] } });
+    const a = await store.create('pods', { metadata: { generateName: 'web-', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
     assert.match(a.metadata.name ?? '', /^web-[a-z0-9]{5}$/);
     await close();
   });
@@ -166,7 +166,7 @@ describe('store deletes', () => {
   it('keeps a bound pod with deletionTimestamp until it is finalized', async () => {
     const now = Date.parse('2026-11-26T12:00:00Z');
     const { store, close } = await openStore({ now: () => now });
-    await store.create('pods', pod('a', { spec: { containers: [{ name: 'c' }], nodeName: 'n1', terminationGracePeriodSeconds: 10 } }));
+    await store.create('pods', pod('a', { spec: { containers: [{ name: 'c', image: 'i' }], nodeName: 'n1', terminationGracePeriodSeconds: 10 } }));
     const r = await store.delete('pods', 'default', 'a');
     assert.equal(r.removed, false);
     assert.equal(r.object.metadata.deletionTimestamp, '2026-11-26T12:00:10Z');

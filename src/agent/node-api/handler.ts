@@ -113,7 +113,8 @@ async function containerLogs(o: NodeApiOptions, req: HttpRequest, namespace: str
   const ended = async (instance: number): Promise<boolean> => {
     try {
       const s = JSON.parse(await readFile(statusFile, 'utf8')) as ContainerState;
-      if (typeof s.instance === 'number' && (s.instance > instance || (s.instance === instance && s.state === 'terminated'))) return true;
+      // `instance` counts starts: the same instance no longer running (terminated, or waiting to restart) has ended.
+      if (typeof s.instance === 'number' && (s.instance > instance || (s.instance === instance && s.state !== 'running'))) return true;
     } catch {
       // No status (yet, or a mock zone): the zone's own state decides.
     }

@@ -3,6 +3,8 @@
 import type { DeleteOptions, Pod } from '../types.ts';
 import { keepAllButStatus, keepStatus, type Strategy } from '../strategy.ts';
 import { validatePod, validatePodUpdate } from '../validation.ts';
+import { admitRuntimeClass } from './runtimeclass.ts';
+import { ZONE_BRAND_ANNOTATION } from '../../scheduler/brands.ts';
 
 /** Grace period when neither the delete nor the pod names one (Kubernetes' default). */
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -14,8 +16,16 @@ export const podStrategy: Strategy<Pod> = {
     if (pod.spec && pod.spec.restartPolicy === undefined) pod.spec.restartPolicy = 'Always';
     if (pod.spec && pod.spec.terminationGracePeriodSeconds === undefined) pod.spec.terminationGracePeriodSeconds = DEFAULT_GRACE_SECONDS;
   },
-  prepareForUpdate: keepStatus,
+  prepareForUpdate(next, prev) {
+    keepStatus(next, prev);
+    // The brand admission wrote (from the RuntimeClass) stays when a whole-object write omits it.
+    const brand = prev.metadata.annotations?.[ZONE_BRAND_ANNOTATION];
+    if (brand !== undefined && next.metadata.annotations?.[ZONE_BRAND_ANNOTATION] === undefined) {
+      next.metadata.annotations = { ...next.metadata.annotations, [ZONE_BRAND_ANNOTATION]: brand };
+    }
+  },
   prepareForStatusUpdate: keepAllButStatus,
+  admitCreate: admitRuntimeClass,
   validate: validatePod,
   validateUpdate: validatePodUpdate,
   gracePeriod(pod: Pod, opts: Pick<DeleteOptions, 'gracePeriodSeconds'>): number {

@@ -21,6 +21,7 @@ const KINDS: ReadonlyMap<string, string> = new Map([
   ['v1/Service', 'core.Service'],
   ['v1/Namespace', 'core.Namespace'],
   ['v1/Event', 'core.Event'],
+  ['v1/Secret', 'core.Secret'],
   ['v1/Binding', 'core.Binding'],
   ['policy/v1/Eviction', 'policy.Eviction'],
   ['policy/v1beta1/Eviction', 'policy.Eviction'],

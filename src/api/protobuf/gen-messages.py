@@ -10,7 +10,7 @@ usage: gen-messages.py core/v1/types.go policy/v1/types.go meta/v1/types.go > me
 import re, sys
 
 PKGS = {'core': sys.argv[1], 'policy': sys.argv[2], 'meta': sys.argv[3]}
-ROOTS = ['core.Pod', 'core.Node', 'core.Service', 'core.Namespace', 'core.Event', 'core.Binding',
+ROOTS = ['core.Pod', 'core.Node', 'core.Service', 'core.Namespace', 'core.Event', 'core.Binding', 'core.Secret',
          'policy.Eviction', 'meta.DeleteOptions']
 PREFIX = {'metav1': 'meta', 'v1': 'core'}
 SPECIAL = {'Time': 'time', 'MicroTime': 'microtime', 'Quantity': 'quantity', 'IntOrString': 'intorstr',

@@ -143,6 +143,7 @@ export const MESSAGES: Readonly<Record<string, readonly FieldDef[]>> = {
   'core.SELinuxOptions': [[1, 'user', 'string', 0], [2, 'role', 'string', 0], [3, 'type', 'string', 0], [4, 'level', 'string', 0]],
   'core.ScaleIOVolumeSource': [[1, 'gateway', 'string', 0], [2, 'system', 'string', 0], [3, 'secretRef', 'core.LocalObjectReference', 2], [4, 'sslEnabled', 'bool', 0], [5, 'protectionDomain', 'string', 0], [6, 'storagePool', 'string', 0], [7, 'storageMode', 'string', 0], [8, 'volumeName', 'string', 0], [9, 'fsType', 'string', 0], [10, 'readOnly', 'bool', 0]],
   'core.SeccompProfile': [[1, 'type', 'string', 0], [2, 'localhostProfile', 'string', 2]],
+  'core.Secret': [[1, 'metadata', 'meta.ObjectMeta', 0], [5, 'immutable', 'bool', 2], [2, 'data', 'map:bytes', 0], [4, 'stringData', 'map:string', 0], [3, 'type', 'string', 0]],
   'core.SecretEnvSource': [[1, '', 'core.LocalObjectReference', 4], [2, 'optional', 'bool', 2]],
   'core.SecretKeySelector': [[1, '', 'core.LocalObjectReference', 4], [2, 'key', 'string', 0], [3, 'optional', 'bool', 2]],
   'core.SecretProjection': [[1, '', 'core.LocalObjectReference', 4], [2, 'items', 'core.KeyToPath', 1], [4, 'optional', 'bool', 2]],

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option, UsageError } from 'clipanion';
 import { parseAllDocuments } from 'yaml';
-import { kindDef } from '../../api/resources.ts';
+import { apiVersionOf, kindDef } from '../../api/resources.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { ClientError } from '../../client/client.ts';
 import { ClientCommand, CliFailure } from '../client-command.ts';
@@ -77,15 +77,15 @@ export class ApplyCommand extends ClientCommand {
     }
     const objs = parseManifests(text, this.file === '-' ? 'standard input' : this.file);
     const defs = objs.map((o) => {
-      const def = kindDef(o.kind ?? '');
-      if (!def) throw new UsageError(`unknown kind "${o.kind}" (reddwarf serves Pod, Node, Namespace, Service and Event)`);
+      const def = kindDef(o.kind ?? '', o.apiVersion ?? 'v1');
+      if (!def) throw new UsageError(`unknown kind "${o.kind}" in ${o.apiVersion ?? 'v1'} (reddwarf serves Pod, Node, Namespace, Service, Event and Secret in v1, RuntimeClass in node.k8s.io/v1)`);
       if (!o.metadata.name) throw new CliFailure(`${def.singular} without metadata.name`);
       return def;
     });
     const pods: { ns: string; name: string }[] = [];
     for (const [i, obj] of objs.entries()) {
       const def = defs[i]!;
-      obj.apiVersion ??= 'v1';
+      obj.apiVersion ??= apiVersionOf(def);
       const ns = def.namespaced ? (obj.metadata.namespace ?? this.namespaceOr(this.namespace)) : '';
       if (def.namespaced) obj.metadata.namespace = ns;
       const verb = await this.createOrReplace(def.resource, ns, obj);

@@ -1,4 +1,4 @@
-// `reddwarf get TYPE [NAME]`: pods, nodes, services or namespaces as an aligned table, JSON or YAML.
+// `reddwarf get TYPE [NAME]`: pods, nodes, services, namespaces or runtimeclasses as an aligned table, JSON or YAML.
 import { Command, Option, UsageError } from 'clipanion';
 import type { KubeObject } from '../../api/types.ts';
 import { ClientCommand } from '../client-command.ts';
@@ -14,7 +14,7 @@ export function outputFormat(v: string): 'table' | 'wide' | 'json' | 'yaml' {
 export class GetCommand extends ClientCommand {
   static override paths = [['get']];
   static override usage = Command.Usage({
-    description: 'list pods, nodes, services or namespaces',
+    description: 'list pods, nodes, services, namespaces or runtimeclasses (the zone brands offered)',
     details: 'Pods show their STATE (Pending, Provisioning, Running, CrashLoopBackOff, Failed, Terminating), NODE, IP and illumos ZONE.',
     examples: [
       ['Pods in the default namespace', 'reddwarf get pods'],

@@ -7,6 +7,12 @@ import { planPod } from '../../runtime/illumos/plan.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../../runtime/storage.ts';
 import { PodSpecError } from '../../runtime/zonespec.ts';
 import { agentFlags, parseBrands, withFlags } from '../flags.ts';
+import { detectBrands, podBrandsOf } from '../../runtime/brands.ts';
+
+function planBrands(): string[] {
+  const found = podBrandsOf(detectBrands());
+  return found.length > 0 ? found : ['sparse'];
+}
 
 export class PlanCommand extends withFlags(agentFlags) {
   static override paths = [['plan']];
@@ -32,9 +38,11 @@ export class PlanCommand extends withFlags(agentFlags) {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const [defaultBrand = 'reddwarf'] = parseBrands(this.supportedBrands);
+    // A plan is made for an illumos host, maybe elsewhere: auto takes this host's brands, else sparse
+    // (a plain OmniOS host: lx is a separate package), so a pod without an lx image still plans.
+    const brands = this.supportedBrands.trim() === 'auto' ? planBrands() : parseBrands(this.supportedBrands);
     try {
-      this.context.stdout.write(await planPod(pod, { storage, etherstub: this.etherstubName, podCidr: this.podCidr, zonepathPrefix, defaultBrand, ...(this.directNic ? { directNic: this.directNic } : {}) }));
+      this.context.stdout.write(await planPod(pod, { storage, etherstub: this.etherstubName, podCidr: this.podCidr, zonepathPrefix, brands, ...(this.directNic ? { directNic: this.directNic } : {}) }));
     } catch (e) {
       if (e instanceof PodSpecError) {
         this.context.stderr.write(`${e.message}\n`);

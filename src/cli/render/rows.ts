@@ -4,23 +4,24 @@ import { translateTimestampSince } from '../../api/table.ts';
 import type { KubeObject, Namespace, Node, Pod, Service } from '../../api/types.ts';
 import { podReason, podRestarts, podState, podZone } from './state.ts';
 
-export type Printable = 'pods' | 'nodes' | 'services' | 'namespaces';
+export type Printable = 'pods' | 'nodes' | 'services' | 'namespaces' | 'runtimeclasses';
 
 const ALIASES: Record<string, Printable> = {
   pod: 'pods', pods: 'pods', po: 'pods',
   node: 'nodes', nodes: 'nodes', no: 'nodes',
   service: 'services', services: 'services', svc: 'services',
   namespace: 'namespaces', namespaces: 'namespaces', ns: 'namespaces',
+  runtimeclass: 'runtimeclasses', runtimeclasses: 'runtimeclasses',
 };
 
 /** The resource a type word names; unknown words are usage errors. */
 export function resourceType(word: string): Printable {
   const r = ALIASES[word.toLowerCase()];
-  if (!r) throw new UsageError(`unknown resource type "${word}" (known: pods, nodes, services, namespaces)`);
+  if (!r) throw new UsageError(`unknown resource type "${word}" (known: pods, nodes, services, namespaces, runtimeclasses)`);
   return r;
 }
 
-export const NAMESPACED: Record<Printable, boolean> = { pods: true, nodes: false, services: true, namespaces: false };
+export const NAMESPACED: Record<Printable, boolean> = { pods: true, nodes: false, services: true, namespaces: false, runtimeclasses: false };
 
 const NONE = '<none>';
 
@@ -72,6 +73,11 @@ export function tableFor(type: Printable, objs: KubeObject[], o: { wide: boolean
     case 'namespaces':
       header = ['NAME', 'STATUS', 'AGE'];
       rows = (objs as Namespace[]).map((n) => [n.metadata.name ?? '', n.status?.phase ?? 'Active', age(n)]);
+      break;
+    case 'runtimeclasses':
+      // The zone brands the cluster offers (HANDLER is the brand).
+      header = ['NAME', 'HANDLER', 'AGE'];
+      rows = objs.map((r) => [r.metadata.name ?? '', typeof r.handler === 'string' ? r.handler : NONE, age(r)]);
       break;
   }
   if (o.withNamespace) {

@@ -1,9 +1,10 @@
 // What reddwarf says a pod is doing, from what the agent writes (src/agent/report.ts):
-// Pending → Provisioning → Running, or CrashLoopBackOff, Failed, Terminating.
+// Pending → Provisioning → Running, or ErrImagePull / ImagePullBackOff, CrashLoopBackOff, Failed,
+// Succeeded, Terminating.
 import type { Pod } from '../../api/types.ts';
 import { zoneName } from '../../runtime/names.ts';
 
-export type PodState = 'Pending' | 'Provisioning' | 'Running' | 'CrashLoopBackOff' | 'Failed' | 'Succeeded' | 'Terminating';
+export type PodState = 'Pending' | 'Provisioning' | 'ErrImagePull' | 'ImagePullBackOff' | 'Running' | 'CrashLoopBackOff' | 'Failed' | 'Succeeded' | 'Terminating';
 
 const waitingReasons = (pod: Pod): string[] =>
   (pod.status?.containerStatuses ?? []).map((c) => (c.state as { waiting?: { reason?: string } } | undefined)?.waiting?.reason ?? '').filter(Boolean);
@@ -19,7 +20,10 @@ export function podState(pod: Pod): PodState {
   const reasons = [readyCondition(pod)?.reason ?? '', ...waitingReasons(pod)];
   if (reasons.includes('CrashLoopBackOff')) return 'CrashLoopBackOff';
   if (phase === 'Running') return 'Running';
-  if (pod.spec.nodeName && reasons.includes('Provisioning')) return 'Provisioning';
+  if (!pod.spec.nodeName) return 'Pending';
+  for (const r of ['ImagePullBackOff', 'ErrImagePull'] as const) if (reasons.includes(r)) return r;
+  // The agent's first word on a bound pod: its images are pulled and its zone made (kubelet's ContainerCreating).
+  if (reasons.includes('ContainerCreating') || reasons.includes('Provisioning')) return 'Provisioning';
   return 'Pending';
 }
 

@@ -3,10 +3,11 @@
 // the zone supervisor's bundle it would write. Images are named, never pulled.
 import type { Container, Pod } from '../../api/types.ts';
 import { formatIpv4, parseCidr } from '../ipam.ts';
-import type { RuntimeContainer, ZoneBrand } from '../runtime.ts';
+import type { RuntimeContainer } from '../runtime.ts';
 import { storagePoolConfig, type StorageFlags } from '../storage.ts';
 import { podConf, type Bundle, type BundleContainer } from '../supervisor/bundle.ts';
 import { withoutImage, zoneSpecFor } from '../zonespec.ts';
+import { LX_BRAND, podBrandOn } from '../../scheduler/brands.ts';
 import { DryRunRunner, type PlannedCommand } from './dryrun.ts';
 import type { IllumosZoneSpec, ZoneWorkload } from './runtime.ts';
 import { illumosRuntime, podLink } from './start.ts';
@@ -21,7 +22,8 @@ export interface PlanOptions {
   directNic?: string;
   podCidr: string;
   zonepathPrefix: string;
-  defaultBrand: ZoneBrand;
+  /** The brands the planned node offers (the pod's default comes from them). */
+  brands: readonly string[];
 }
 
 /** Shell-quotes an argument for display when it needs it. */
@@ -58,13 +60,15 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
   const cidr = parseCidr(o.podCidr);
   const ip = { ip: formatIpv4(cidr.first), prefixLen: cidr.prefixLen, gateway: formatIpv4(cidr.gateway) };
   const link = podLink(o);
-  const images = planImages(pod);
+  // As the agent: only lx zones run images; a native brand runs each container's command on the zone's own userland.
+  const brand = podBrandOn(pod, o.brands);
+  const images = brand === LX_BRAND ? planImages(pod) : new Map<string, string>();
   const withImage = (c: Container): RuntimeContainer => {
     const top = c.image ? images.get(c.image) : undefined;
     return c.image && top ? { ...withoutImage(c), image: { ref: c.image, digest: top, top } } : withoutImage(c);
   };
   const resolved = { initContainers: (pod.spec?.initContainers ?? []).map(withImage), containers: (pod.spec?.containers ?? []).map(withImage) };
-  const spec: IllumosZoneSpec = zoneSpecFor(pod, { zonepathPrefix: o.zonepathPrefix, link: link.name, ip, defaultBrand: o.defaultBrand, resolved });
+  const spec: IllumosZoneSpec = zoneSpecFor(pod, { zonepathPrefix: o.zonepathPrefix, link: link.name, ip, brands: o.brands, lxNeedsImage: true, resolved });
   if (!spec.uid) spec.uid = '<pod uid>';
   const volumes = claimVolumes(pod);
   if (volumes.length > 0) spec.volumes = volumes;
@@ -92,7 +96,7 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
     `# reddwarf plan for pod ${spec.pod}: nothing was run.`,
     `# zone ${spec.zoneName} (brand ${spec.brand}), VNIC ${n.vnic} on ${link.kind} ${link.name}, address ${n.ip}/${n.prefixLen} via ${n.gateway}`,
     `# (the first free address of ${cidr.cidr}; the agent hands out the lowest free one)`,
-    ...imageLines(images),
+    ...(brand === LX_BRAND ? imageLines(images) : [`# Zone brand ${brand} runs each container's command on the zone's own userland: images are names only, nothing is pulled.`]),
     '',
     '## agent start (once per host)',
     ...render(start),
@@ -135,12 +139,12 @@ function bundleNote(root: string, b: Bundle, init: string, pod: Pod, images: Map
   ];
   const one = (c: BundleContainer, kind: string): string[] => {
     const spec = byName.get(c.name);
-    const image = spec?.image ? `${spec.image} (${images.get(spec.image) ?? '?'})` : undefined;
+    const image = spec?.image && images.has(spec.image) ? `${spec.image} (${images.get(spec.image)})` : undefined;
     let argv = c.argv.map(quote).join(' ');
     if (!spec?.command?.length && image) argv = spec?.args?.length ? `<Entrypoint of ${spec.image}> ${argv}` : `<Entrypoint and Cmd of ${spec?.image}>`;
     return [
       `  containers/${c.name}/  (${kind})`,
-      `    argv  ${argv || '(empty)'}`,
+      `    argv  ${argv || "(none: without an image the container runs its command on the zone's userland; the agent refuses it: set command)"}`,
       `    env   ${c.env.map(([k, v]) => quote(`${k}=${v}`)).join(' ') || '(none)'}`,
       `    root  ${c.root}${c.root === '/' ? " (the zone's own userland)" : image ? ` (a clone of ${image})` : ''}`,
       `    cwd   ${c.cwd}`,

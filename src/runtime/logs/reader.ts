@@ -101,25 +101,31 @@ async function tailStart(files: string[], lines: number): Promise<[number, numbe
   return [0, 0];
 }
 
+/** A record longer than this is not CRI (writers split lines at 16 KiB): it is skipped, not buffered. */
+const MAX_RECORD = 1024 * 1024;
+
 /** Splits bytes into lines, keeping an unfinished one for the next chunk. */
 class LineSplitter {
   private rest: Buffer = Buffer.alloc(0);
+  /** Inside an overlong record: drop bytes up to its newline. */
+  private skipping = false;
 
   push(chunk: Buffer): Buffer[] {
     const data = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
     const out: Buffer[] = [];
     let from = 0;
     for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, from)) {
-      out.push(data.subarray(from, i));
+      if (!this.skipping) out.push(data.subarray(from, i));
+      this.skipping = false;
       from = i + 1;
     }
     // Copy: the chunk buffer is reused by the next read.
     this.rest = Buffer.from(data.subarray(from));
+    if (this.rest.length > MAX_RECORD) {
+      this.rest = Buffer.alloc(0);
+      this.skipping = true;
+    }
     return out;
-  }
-
-  get pending(): number {
-    return this.rest.length;
   }
 }
 
