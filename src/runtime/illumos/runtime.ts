@@ -35,8 +35,11 @@ export interface IllumosRuntimeOptions {
 
 /** What the runtime needs to run a pod's containers in its zone. */
 export interface ZoneWorkload {
-  /** The zone supervisor's binary on this host (built on first use). */
-  supervisor(): Promise<string>;
+  /**
+   * The zone supervisor's binary on this host (built on first use). `lx`: the build an lx zone
+   * needs on illumos (its root has no illumos ld.so.1: interpreter and libraries from /native).
+   */
+  supervisor(variant: 'native' | 'lx'): Promise<string>;
   /** Container roots from image layer chains: the snapshot an lx zone installs from, and clones. */
   images?: {
     snapshot(top: string): string;
@@ -254,7 +257,7 @@ export class IllumosRuntime implements ZoneRuntime {
       logMaxFiles: w.logMaxFiles,
       initContainers: await Promise.all(spec.initContainers.map(toBundle)),
       containers: await Promise.all(spec.containers.map(toBundle)),
-    }, await w.supervisor());
+    }, await w.supervisor(spec.brand === 'lx' ? 'lx' : 'native'));
   }
 
   /**
