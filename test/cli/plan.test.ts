@@ -63,7 +63,7 @@ describe('reddwarf plan', () => {
       const bundle = r.stdout.slice(r.stdout.indexOf("# write the zone supervisor's bundle"), r.stdout.indexOf('\nzoneadm -z reddwarf-default-l boot'));
       assert.equal(bundle, [
         "# write the zone supervisor's bundle into /rpool/zones/reddwarf-default-l/root/.reddwarf/ (files, not commands):",
-        '#   init      <- <data-dir>/supervisor/init-<hash> (src/runtime/supervisor/init.c, built with the node\'s C compiler; zone init by bootargs -i)',
+        '#   init      <- <data-dir>/supervisor/init-<hash>, the lx build (ld.so.1 and libraries from /native) (src/runtime/supervisor/init.c, built with the node\'s C compiler; zone init by bootargs -i)',
         '#   pod.conf:',
         '#     network rd_default_l_' + /rd_default_l_(\d+)/.exec(r.stdout)?.[1] + ' 10.88.0.2/16 10.88.0.1',
         '#     restartPolicy OnFailure',

@@ -73,7 +73,7 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
   const volumes = claimVolumes(pod);
   if (volumes.length > 0) spec.volumes = volumes;
   const workload: ZoneWorkload = {
-    supervisor: async () => SUPERVISOR_BINARY,
+    supervisor: async (variant) => (variant === 'lx' ? `${SUPERVISOR_BINARY}, the lx build (ld.so.1 and libraries from /native)` : SUPERVISOR_BINARY),
     images: {
       snapshot: (top) => `${storagePoolConfig(o.storage).imagesDataset}/${top}@final`,
       clone: (top, target) => cloneDataset(runner, `${storagePoolConfig(o.storage).imagesDataset}/${top}@final`, target.dataset ?? '', { mountpoint: target.path }),

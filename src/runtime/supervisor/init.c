@@ -1153,6 +1153,8 @@ static int net_fail(const char *step, char *const argv[], int rc)
  * Unconfirmed on a real host: the thunk environment for ipadm/route (dockerinit links libipadm
  * itself and uses the thunk for ipmgmtd only), whether /etc/svc/volatile exists in a native zone
  * booted without SMF, and that the door file tells a running ipmgmtd.
+ * The tools run synchronously: no container runs yet, so waiting on them only delays a stop
+ * request (by at most NET_TOOL_TIMEOUT_MS per step).
  */
 static int net_configure(void)
 {
