@@ -120,7 +120,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       zonepathPrefix: o.zonepathPrefix,
       ...(o.directNic ? { directNic: o.directNic } : {}),
       workload: {
-        supervisor: () => buildSupervisor({ dir: supervisorDir }),
+        supervisor: (variant) => buildSupervisor({ dir: supervisorDir, variant }),
         ...(images ? { images: images.backend } : {}),
         backoffMs: o.restartBackoffMs ?? 10_000,
         logMaxBytes: o.logMaxBytes ?? 10 * 2 ** 20,

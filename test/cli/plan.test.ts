@@ -25,7 +25,7 @@ async function plan(...args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe('reddwarf plan', () => {
-  it('prints the commands and zonecfg text of a two-container pod with limits, then of its deletion', async () => {
+  it('prints the commands, zonecfg text and supervisor bundle of a two-container pod with limits, then of its deletion', async () => {
     const r = await plan('-f', join(FIXTURES, 'plan-pod.yaml'));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, readFileSync(join(FIXTURES, 'plan-pod.expected.txt'), 'utf8'));
@@ -43,15 +43,63 @@ describe('reddwarf plan', () => {
     assert.match(r.stdout, /# {3}set allowed-address=192\.168\.10\.2\/24\n# {3}set defrouter=192\.168\.10\.1/);
   });
 
+  it('plans an lx pod: installed from its first image, supervisor as init, the bundle with env, cwd and a container root per image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reddwarf-plan-'));
+    try {
+      const file = join(dir, 'lx.yaml');
+      writeFileSync(file, [
+        'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: l', '  annotations:', '    reddwarf.io/zone-brand: lx', 'spec:', '  restartPolicy: OnFailure',
+        '  initContainers:', '  - name: setup', '    image: busybox:1.36', '    command: [sh, -c, "echo a b > /x"]',
+        '  containers:', '  - name: c', '    image: registry.example:5000/team/app:v2', '    args: [--port, "8080"]', '    workingDir: /srv', '    env:', '    - {name: MODE, value: "two words"}', '',
+      ].join('\n'));
+      const r = await plan('-f', file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^# {3}<image1> stands for the top layer chain of busybox:1\.36/m);
+      assert.match(r.stdout, /^# {3}<image2> stands for the top layer chain of registry\.example:5000\/team\/app:v2/m);
+      assert.match(r.stdout, /# {3}set brand=lx\n# {3}set zonepath=\S+\n# {3}set ip-type=exclusive\n# {3}set bootargs="-i \/\.reddwarf\/init"\n# {3}set max-lwps=10000\n/);
+      assert.match(r.stdout, /# {3}add attr\n# {3}set name=kernel-version\n# {3}set type=string\n# {3}set value=4\.4\n# {3}end/);
+      assert.match(r.stdout, /^zoneadm -z reddwarf-default-l install -s 'rpool\/images\/<image1>@final'$/m);
+      assert.match(r.stdout, /^zfs clone -o 'mountpoint=\/rpool\/zones\/reddwarf-default-l\/root\/\.reddwarf\/containers\/c\/<image2>' 'rpool\/images\/<image2>@final' 'rpool\/zones\/reddwarf-default-l\/c-c-<image2>'$/m);
+      const bundle = r.stdout.slice(r.stdout.indexOf("# write the zone supervisor's bundle"), r.stdout.indexOf('\nzoneadm -z reddwarf-default-l boot'));
+      assert.equal(bundle, [
+        "# write the zone supervisor's bundle into /rpool/zones/reddwarf-default-l/root/.reddwarf/ (files, not commands):",
+        '#   init      <- <data-dir>/supervisor/init-<hash>, the lx build (ld.so.1 and libraries from /native) (src/runtime/supervisor/init.c, built with the node\'s C compiler; zone init by bootargs -i)',
+        '#   pod.conf:',
+        '#     network rd_default_l_' + /rd_default_l_(\d+)/.exec(r.stdout)?.[1] + ' 10.88.0.2/16 10.88.0.1',
+        '#     restartPolicy OnFailure',
+        '#     backoffMs 10000',
+        '#     logMaxBytes 10485760',
+        '#     logMaxFiles 5',
+        '#     init setup',
+        '#     container c',
+        '#   containers/setup/  (init container)',
+        "#     argv  sh -c 'echo a b > /x'",
+        '#     env   (none)',
+        '#     root  /.reddwarf/containers/setup/<image1> (a clone of busybox:1.36 (<image1>))',
+        '#     cwd   /',
+        '#     user  0:0',
+        '#   containers/c/  (container)',
+        '#     argv  <Entrypoint of registry.example:5000/team/app:v2> --port 8080',
+        "#     env   'MODE=two words'",
+        '#     root  /.reddwarf/containers/c/<image2> (a clone of registry.example:5000/team/app:v2 (<image2>))',
+        '#     cwd   /srv',
+        '#     user  0:0',
+        '#   control/, logs/  (empty: requests to the supervisor; CRI logs logs/<container>/<instance>.log)',
+      ].join('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an lx pod without an image before planning anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reddwarf-plan-'));
     try {
       const file = join(dir, 'lx.yaml');
-      writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: l\n  annotations:\n    reddwarf.io/zone-brand: lx\nspec:\n  containers:\n  - name: c\n    image: i\n');
+      writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: l\n  annotations:\n    reddwarf.io/zone-brand: lx\nspec:\n  containers:\n  - name: c\n    command: [/bin/true]\n');
       const r = await plan('-f', file);
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /brand lx needs the annotation reddwarf\.io\/lx-image/);
+      assert.match(r.stderr, /brand lx installs from a container image or the annotation reddwarf\.io\/lx-image/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

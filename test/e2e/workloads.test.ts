@@ -3,7 +3,8 @@
 // real registry (Debian's docker-registry on 127.0.0.1), driven by the real kubectl.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { kubectl, kubectlMissing } from '../helpers/kubectl.ts';
 import { freePort, makeTempDir, pollUntil, startUp, type UpProcess } from '../helpers/process.ts';
 import { buildImage, busyboxLayer, pushImage, registryAvailable, startRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -114,6 +115,11 @@ ${containers}`;
     const clones = Object.entries(host.state().datasets).filter(([n]) => n.startsWith('rpool/zones/reddwarf-default-printer/c-app-'));
     assert.equal(clones.length, 1, `container root datasets: ${JSON.stringify(clones)}`);
     assert.match(clones[0]?.[1].origin ?? '', /^rpool\/images\/[0-9a-f]+@final$/);
+    // The supervisor brought up the pod's address on its VNIC before the container started (the
+    // simulated host records it in /.reddwarf/network instead of configuring anything).
+    const podIP = (await k33.run('get', 'pod', 'printer', '-o', 'jsonpath={.status.podIP}')).stdout;
+    const vnic = /set physical=(\S+)/.exec(zone?.text ?? '')?.[1];
+    assert.equal(readFileSync(join(host.zoneRoot('reddwarf-default-printer'), '.reddwarf/network'), 'utf8'), `link ${vnic}\naddress ${podIP}/16\ngateway 10.88.0.1\n`);
     // Both streams reach `kubectl logs`, on 1.33 and 1.27; -p shows the instance before.
     for (const k of [k33, k27]) {
       const logs = await k.run('logs', 'printer');

@@ -61,6 +61,9 @@ export interface CommandFault {
   zone?: string;
 }
 
+const undisposed = new Set<FakeIllumosHost>();
+let exitHook = false;
+
 /** One simulated illumos host. */
 export class FakeIllumosHost {
   readonly bin: string;
@@ -73,6 +76,20 @@ export class FakeIllumosHost {
   /** A fresh host in a new temp dir. */
   static create(opts: FakeHostOptions = {}): FakeIllumosHost {
     const host = new FakeIllumosHost(mkdtempSync(join(tmpdir(), 'reddwarf-fakehost-')));
+    undisposed.add(host);
+    if (!exitHook) {
+      // A test that forgot dispose() (or failed before it) must not leave zone processes running.
+      exitHook = true;
+      process.on('exit', () => {
+        for (const h of undisposed) {
+          try {
+            h.killZoneProcesses();
+          } catch {
+            // best effort at exit
+          }
+        }
+      });
+    }
     mkdirSync(host.bin);
     for (const t of FAKE_TOOLS) {
       // The wrapper runs the script with node: the script itself needs no exec bit (a fresh clone, a read-only checkout).
@@ -208,6 +225,7 @@ export class FakeIllumosHost {
   }
 
   dispose(): void {
+    undisposed.delete(this);
     this.killZoneProcesses();
     rmSync(this.dir, { recursive: true, force: true });
   }

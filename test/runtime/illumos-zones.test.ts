@@ -4,7 +4,7 @@
 // dispose leave no process behind.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FakeIllumosHost } from '../fakes/host.ts';
@@ -39,9 +39,30 @@ const pidAlive = (pid: number) => {
   }
 };
 
+/** Live processes whose root directory is inside `root`. */
+function processesRootedIn(root: string): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+    try {
+      const r = readlinkSync(`/proc/${n}/root`);
+      return (r === root || r.startsWith(`${root}/`)) && pidAlive(Number(n));
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
 describe('real zones on the simulated illumos host', { skip }, () => {
   after(() => {
-    for (const h of hosts) h.dispose();
+    // Every host, even when one fails: a host left behind keeps its zones' processes running.
+    const errors: unknown[] = [];
+    for (const h of hosts) {
+      try {
+        h.dispose();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'disposing fake hosts');
   });
 
   it('installs a native brand with busybox-static as its userland, in a root-owned 0700 zonepath', async () => {
@@ -103,10 +124,22 @@ describe('real zones on the simulated illumos host', { skip }, () => {
     const host = newHost();
     const root = await bootedZone(host, 'z1', INIT, '-i /sbin/zinit -v single');
     const booted = await pollUntil(() => existsSync(join(root, 'tmp/booted')) && readFileSync(join(root, 'tmp/booted'), 'utf8'), 10_000, 20);
-    assert.equal(booted, 'pid=1 args=-v single\n');
-    assert.equal(await zoneState(host, 'z1'), 'running');
     const init = host.zones()['z1']?.init;
-    assert.ok(init && pidAlive(init.pid));
+    assert.ok(init);
+    assert.equal(booted, `pid=${init.namespaces ? 1 : init.pid} args=-v single\n`);
+    assert.equal(await zoneState(host, 'z1'), 'running');
+    assert.ok(pidAlive(init.pid));
+  });
+
+  it('boot -- <args> overrides zonecfg bootargs for that boot', async () => {
+    const host = newHost();
+    await configureZone(host, 'over', { bootargs: '-i /sbin/missing' });
+    await tool(host, ['zoneadm', '-z', 'over', 'install']);
+    const root = host.zoneRoot('over');
+    writeFileSync(join(root, 'sbin/zinit'), INIT, { mode: 0o755 });
+    await tool(host, ['zoneadm', '-z', 'over', 'boot', '--', '-i', '/sbin/zinit', 'x']);
+    const booted = await pollUntil(() => existsSync(join(root, 'tmp/booted')) && readFileSync(join(root, 'tmp/booted'), 'utf8'), 10_000, 20);
+    assert.match(booted || '', / args=x\n$/);
   });
 
   it('boot fails as zoneadmd does when init is missing or not executable', async () => {
@@ -138,8 +171,11 @@ describe('real zones on the simulated illumos host', { skip }, () => {
     writeFileSync(join(root, 'etc/zone-marker'), 'inside\n');
     await pollUntil(() => existsSync(join(root, 'tmp/booted')), 10_000, 20);
     assert.equal(await tool(host, ['zlogin', 'z1', 'cat', '/etc/zone-marker']), 'inside\n');
-    const ps = await tool(host, ['zlogin', 'z1', 'ps', '-o', 'pid,args']);
-    assert.match(ps, /^\s*1 sleep 100000$/m, ps);
+    if (host.zones()['z1']?.init?.namespaces) {
+      // In the zone's PID namespace (its own /proc): init is pid 1.
+      const ps = await tool(host, ['zlogin', 'z1', 'ps', '-o', 'pid,args']);
+      assert.match(ps, /^\s*1 sleep 100000$/m, ps);
+    }
     assert.equal((await runTool(host, ['zlogin', 'z1', 'exit', '3'])).code, 3);
     // The trap the runtime must avoid: one argument is not quoted; with several, only those holding a space or tab are, in single quotes; $ is expanded.
     assert.equal(await tool(host, ['zlogin', 'z1', 'echo a   b']), 'a b\n');
@@ -147,6 +183,19 @@ describe('real zones on the simulated illumos host', { skip }, () => {
     assert.notEqual((await runTool(host, ['zlogin', 'z1', 'echo', "it's here"])).code, 0);
     // WEXITSTATUS of a killed command is 0.
     assert.equal((await runTool(host, ['zlogin', 'z1', 'kill -9 $$'])).code, 0);
+  });
+
+  it('without namespaces (root in an unprivileged container) a zone is a chroot, and halt still finds and kills all of it', async () => {
+    const host = newHost();
+    writeFileSync(join(host.dir, 'namespaces'), 'no');
+    const root = await bootedZone(host, 'plain', '#!/bin/sh\nsetsid sleep 100001 &\necho "pid=$$" > /tmp/booted\nexec sleep 100000\n');
+    const init = host.zones()['plain']?.init;
+    assert.ok(init && !init.namespaces);
+    assert.equal(await pollUntil(() => existsSync(join(root, 'tmp/booted')) && readFileSync(join(root, 'tmp/booted'), 'utf8'), 10_000, 20), `pid=${init.pid}\n`);
+    const escaped = await pollUntil(() => processesRootedIn(root).filter((p) => p !== init.pid)[0], 10_000, 20);
+    assert.ok(escaped, 'the setsid child runs');
+    await tool(host, ['zoneadm', '-z', 'plain', 'halt']);
+    assert.deepEqual(processesRootedIn(root), []);
   });
 
   it('halt kills the whole zone and waits; dispose kills whatever is still running', async () => {

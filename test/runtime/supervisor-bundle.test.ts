@@ -47,6 +47,16 @@ describe('pod bundle', () => {
     assert.equal(podConf({ restartPolicy: 'Always', backoffMs: 0.4, logMaxBytes: 1, logMaxFiles: 0, initContainers: [], containers: [] }), 'restartPolicy Always\nbackoffMs 1\nlogMaxBytes 1\nlogMaxFiles 1\n');
   });
 
+  it('puts the pod\'s network first in pod.conf, and refuses one the supervisor could not configure', () => {
+    const b = { restartPolicy: 'Always' as const, backoffMs: 10_000, logMaxBytes: 1, logMaxFiles: 1, initContainers: [], containers: [web] };
+    const network = { link: 'rd_default_web_2733004254', address: '10.88.0.2', prefixLen: 16, gateway: '10.88.0.1' };
+    assert.equal(podConf({ ...b, network }), 'network rd_default_web_2733004254 10.88.0.2/16 10.88.0.1\nrestartPolicy Always\nbackoffMs 10000\nlogMaxBytes 1\nlogMaxFiles 1\ncontainer web\n');
+    assert.throws(() => podConf({ ...b, network: { ...network, link: 'net 0' } }), /invalid link name/);
+    assert.throws(() => podConf({ ...b, network: { ...network, address: '10.88.0.256' } }), /address "10.88.0.256" is not an IPv4 address/);
+    assert.throws(() => podConf({ ...b, network: { ...network, gateway: '' } }), /gateway/);
+    assert.throws(() => podConf({ ...b, network: { ...network, prefixLen: 33 } }), /prefix length 33/);
+  });
+
   it('refuses what the supervisor could not run safely', async () => {
     const root = temp();
     await assert.rejects(writeContainer(root, { ...web, name: '../x' }), /not a DNS label/);
@@ -56,6 +66,8 @@ describe('pod bundle', () => {
     await assert.rejects(writeContainer(root, { ...web, cwd: 'rel' }), /absolute/);
     await assert.rejects(writeContainer(root, { ...web, uid: -1 }), /uid/);
     await assert.rejects(writeBundle(root, { restartPolicy: 'Always', backoffMs: 1, logMaxBytes: 1, logMaxFiles: 1, initContainers: [web], containers: [web] }, '/bin/sh'), /used twice/);
+    const many = Array.from({ length: 65 }, (_, i) => ({ ...web, name: `c${i}` }));
+    await assert.rejects(writeBundle(root, { restartPolicy: 'Always', backoffMs: 1, logMaxBytes: 1, logMaxFiles: 1, initContainers: [], containers: many }, '/bin/sh'), /at most 64/);
   });
 
   it('reads statuses in pod.conf order, none for a container never started', async () => {

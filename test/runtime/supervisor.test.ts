@@ -3,7 +3,7 @@
 // assertion reads the files the supervisor writes (status.json, CRI logs), polled with deadlines.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeIllumosHost } from '../fakes/host.ts';
@@ -91,8 +91,17 @@ describe('zone supervisor', { skip }, () => {
     initBinary = await buildSupervisor({ dir: buildDir });
   });
   after(() => {
-    for (const h of hosts) h.dispose();
+    // Every host, even when one fails: a host left behind keeps its zones' processes running.
+    const errors: unknown[] = [];
+    for (const h of hosts) {
+      try {
+        h.dispose();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
     rmSync(buildDir, { recursive: true, force: true });
+    if (errors.length > 0) throw new AggregateError(errors, 'disposing fake hosts');
   });
 
   it('writes stdout and stderr as CRI lines with the right streams and parseable RFC3339Nano timestamps', async () => {
@@ -198,7 +207,16 @@ describe('zone supervisor', { skip }, () => {
     const out = pod.log('c', 0).map((l) => l.text);
     assert.deepEqual(out.slice(0, 4), ['1234', '5678', '5678', '/tmp/work/dir']);
     const env = out.slice(4).filter((l) => !/^(PWD|SHLVL|_)=/.test(l)).sort();
-    assert.deepEqual(env, ['EMPTY=', 'FOO=a b=c', 'PATH=/bin']);
+    // HOME as runc sets it when the env has none: from the root's /etc/passwd, else /.
+    assert.deepEqual(env, ['EMPTY=', 'FOO=a b=c', 'HOME=/', 'PATH=/bin']);
+  });
+
+  it('sets HOME from /etc/passwd unless the env has one', async () => {
+    const pod = await startPod({ restartPolicy: 'Never', containers: [sh('root', 'echo $HOME'), sh('own', 'echo $HOME', { env: [['HOME', '/srv']] })] });
+    await pod.waitStatus('root', (x) => x.state === 'terminated', 'terminated');
+    await pod.waitStatus('own', (x) => x.state === 'terminated', 'terminated');
+    assert.deepEqual(pod.log('root', 0).map((l) => l.text), ['/root']);
+    assert.deepEqual(pod.log('own', 0).map((l) => l.text), ['/srv']);
   });
 
   it('runs a container in its own root, searching PATH there; a missing program exits 127 with runc\'s message', async () => {
@@ -208,19 +226,18 @@ describe('zone supervisor', { skip }, () => {
       copyFileSync('/bin/busybox', join(r, 'bin/busybox'));
       for (const a of ['echo', 'cat', 'sh']) symlinkSync('busybox', join(r, 'bin', a));
       mkdirSync(join(r, 'etc'));
-      copyFileSync('/etc/hostname', join(r, 'etc/marker')); // something only this root has
+      writeFileSync(join(r, 'etc/marker'), 'only in this root\n');
     };
     const pod = await startPod({
       restartPolicy: 'Never',
       containers: [
-        { name: 'c', argv: ['sh', '-c', 'echo hi; cat /etc/marker >/dev/null && [ ! -e /usr/bin/busybox ] && echo own-root'], env: [['PATH', '/bin']], root: '/.reddwarf/containers/c/rootfs', cwd: '/', uid: 0, gid: 0 },
+        { name: 'c', argv: ['sh', '-c', 'echo hi; cat /etc/marker; [ ! -e /usr/bin/busybox ] && echo own-root'], env: [['PATH', '/bin']], root: '/.reddwarf/containers/c/rootfs', cwd: '/', uid: 0, gid: 0 },
         { name: 'missing', argv: ['nosuch-program', 'x'], env: [['PATH', '/bin:/usr/bin']], root: '/', cwd: '/', uid: 0, gid: 0 },
       ],
     }, rootfs);
     await pod.waitStatus('c', (x) => x.state === 'terminated', 'terminated');
     const out = pod.log('c', 0).map((l) => l.text);
-    assert.equal(out[0], 'hi');
-    assert.ok(out.includes('own-root'), JSON.stringify(out));
+    assert.deepEqual(out, ['hi', 'only in this root', 'own-root']);
     const m = await pod.waitStatus('missing', (x) => x.state === 'terminated', 'terminated');
     assert.equal(m.exitCode, 127);
     const err = pod.log('missing', 0).filter((l) => l.stream === 'stderr').map((l) => l.text);
@@ -262,9 +279,9 @@ describe('zone supervisor', { skip }, () => {
     await pod.waitLog('polite', 'ready', 0);
     const init = pod.host.zones()[pod.zone]?.init;
     assert.ok(init);
-    // The supervisor is the namespace's init: the child of unshare --fork.
-    const children = readFileSync(`/proc/${init.pid}/task/${init.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-    process.kill(children[0] as number, 'SIGTERM');
+    // With namespaces the supervisor is the namespace's init, the child of unshare --fork; else it is the chroot'd process itself.
+    const supervisor = init.namespaces ? Number(readFileSync(`/proc/${init.pid}/task/${init.pid}/children`, 'utf8').trim().split(/\s+/)[0]) : init.pid;
+    process.kill(supervisor, 'SIGTERM');
     const s = await pod.waitStatus('polite', (x) => x.state === 'terminated', 'terminated');
     assert.equal(s.exitCode, 0);
     await pod.waitLog('polite', 'got TERM', 0);
@@ -281,6 +298,36 @@ describe('zone supervisor', { skip }, () => {
     await pod.waitLog('c', 'v2', 1);
     assert.deepEqual(pod.log('c', 0).map((l) => l.text), ['v1']);
     assert.ok(!existsSync(join(pod.root, '.reddwarf/control/restart-c')), 'the request file is consumed');
+  });
+
+  it('a container in its own root gets /dev and /proc bound in, and a restart onto a new root releases the old one', async () => {
+    const rootfs = (root: string, name: string) => {
+      const r = join(root, '.reddwarf/containers/c', name);
+      mkdirSync(join(r, 'bin'), { recursive: true });
+      copyFileSync('/bin/busybox', join(r, 'bin/busybox'));
+      for (const a of ['sh', 'echo', 'sleep', 'cat', 'ls']) symlinkSync('busybox', join(r, 'bin', a));
+      return `/.reddwarf/containers/c/${name}`;
+    };
+    let a = '';
+    let b = '';
+    const c = (root: string, msg: string): BundleContainer => ({ name: 'c', argv: ['sh', '-c', `echo ${msg} > /dev/null && echo ${msg}; while true; do sleep 0.05; done`], env: [['PATH', '/bin']], root, cwd: '/', uid: 0, gid: 0 });
+    const pod = await startPod({ containers: [c('/', 'on-zone')] }, (root) => {
+      a = rootfs(root, 'rootfs-a');
+      b = rootfs(root, 'rootfs-b');
+    });
+    await pod.waitLog('c', 'on-zone', 0);
+    await writeContainer(pod.root, c(a, 'on-a'));
+    await requestRestart(pod.root, 'c', 5);
+    await pod.waitLog('c', 'on-a', 1);
+    const init = pod.host.zones()[pod.zone]?.init;
+    assert.ok(init);
+    const supervisor = init.namespaces ? Number(readFileSync(`/proc/${init.pid}/task/${init.pid}/children`, 'utf8').trim().split(/\s+/)[0]) : init.pid;
+    const mounted = () => readFileSync(`/proc/${supervisor}/mounts`, 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((p) => p?.startsWith('/.reddwarf/'));
+    assert.deepEqual(mounted().sort(), [`${a}/dev`, `${a}/proc`]);
+    await writeContainer(pod.root, c(b, 'on-b'));
+    await requestRestart(pod.root, 'c', 5);
+    await pod.waitLog('c', 'on-b', 2);
+    assert.deepEqual(mounted().sort(), [`${b}/dev`, `${b}/proc`]);
   });
 
   it('rotates a log at logMaxBytes keeping at most logMaxFiles files, and keeps only the current and previous instance', async () => {
@@ -307,6 +354,38 @@ describe('zone supervisor', { skip }, () => {
       return before === after && before !== undefined && instances.every((n) => n === before || n === before - 1) && instances.includes(before - 1) ? true : undefined;
     }, DEADLINE_MS, 20);
     assert.ok(ok, `logs: ${readdirSync(logDir(crashing.root, 'c'))}`);
+  });
+
+  it('records the pod\'s network in /.reddwarf/network before the first container starts', async () => {
+    const network = { link: 'rd_default_web_1', address: '10.88.0.7', prefixLen: 16, gateway: '10.88.0.1' };
+    const pod = await startPod({ network, restartPolicy: 'Never', initContainers: [sh('setup', 'cat /.reddwarf/network')], containers: [sh('c', 'echo up')] });
+    const s = await pod.waitStatus('setup', (x) => x.state === 'terminated', 'terminated');
+    const file = join(pod.root, '.reddwarf/network');
+    assert.equal(readFileSync(file, 'utf8'), 'link rd_default_web_1\naddress 10.88.0.7/16\ngateway 10.88.0.1\n');
+    assert.deepEqual(pod.log('setup', 0).map((l) => l.text), ['link rd_default_web_1', 'address 10.88.0.7/16', 'gateway 10.88.0.1'], 'the first container saw it');
+    assert.ok(Date.parse(s.startedAt as string) >= Math.floor(statSync(file).mtimeMs), 'written before the first start');
+    await pod.waitLog('c', 'up', 0);
+  });
+
+  it('without its network no container starts: each waits with NetworkNotReady, and starts once a retry succeeds', async () => {
+    const network = { link: 'net0', address: '10.88.0.8', prefixLen: 24, gateway: '10.88.0.1' };
+    // A directory where the record goes makes recording (the simulated host's configuring) fail.
+    const blocker = (root: string) => mkdirSync(join(root, '.reddwarf/network/x'), { recursive: true });
+    const pod = await startPod({ network, backoffMs: 100, initContainers: [sh('setup', 'echo setup')], containers: [sh('c', 'echo up; exec sleep 1000')] }, blocker);
+    for (const name of ['setup', 'c']) {
+      const w = await pod.waitStatus(name, (x) => x.state === 'waiting', 'waiting');
+      assert.equal(w.reason, 'NetworkNotReady');
+      assert.match(w.message ?? '', /^network is not ready: recording \/\.reddwarf\/network: /);
+      assert.equal(w.restartCount, 0);
+    }
+    assert.ok(!existsSync(logDir(pod.root, 'c')) || readdirSync(logDir(pod.root, 'c')).length === 0, 'nothing ran');
+    assert.match(pod.host.console(pod.zone), /network: recording \/\.reddwarf\/network: .*NetworkNotReady/);
+    rmSync(join(pod.root, '.reddwarf/network'), { recursive: true });
+    const up = await pod.waitStatus('c', (x) => x.state === 'running', 'running once the network is up');
+    assert.equal(up.restartCount, 0);
+    assert.equal(up.instance, 0);
+    await pod.waitLog('setup', 'setup', 0);
+    assert.match(readFileSync(join(pod.root, '.reddwarf/network'), 'utf8'), /^link net0\naddress 10\.88\.0\.8\/24\n/);
   });
 
   it('halting the zone kills the supervisor and every container process', async () => {

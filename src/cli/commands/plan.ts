@@ -1,4 +1,4 @@
-// `reddwarf plan -f pod.yaml`: prints what the illumos runtime would run for a pod, runs nothing.
+// `reddwarf plan -f pod.yaml`: prints what the illumos runtime would run and write for a pod; runs and pulls nothing.
 import { readFile } from 'node:fs/promises';
 import { Command, Option, UsageError } from 'clipanion';
 import { parse } from 'yaml';
@@ -17,7 +17,7 @@ function planBrands(): string[] {
 export class PlanCommand extends withFlags(agentFlags) {
   static override paths = [['plan']];
   static override usage = Command.Usage({
-    description: 'print the commands and zonecfg text the illumos runtime would run for a pod, and for its deletion, without running anything',
+    description: 'print the commands, zonecfg text and zone supervisor bundle the illumos runtime would run and write for a pod, and for its deletion, without running or pulling anything',
     examples: [['Plan a pod', 'reddwarf plan -f pod.yaml --storage-pool tank']],
   });
 

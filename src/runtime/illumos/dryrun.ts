@@ -5,8 +5,10 @@ import { CommandError, type CommandResult, type CommandRunner, type RunOptions }
 
 /** One command the runtime would run, with the file it writes for it. */
 export interface PlannedCommand {
+  /** Empty for a note: something the runtime does that is no command (files it writes). */
   argv: string[];
   file?: { path: string; text: string };
+  note?: string[];
 }
 
 /** Where the real runner's private temporary directory would be. */
@@ -40,6 +42,11 @@ export class DryRunRunner implements CommandRunner {
     } finally {
       this.pendingFile = undefined;
     }
+  }
+
+  /** Records what the runtime does between commands that is no command (e.g. files written into a zone root). */
+  note(lines: string[]): void {
+    this.commands.push({ argv: [], note: lines });
   }
 
   /** Forgets the commands recorded so far (the host model stays). */

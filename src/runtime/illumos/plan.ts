@@ -1,12 +1,20 @@
 // `reddwarf plan`: the exact commands and zonecfg text the illumos runtime would run for a pod —
-// agent start, provisioning, deletion — produced by the runtime itself on a DryRunRunner.
-import type { Pod } from '../../api/types.ts';
+// agent start, provisioning, deletion — produced by the runtime itself on a DryRunRunner, with
+// the zone supervisor's bundle it would write. Images are named, never pulled.
+import type { Container, Pod } from '../../api/types.ts';
 import { formatIpv4, parseCidr } from '../ipam.ts';
-import type { StorageFlags } from '../storage.ts';
-import { zoneSpecFor } from '../zonespec.ts';
+import type { RuntimeContainer } from '../runtime.ts';
+import { storagePoolConfig, type StorageFlags } from '../storage.ts';
+import { podConf, type Bundle, type BundleContainer } from '../supervisor/bundle.ts';
+import { withoutImage, zoneSpecFor } from '../zonespec.ts';
+import { LX_BRAND, podBrandOn } from '../../scheduler/brands.ts';
 import { DryRunRunner, type PlannedCommand } from './dryrun.ts';
-import type { IllumosZoneSpec } from './runtime.ts';
+import type { IllumosZoneSpec, ZoneWorkload } from './runtime.ts';
 import { illumosRuntime, podLink } from './start.ts';
+import { cloneDataset } from './zfs.ts';
+
+/** Where the agent keeps the supervisor it builds (`<data-dir>/supervisor/init-<hash>`). */
+const SUPERVISOR_BINARY = '<data-dir>/supervisor/init-<hash>';
 
 export interface PlanOptions {
   storage: StorageFlags;
@@ -26,6 +34,10 @@ function quote(arg: string): string {
 function render(commands: PlannedCommand[]): string[] {
   const out: string[] = [];
   for (const c of commands) {
+    if (c.note) {
+      out.push(...c.note.map((l) => `# ${l}`.trimEnd()));
+      continue;
+    }
     if (c.file) {
       out.push(`# ${c.file.path}:`);
       for (const l of c.file.text.split('\n')) out.push(`#   ${l}`);
@@ -48,11 +60,31 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
   const cidr = parseCidr(o.podCidr);
   const ip = { ip: formatIpv4(cidr.first), prefixLen: cidr.prefixLen, gateway: formatIpv4(cidr.gateway) };
   const link = podLink(o);
-  const spec: IllumosZoneSpec = zoneSpecFor(pod, { zonepathPrefix: o.zonepathPrefix, link: link.name, ip, brands: o.brands, lxNeedsImage: true });
+  // As the agent: only lx zones run images; a native brand runs each container's command on the zone's own userland.
+  const brand = podBrandOn(pod, o.brands);
+  const images = brand === LX_BRAND ? planImages(pod) : new Map<string, string>();
+  const withImage = (c: Container): RuntimeContainer => {
+    const top = c.image ? images.get(c.image) : undefined;
+    return c.image && top ? { ...withoutImage(c), image: { ref: c.image, digest: top, top } } : withoutImage(c);
+  };
+  const resolved = { initContainers: (pod.spec?.initContainers ?? []).map(withImage), containers: (pod.spec?.containers ?? []).map(withImage) };
+  const spec: IllumosZoneSpec = zoneSpecFor(pod, { zonepathPrefix: o.zonepathPrefix, link: link.name, ip, brands: o.brands, lxNeedsImage: true, resolved });
   if (!spec.uid) spec.uid = '<pod uid>';
   const volumes = claimVolumes(pod);
   if (volumes.length > 0) spec.volumes = volumes;
-  const rt = illumosRuntime({ storage: o.storage, etherstub: o.etherstub, podCidr: o.podCidr, runner, ...(o.directNic ? { directNic: o.directNic } : {}) });
+  const workload: ZoneWorkload = {
+    supervisor: async (variant) => (variant === 'lx' ? `${SUPERVISOR_BINARY}, the lx build (ld.so.1 and libraries from /native)` : SUPERVISOR_BINARY),
+    images: {
+      snapshot: (top) => `${storagePoolConfig(o.storage).imagesDataset}/${top}@final`,
+      clone: (top, target) => cloneDataset(runner, `${storagePoolConfig(o.storage).imagesDataset}/${top}@final`, target.dataset ?? '', { mountpoint: target.path }),
+    },
+    // The agent's defaults (--container-log-max-size 10Mi, --container-log-max-files 5, kubelet's 10 s back-off).
+    backoffMs: 10_000,
+    logMaxBytes: 10 * 2 ** 20,
+    logMaxFiles: 5,
+    writeBundle: async (root, b, init) => runner.note(bundleNote(root, b, init, pod, images)),
+  };
+  const rt = illumosRuntime({ storage: o.storage, etherstub: o.etherstub, podCidr: o.podCidr, runner, workload, ...(o.directNic ? { directNic: o.directNic } : {}) });
   await rt.initialize();
   const start = runner.take();
   await rt.provision(spec);
@@ -64,6 +96,7 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
     `# reddwarf plan for pod ${spec.pod}: nothing was run.`,
     `# zone ${spec.zoneName} (brand ${spec.brand}), VNIC ${n.vnic} on ${link.kind} ${link.name}, address ${n.ip}/${n.prefixLen} via ${n.gateway}`,
     `# (the first free address of ${cidr.cidr}; the agent hands out the lowest free one)`,
+    ...(brand === LX_BRAND ? imageLines(images) : [`# Zone brand ${brand} runs each container's command on the zone's own userland: images are names only, nothing is pulled.`]),
     '',
     '## agent start (once per host)',
     ...render(start),
@@ -75,4 +108,51 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
     ...render(deletion),
     '',
   ].join('\n');
+}
+
+/** One placeholder per image reference: the plan pulls nothing, so no layer chain id is known. */
+function planImages(pod: Pod): Map<string, string> {
+  const placeholders = new Map<string, string>();
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    if (c.image && !placeholders.has(c.image)) placeholders.set(c.image, `<image${placeholders.size + 1}>`);
+  }
+  return placeholders;
+}
+
+function imageLines(images: Map<string, string>): string[] {
+  if (images.size === 0) return [];
+  return [
+    '# Images are named, not pulled: the agent pulls each (imagePullPolicy, imagePullSecrets) before provisioning;',
+    ...[...images].map(([ref, top]) => `#   ${top} stands for the top layer chain of ${ref} (its dataset under the images dataset)`),
+    "#   argv, env, cwd and user below are the pod's own; the image's Entrypoint, Cmd, Env, WorkingDir and User add to them once pulled.",
+  ];
+}
+
+/** The bundle the runtime would write into the zone root, readably. */
+function bundleNote(root: string, b: Bundle, init: string, pod: Pod, images: Map<string, string>): string[] {
+  const byName = new Map<string, Container>([...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => [c.name, c]));
+  const out = [
+    `write the zone supervisor's bundle into ${root}/.reddwarf/ (files, not commands):`,
+    `  init      <- ${init} (src/runtime/supervisor/init.c, built with the node's C compiler; zone init by bootargs -i)`,
+    '  pod.conf:',
+    ...podConf(b).trimEnd().split('\n').map((l) => `    ${l}`),
+  ];
+  const one = (c: BundleContainer, kind: string): string[] => {
+    const spec = byName.get(c.name);
+    const image = spec?.image && images.has(spec.image) ? `${spec.image} (${images.get(spec.image)})` : undefined;
+    let argv = c.argv.map(quote).join(' ');
+    if (!spec?.command?.length && image) argv = spec?.args?.length ? `<Entrypoint of ${spec.image}> ${argv}` : `<Entrypoint and Cmd of ${spec?.image}>`;
+    return [
+      `  containers/${c.name}/  (${kind})`,
+      `    argv  ${argv || "(none: without an image the container runs its command on the zone's userland; the agent refuses it: set command)"}`,
+      `    env   ${c.env.map(([k, v]) => quote(`${k}=${v}`)).join(' ') || '(none)'}`,
+      `    root  ${c.root}${c.root === '/' ? " (the zone's own userland)" : image ? ` (a clone of ${image})` : ''}`,
+      `    cwd   ${c.cwd}`,
+      `    user  ${c.uid}:${c.gid}`,
+    ];
+  };
+  for (const c of b.initContainers) out.push(...one(c, 'init container'));
+  for (const c of b.containers) out.push(...one(c, 'container'));
+  out.push('  control/, logs/  (empty: requests to the supervisor; CRI logs logs/<container>/<instance>.log)');
+  return out;
 }

@@ -5,7 +5,7 @@ import { chmod, chown, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from '../errors.ts';
 import { BUNDLE_DIR, type ContainerRuntimeStatus, type DeprovisionReport, type RuntimeContainer, type ZoneRuntime, type ZoneSpec, type ZoneState, type ZoneStatus } from '../runtime.ts';
-import { readStatuses, requestRestart, requestStop, writeBundle, writeContainer, type BundleContainer } from '../supervisor/bundle.ts';
+import { readStatuses, requestRestart, requestStop, writeBundle, writeContainer, type Bundle, type BundleContainer } from '../supervisor/bundle.ts';
 import { join } from 'node:path';
 import { carryOn, runWithRollback, type ZoneStep } from '../steps.ts';
 import type { StorageEngine } from '../storage.ts';
@@ -35,8 +35,11 @@ export interface IllumosRuntimeOptions {
 
 /** What the runtime needs to run a pod's containers in its zone. */
 export interface ZoneWorkload {
-  /** The zone supervisor's binary on this host (built on first use). */
-  supervisor(): Promise<string>;
+  /**
+   * The zone supervisor's binary on this host (built on first use). `lx`: the build an lx zone
+   * needs on illumos (its root has no illumos ld.so.1: interpreter and libraries from /native).
+   */
+  supervisor(variant: 'native' | 'lx'): Promise<string>;
   /** Container roots from image layer chains: the snapshot an lx zone installs from, and clones. */
   images?: {
     snapshot(top: string): string;
@@ -47,6 +50,8 @@ export interface ZoneWorkload {
   /** Container log rotation (kubelet's --container-log-max-size / --container-log-max-files). */
   logMaxBytes: number;
   logMaxFiles: number;
+  /** Where the bundle goes: by default into the zone root on this host; `reddwarf plan` records it instead. */
+  writeBundle?(root: string, bundle: Bundle, initBinary: string): Promise<void>;
 }
 
 /** The zone's init: the supervisor, inside the zone root. */
@@ -240,16 +245,19 @@ export class IllumosRuntime implements ZoneRuntime {
     const w = this.o.workload;
     if (!w) return;
     // zoneadm install made the root; never create one out of nothing (a path on the wrong filesystem).
-    if (!(await isDirectory(rootOf(spec)))) throw new ZoneError(spec.zoneName, `zone root ${rootOf(spec)} does not exist after install: is the zonepath's dataset mounted there?`);
+    if (!w.writeBundle && !(await isDirectory(rootOf(spec)))) throw new ZoneError(spec.zoneName, `zone root ${rootOf(spec)} does not exist after install: is the zonepath's dataset mounted there?`);
     const toBundle = async (c: RuntimeContainer): Promise<BundleContainer> => this.containerRoot(spec, c, signal);
-    await writeBundle(rootOf(spec), {
+    const n = spec.network;
+    await (w.writeBundle ?? writeBundle)(rootOf(spec), {
+      // The supervisor brings the VNIC up before any container starts: no SMF runs in the zone to do it.
+      network: { link: n.vnic, address: n.ip, prefixLen: n.prefixLen, gateway: n.gateway },
       restartPolicy: spec.restartPolicy,
       backoffMs: w.backoffMs,
       logMaxBytes: w.logMaxBytes,
       logMaxFiles: w.logMaxFiles,
       initContainers: await Promise.all(spec.initContainers.map(toBundle)),
       containers: await Promise.all(spec.containers.map(toBundle)),
-    }, await w.supervisor());
+    }, await w.supervisor(spec.brand === 'lx' ? 'lx' : 'native'));
   }
 
   /**

@@ -20,7 +20,18 @@ export interface BundleContainer {
   gid: number;
 }
 
+/** The pod's interface, configured by the supervisor before any container starts (no SMF runs in the zone). */
+export interface BundleNetwork {
+  /** The datalink inside the zone: the pod's VNIC (an exclusive-IP zone sees it under its own name). */
+  link: string;
+  address: string;
+  prefixLen: number;
+  gateway: string;
+}
+
 export interface Bundle {
+  /** Absent: the supervisor configures no network (containers start at once). */
+  network?: BundleNetwork;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   /** Initial restart back-off (kubelet: 10 s), doubled up to 300 s. */
   backoffMs: number;
@@ -58,6 +69,8 @@ export interface ContainerRuntimeStatus {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** The supervisor's fixed table size (MAX_CONTAINERS in init.c), init containers included. */
+export const MAX_CONTAINERS = 64;
 
 const base = (root: string) => join(root, '.reddwarf');
 
@@ -104,9 +117,23 @@ export async function writeContainer(root: string, c: BundleContainer): Promise<
   await writeAtomic(join(dir, 'user'), `${c.uid}:${c.gid}\n`);
 }
 
+const LINK_NAME = /^[A-Za-z0-9_.]{1,63}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** The `network` line: checked here, since the supervisor can only report a bad one as NetworkNotReady. */
+function networkLine(n: BundleNetwork): string {
+  if (!LINK_NAME.test(n.link)) throw new Error(`network: invalid link name ${JSON.stringify(n.link)}`);
+  for (const [what, ip] of [['address', n.address], ['gateway', n.gateway]] as const) {
+    if (!IPV4.test(ip)) throw new Error(`network: ${what} ${JSON.stringify(ip)} is not an IPv4 address`);
+  }
+  if (!Number.isInteger(n.prefixLen) || n.prefixLen < 0 || n.prefixLen > 32) throw new Error(`network: invalid prefix length ${n.prefixLen}`);
+  return `network ${n.link} ${n.address}/${n.prefixLen} ${n.gateway}`;
+}
+
 /** pod.conf text for a bundle. */
 export function podConf(b: Bundle): string {
   return [
+    ...(b.network ? [networkLine(b.network)] : []),
     `restartPolicy ${b.restartPolicy}`,
     `backoffMs ${Math.max(1, Math.round(b.backoffMs))}`,
     `logMaxBytes ${Math.max(1, Math.round(b.logMaxBytes))}`,
@@ -127,6 +154,7 @@ export async function writeBundle(root: string, b: Bundle, initBinaryPath: strin
   const names = [...b.initContainers, ...b.containers].map((c) => c.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new Error(`container name ${dup} is used twice`);
+  if (names.length > MAX_CONTAINERS) throw new Error(`a pod runs at most ${MAX_CONTAINERS} containers (init containers included), got ${names.length}`);
   const dir = base(root);
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const tmp = join(dir, `.init.${process.pid}.tmp`);

@@ -7,6 +7,9 @@
  * every start and exit in containers/<name>/status.json; acts on control/stop and
  * control/restart-<name>. It never exits on its own: the agent halts the zone.
  *
+ * Before any container starts it brings up the pod's network (pod.conf `network`): a zone booted
+ * with this init runs no SMF, so nothing else would configure its exclusive-IP address.
+ *
  * Portable POSIX C (illumos and Linux), libc only. One thread; a poll() loop with a self-pipe for
  * SIGCHLD/SIGTERM and a timeout of at most 250 ms, so the control directory is seen quickly and
  * nothing spins.
@@ -81,6 +84,7 @@ struct container {
 	long long start_at; /* monotonic ms of a scheduled start, 0 = none */
 	long long kill_at; /* monotonic ms to SIGKILL a stopping container, 0 = none */
 	int restart_requested; /* restart-<name>: start again at once after it exits */
+	char root[PATH_MAX]; /* the root this instance runs in ("/" or its own) */
 	int done; /* init container finished with 0 */
 	struct stream out, err;
 	int log_fd;
@@ -96,6 +100,21 @@ static int ncontainers;
 static int stopping; /* control/stop or SIGTERM: no more starts */
 static int pod_failed; /* an init container failed under restartPolicy Never */
 static int apps_started;
+
+/* The pod's network (pod.conf `network <link> <ip>/<prefix> <gateway>`). */
+static struct {
+	int set; /* a network line was given */
+	int ready; /* configured: containers may start */
+	char link[64];
+	char ip[16];
+	int prefix;
+	char gateway[16];
+	long backoff_ms; /* the next retry's delay */
+	long long retry_at; /* monotonic ms of the next attempt, 0 = none */
+	char error[256]; /* why the last attempt failed (status message) */
+} net;
+#define NET_MAX_BACKOFF_MS 30000L /* a pod without network is retried at least every 30 s */
+#define NET_TOOL_TIMEOUT_MS 30000LL
 static int sigpipe_fds[2] = {-1, -1};
 static volatile sig_atomic_t got_term;
 
@@ -292,10 +311,12 @@ static void write_status(struct container *c)
 {
 	char b[4096], name[2 * MAX_NAME + 8], ts[48];
 	size_t k = 0;
-	if (c->instance < 0)
+	/* Never started: no status, unless it waits for something (the network) before its first start. */
+	if (c->instance < 0 && c->state != S_WAITING)
 		return;
+	long inst = c->instance < 0 ? 0 : c->instance;
 	k += (size_t)snprintf(b + k, sizeof b - k, "{\"name\":\"%s\",\"instance\":%ld,\"restartCount\":%ld,",
-			      json_str(c->name, name, sizeof name), c->instance, c->instance);
+			      json_str(c->name, name, sizeof name), inst, inst);
 	switch (c->state) {
 	case S_RUNNING:
 		fmt_time(&c->started, ts, sizeof ts);
@@ -306,6 +327,10 @@ static void write_status(struct container *c)
 		if (strcmp(c->reason, "CrashLoopBackOff") == 0)
 			k += (size_t)snprintf(b + k, sizeof b - k, "\"message\":\"back-off %lds restarting failed container=%s\",",
 					      (c->wait_ms + 999) / 1000, name);
+		else if (strcmp(c->reason, "NetworkNotReady") == 0) {
+			char msg[2 * sizeof net.error];
+			k += (size_t)snprintf(b + k, sizeof b - k, "\"message\":\"network is not ready: %s\",", json_str(net.error, msg, sizeof msg));
+		}
 		break;
 	case S_TERMINATED:
 	default: {
@@ -591,6 +616,73 @@ static void bind_system_dirs(const char *root)
 	}
 }
 
+/* runc's rule: without HOME in the env, the user's home from the root's /etc/passwd, else "/". */
+static char **with_home(char **envp, unsigned long uid)
+{
+	size_t n = 0;
+	for (; envp[n]; n++)
+		if (strncmp(envp[n], "HOME=", 5) == 0)
+			return envp;
+	char home[PATH_MAX] = "/", line[2048];
+	FILE *f = fopen("/etc/passwd", "r");
+	if (f) {
+		while (fgets(line, sizeof line, f)) {
+			/* name:passwd:uid:gid:gecos:dir:shell */
+			char *field[7] = {0}, *p = line;
+			int k = 0;
+			for (; k < 7 && p; k++) {
+				field[k] = p;
+				p = strchr(p, ':');
+				if (p)
+					*p++ = '\0';
+			}
+			if (k < 6 || !field[2] || !field[5])
+				continue;
+			char *end;
+			unsigned long u = strtoul(field[2], &end, 10);
+			if (end == field[2] || *end || u != uid)
+				continue;
+			field[5][strcspn(field[5], "\r\n")] = '\0';
+			if (field[5][0])
+				snprintf(home, sizeof home, "%s", field[5]);
+			break;
+		}
+		fclose(f);
+	}
+	char **v = realloc(envp, (n + 2) * sizeof(char *));
+	char *entry = malloc(strlen(home) + 6);
+	if (!v || !entry)
+		return envp;
+	sprintf(entry, "HOME=%s", home);
+	v[n] = entry;
+	v[n + 1] = NULL;
+	return v;
+}
+
+/*
+ * Undoes bind_system_dirs when an instance ends: its root may be replaced (a new image) and a
+ * mount inside would keep the old one busy. The next start binds again.
+ */
+static void unbind_system_dirs(const char *root)
+{
+	static const char *dirs[] = {"/proc", "/dev"};
+	if (!root[0] || strcmp(root, "/") == 0)
+		return;
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		char target[PATH_MAX];
+		struct stat a, b;
+		snprintf(target, sizeof target, "%s%s", root, dirs[i]);
+		/* Bound when it shows the zone's own directory (st_dev alone cannot tell a bind on the same filesystem). */
+		if (stat(target, &a) < 0 || stat(dirs[i], &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+			continue;
+#if defined(__linux__)
+		(void)umount2(target, MNT_DETACH);
+#elif defined(__sun)
+		(void)umount2(target, MS_FORCE);
+#endif
+	}
+}
+
 static void run_child(struct container *c, int outw, int errw)
 {
 	char dir[PATH_MAX], path[PATH_MAX], root[PATH_MAX], cwd[PATH_MAX], user[64];
@@ -670,6 +762,7 @@ static void run_child(struct container *c, int outw, int errw)
 		if (chdir(cwd) < 0)
 			child_fail(128, "reddwarf: container %s: chdir to cwd (\"%s\") set in config: %s", c->name, cwd, strerror(errno));
 	}
+	envp = with_home(envp, uid);
 	gid_t groups[1] = {(gid_t)gid};
 	if (setgroups(1, groups) < 0 && geteuid() == 0)
 		child_fail(128, "reddwarf: container %s: setgroups: %s", c->name, strerror(errno));
@@ -727,6 +820,12 @@ static void start(struct container *c)
 	c->err.fd = errp[0];
 	c->err.len = 0;
 	c->pid = pid;
+	{
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, BASE "/containers/%s/root", c->name);
+		if (read_line(path, c->root, sizeof c->root, "/") < 0)
+			c->root[0] = '\0';
+	}
 	c->state = S_RUNNING;
 	c->start_at = 0;
 	c->kill_at = 0;
@@ -760,7 +859,7 @@ static void start_apps(void)
 /* The next init container to run, or start the apps when all are done. */
 static void advance_inits(void)
 {
-	if (stopping || pod_failed || apps_started)
+	if (stopping || pod_failed || apps_started || (net.set && !net.ready))
 		return;
 	for (int i = 0; i < ncontainers; i++) {
 		struct container *c = &containers[i];
@@ -781,6 +880,7 @@ static void on_exit_status(struct container *c, int status)
 	kill(-c->pid, SIGKILL);
 	stream_drain(c, &c->out, 1);
 	stream_drain(c, &c->err, 1);
+	unbind_system_dirs(c->root);
 
 	/* `last` still holds the exit before this run: lastState while this one is terminated. */
 	struct term *t = &c->now;
@@ -945,6 +1045,222 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+/* ---------- the pod's network ---------- */
+
+/* A dotted quad, each part 0-255 (no inet_pton: it is not in every libc's default link set). */
+static int valid_ipv4(const char *s)
+{
+	int parts = 0;
+	while (parts < 4) {
+		int v = 0, digits = 0;
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			v = v * 10 + (*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || v > 255)
+			return 0;
+		parts++;
+		if (parts < 4 && *s++ != '.')
+			return 0;
+	}
+	return *s == '\0';
+}
+
+/* `network <link> <ip>/<prefix> <gateway>`; an invalid line is a network that never gets ready. */
+static void parse_network(const char *line)
+{
+	char link[64], addr[64], gw[64];
+	net.set = 1;
+	net.backoff_ms = backoff_initial_ms;
+	if (sscanf(line, "%*s %63s %63s %63s", link, addr, gw) != 3) {
+		snprintf(net.error, sizeof net.error, "pod.conf: network line needs <link> <ip>/<prefix> <gateway>");
+		return;
+	}
+	char *slash = strchr(addr, '/');
+	char *end = NULL;
+	long prefix = slash ? strtol(slash + 1, &end, 10) : -1;
+	if (slash)
+		*slash = '\0';
+	int link_ok = link[0] != '\0' && strspn(link, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.") == strlen(link);
+	if (!link_ok || !valid_ipv4(addr) || !slash || end == slash + 1 || *end || prefix < 0 || prefix > 32 || !valid_ipv4(gw)) {
+		snprintf(net.error, sizeof net.error, "pod.conf: invalid network line \"%.150s\"", line);
+		return;
+	}
+	snprintf(net.link, sizeof net.link, "%s", link);
+	snprintf(net.ip, sizeof net.ip, "%s", addr);
+	net.prefix = (int)prefix;
+	snprintf(net.gateway, sizeof net.gateway, "%s", gw);
+}
+
+#if defined(__sun)
+/*
+ * Runs one native tool to completion (bounded: SIGKILL after NET_TOOL_TIMEOUT_MS); its output goes
+ * to our console. Returns its exit status, or -1 when it could not run or was killed.
+ */
+static int run_tool(char *const argv[], char *const envp[])
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int nullfd = open("/dev/null", O_RDONLY);
+		if (nullfd > 0) {
+			dup2(nullfd, 0);
+			close(nullfd);
+		}
+		dup2(2, 1);
+		execve(argv[0], argv, envp);
+		child_fail(127, "reddwarf-init: network: exec %s: %s", argv[0], strerror(errno));
+	}
+	long long deadline = mono_ms() + NET_TOOL_TIMEOUT_MS;
+	for (;;) {
+		int status;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (mono_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			(void)waitpid(pid, &status, 0);
+			return -1;
+		}
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Fails the attempt with a message for the console and the containers' status. */
+static int net_fail(const char *step, char *const argv[], int rc)
+{
+	char cmd[200];
+	size_t k = 0;
+	cmd[0] = '\0';
+	for (int i = 0; argv[i] && k < sizeof cmd; i++)
+		k += (size_t)snprintf(cmd + k, sizeof cmd - k, "%s%s", i ? " " : "", argv[i]);
+	if (rc < 0)
+		snprintf(net.error, sizeof net.error, "%s failed: %.150s did not run, died or timed out", step, cmd);
+	else
+		snprintf(net.error, sizeof net.error, "%s failed: %.150s exited %d", step, cmd, rc);
+	return -1;
+}
+
+/*
+ * The illumos way, as SmartOS's dockerinit does it: ipmgmtd (which SMF would run) for ipadm, the
+ * loopback and the pod's VNIC (temporary address objects: every boot configures them afresh), and
+ * the default route. Each step checks first, so a retry after a partial failure goes on from there.
+ * In an lx zone the tools are the native ones under /native, run with lx's native thunk.
+ * Unconfirmed on a real host: the thunk environment for ipadm/route (dockerinit links libipadm
+ * itself and uses the thunk for ipmgmtd only), whether /etc/svc/volatile exists in a native zone
+ * booted without SMF, and that the door file tells a running ipmgmtd.
+ * The tools run synchronously: no container runs yet, so waiting on them only delays a stop
+ * request (by at most NET_TOOL_TIMEOUT_MS per step).
+ */
+static int net_configure(void)
+{
+	int lx = access("/native/usr/lib/brand/lx", F_OK) == 0;
+	char *ipadm = lx ? "/native/usr/sbin/ipadm" : "/usr/sbin/ipadm";
+	char *route = lx ? "/native/usr/sbin/route" : "/usr/sbin/route";
+	char *ipmgmtd = lx ? "/native/lib/inet/ipmgmtd" : "/lib/inet/ipmgmtd";
+	const char *door = lx ? "/native/etc/svc/volatile/ipadm/ipmgmt_door" : "/etc/svc/volatile/ipadm/ipmgmt_door";
+	static char *env_os[] = {"PATH=/usr/sbin:/usr/bin:/sbin", "SMF_FMRI=svc:/network/ip-interface-management:default", NULL};
+	static char *env_lx[] = {
+		"PATH=/native/usr/sbin:/native/usr/bin:/native/sbin",
+		"SMF_FMRI=svc:/network/ip-interface-management:default",
+		"LD_NOENVIRON=1",
+		"LD_NOCONFIG=1",
+		"LD_LIBRARY_PATH_32=/native/lib:/native/usr/lib",
+		"LD_PRELOAD_32=/native/usr/lib/brand/lx/lx_thunk.so.1",
+		NULL,
+	};
+	char **env = lx ? env_lx : env_os;
+	char addr[32], obj[96], lo[] = "lo0", loobj[] = "lo0/v4", loaddr[] = "127.0.0.1/8";
+	snprintf(addr, sizeof addr, "%s/%d", net.ip, net.prefix);
+	snprintf(obj, sizeof obj, "%s/v4", net.link);
+	int rc;
+
+	if (access(door, F_OK) != 0) {
+		/* ipmgmtd daemonizes: its first process exits once the door is up. */
+		char *a[] = {ipmgmtd, NULL};
+		if ((rc = run_tool(a, env)) != 0)
+			return net_fail("starting ipmgmtd", a, rc);
+	}
+	struct {
+		const char *step;
+		char *check[6];
+		char *act[9];
+	} steps[] = {
+		{"plumbing lo0", {ipadm, "show-if", lo, NULL}, {ipadm, "create-if", "-t", lo, NULL}},
+		{"addressing lo0", {ipadm, "show-addr", loobj, NULL}, {ipadm, "create-addr", "-t", "-T", "static", "-a", loaddr, loobj, NULL}},
+		{"plumbing the pod's link", {ipadm, "show-if", net.link, NULL}, {ipadm, "create-if", "-t", net.link, NULL}},
+		{"addressing the pod's link", {ipadm, "show-addr", obj, NULL}, {ipadm, "create-addr", "-t", "-T", "static", "-a", addr, obj, NULL}},
+		{"adding the default route", {route, "-n", "get", "default", NULL}, {route, "-n", "add", "default", net.gateway, NULL}},
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		if (run_tool(steps[i].check, env) == 0)
+			continue;
+		if ((rc = run_tool(steps[i].act, env)) != 0)
+			return net_fail(steps[i].step, steps[i].act, rc);
+	}
+	return 0;
+}
+#else
+/*
+ * Not illumos (the simulated host): the zone shares the host's network, which is not ours to
+ * change. Record what would be configured, for tests to check, in /.reddwarf/network.
+ */
+static int net_configure(void)
+{
+	char text[256];
+	int n = snprintf(text, sizeof text, "link %s\naddress %s/%d\ngateway %s\n", net.link, net.ip, net.prefix, net.gateway);
+	const char *tmp = BASE "/.network.tmp";
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, text, (size_t)n) < 0 || close(fd) < 0 || rename(tmp, BASE "/network") < 0) {
+		snprintf(net.error, sizeof net.error, "recording " BASE "/network: %s", strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+#endif
+
+/* One attempt; on failure every container not yet started waits, and a retry is scheduled. */
+static void net_attempt(void)
+{
+	net.retry_at = 0;
+	if (net.link[0] && net_configure() == 0) {
+		net.ready = 1;
+		net.error[0] = '\0';
+		logmsg("network: %s %s/%d via %s is up", net.link, net.ip, net.prefix, net.gateway);
+		/* Waiting no more: back to never started, whose status.json does not exist (the agent shows PodInitializing …). */
+		for (int i = 0; i < ncontainers; i++) {
+			struct container *c = &containers[i];
+			if (c->instance >= 0 || c->state != S_WAITING)
+				continue;
+			char path[PATH_MAX];
+			c->state = S_NONE;
+			snprintf(path, sizeof path, BASE "/containers/%s/status.json", c->name);
+			unlink(path);
+		}
+		return;
+	}
+	logmsg("network: %s; containers wait (NetworkNotReady), retry in %ld ms", net.error, net.backoff_ms);
+	for (int i = 0; i < ncontainers; i++) {
+		struct container *c = &containers[i];
+		if (c->instance >= 0)
+			continue;
+		c->state = S_WAITING;
+		snprintf(c->reason, sizeof c->reason, "NetworkNotReady");
+		write_status(c);
+	}
+	/* An invalid line never gets better: no retry. */
+	if (!net.link[0])
+		return;
+	net.retry_at = mono_ms() + net.backoff_ms;
+	net.backoff_ms = net.backoff_ms * 2 > NET_MAX_BACKOFF_MS ? NET_MAX_BACKOFF_MS : net.backoff_ms * 2;
+}
+
 static int read_conf(void)
 {
 	char *buf;
@@ -965,6 +1281,8 @@ static int read_conf(void)
 			log_max_bytes = atoll(val) > 0 ? atoll(val) : 10485760LL;
 		else if (strcmp(key, "logMaxFiles") == 0)
 			log_max_files = atol(val) > 0 ? atol(val) : 5;
+		else if (strcmp(key, "network") == 0)
+			parse_network(line);
 		else if ((strcmp(key, "init") == 0 || strcmp(key, "container") == 0) && ncontainers < MAX_CONTAINERS) {
 			if (strlen(val) > MAX_NAME || strchr(val, '/') || val[0] == '.') {
 				logmsg("pod.conf: invalid container name %s", val);
@@ -984,6 +1302,7 @@ static int read_conf(void)
 	free(buf);
 	for (int i = 0; i < ncontainers; i++)
 		containers[i].backoff_ms = backoff_initial_ms;
+	net.backoff_ms = backoff_initial_ms;
 	return 0;
 }
 
@@ -1014,6 +1333,9 @@ int main(void)
 	mkdir(BASE "/logs", 0750);
 	if (read_conf() < 0)
 		ncontainers = 0; /* nothing to run; stay up as init, reaping */
+	/* Kubernetes runs no container of a pod without its network. */
+	if (net.set)
+		net_attempt();
 	advance_inits();
 
 	long long next_control = 0;
@@ -1028,7 +1350,14 @@ int main(void)
 			check_control();
 			next_control = now + CONTROL_POLL_MS;
 		}
+		if (net.retry_at && now >= net.retry_at && !stopping) {
+			net_attempt();
+			advance_inits();
+			now = mono_ms();
+		}
 		long long wake = next_control;
+		if (net.retry_at && !stopping && net.retry_at < wake)
+			wake = net.retry_at;
 		for (int i = 0; i < ncontainers; i++) {
 			struct container *c = &containers[i];
 			if (c->kill_at && now >= c->kill_at && c->state == S_RUNNING) {

@@ -65,7 +65,9 @@ tool('zoneadm', verbOf, (argv) => {
         }
         for (const ds of z.datasets) if (!state.datasets[ds]) throw toolError(`zoneadm: zone '${zone}': could not verify zfs dataset ${ds}: dataset does not exist`);
         if (isReal(z)) {
-          const init = bootRoot(zone, z);
+          // `boot -- <bootargs>` overrides zonecfg's bootargs for this boot, as zoneadmd does.
+          const dash = args.indexOf('--');
+          const init = bootRoot(zone, dash >= 0 ? { ...z, bootargs: args.slice(dash + 1).join(' ') } : z);
           if (init) z.init = init;
         }
         z.state = 'running';

@@ -214,6 +214,22 @@ function makeDevices(root) {
 }
 
 /**
+ * Whether unshare can make PID and mount namespaces here (root in an unprivileged container cannot);
+ * asked once per host, the answer kept in the host dir. Without them a zone is a plain chroot.
+ */
+function namespacesWork(root) {
+  // REDDWARF_FAKE_NAMESPACES=no runs zones as plain chroots (to try what an unprivileged CI sees).
+  if (process.env.REDDWARF_FAKE_NAMESPACES === 'no') return false;
+  const mark = join(DIR, 'namespaces');
+  if (existsSync(mark)) return readFileSync(mark, 'utf8') === 'yes';
+  const unshare = which('unshare');
+  mkdirSync(join(root, 'proc'), { recursive: true });
+  const ok = !!unshare && spawnSync(unshare, ['--pid', '--fork', '--mount', `--mount-proc=${join(root, 'proc')}`, '--kill-child=SIGKILL', 'true'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  writeFileSync(mark, ok ? 'yes' : 'no');
+  return ok;
+}
+
+/**
  * Boots a real zone: checks init like zoneadmd (stat, executable), then starts it detached. Returns
  * the record to keep in state, or undefined when this host cannot run zones (not root).
  */
@@ -232,7 +248,7 @@ export function bootRoot(zone, z) {
   makeDevices(root);
   const chroot = which('chroot');
   if (!chroot) throw toolError(`zoneadm: zone '${zone}': the simulated host has no chroot(8)`);
-  const unshare = which('unshare');
+  const unshare = namespacesWork(root) ? which('unshare') : undefined;
   mkdirSync(join(root, 'proc'), { recursive: true });
   // --kill-child: when unshare dies (halt), its child — the namespace's init — gets SIGKILL, and the kernel kills the rest of the namespace.
   const argv = unshare
@@ -263,7 +279,10 @@ export function killZone(z) {
   for (;;) {
     const pids = processesIn(root);
     if (alive(z.init)) pids.push(z.init.pid);
-    if (pids.length === 0) return;
+    if (pids.length === 0) {
+      unmountUnder(root);
+      return;
+    }
     if (Date.now() > deadline) throw toolError(`zoneadm: zone processes did not exit: ${pids.join(' ')}`);
     for (const pid of pids) {
       try {
@@ -274,6 +293,28 @@ export function killZone(z) {
     }
     sleepSync(20);
   }
+}
+
+/**
+ * Unmounts whatever is mounted under `root` in this (the host's) mount namespace, deepest first, as
+ * halting a zone unmounts its filesystems. Only a zone without its own mount namespace leaves any
+ * (the supervisor bind-mounts /dev and /proc into container roots).
+ */
+export function unmountUnder(root) {
+  let mounts;
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return;
+  }
+  const prefix = resolve(root);
+  // /proc/self/mounts escapes space, tab, newline and backslash as octal.
+  const points = mounts.split('\n').map((l) => l.split(' ')[1]).filter(Boolean)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p === prefix || p.startsWith(prefix + '/'))
+    .sort((a, b) => b.length - a.length);
+  const umount = which('umount');
+  for (const p of points) if (umount) spawnSync(umount, ['-l', p], { stdio: 'ignore' });
 }
 
 /** A booted zone whose init died goes down and is halted by zoneadmd (no restart-init here): installed again. */
