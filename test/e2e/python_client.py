@@ -22,7 +22,7 @@ events = []
 
 
 def stream():
-    for ev in w.stream(v1.list_namespaced_pod, ns, label_selector="app=py", timeout_seconds=6):
+    for ev in w.stream(v1.list_namespaced_pod, ns, label_selector="app=py", timeout_seconds=30):
         events.append((ev["type"], ev["object"].metadata.name))
         if ev["type"] == "DELETED":
             w.stop()
@@ -37,7 +37,7 @@ for _ in range(200):
     threading.Event().wait(0.05)
 v1.patch_namespaced_pod("py1", ns, {"metadata": {"labels": {"step": "patched"}}})
 v1.delete_namespaced_pod("py1", ns)
-t.join(25)
+t.join(40)
 print("watch", events, flush=True)
 assert ("ADDED", "py1") in events, events
 assert ("MODIFIED", "py1") in events, events
