@@ -43,14 +43,15 @@ describe('reddwarf plan', () => {
     assert.match(r.stdout, /# {3}set allowed-address=192\.168\.10\.2\/24\n# {3}set defrouter=192\.168\.10\.1/);
   });
 
-  it('plans an lx pod: installed from its first image, supervisor as init, the bundle with env, cwd and a container root per image', async () => {
+  it('plans an lx pod: installed from its first image, supervisor as init, the bundle with expanded env, argv, cwd, user and a container root per image', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reddwarf-plan-'));
     try {
       const file = join(dir, 'lx.yaml');
       writeFileSync(file, [
         'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: l', '  annotations:', '    reddwarf.io/zone-brand: lx', 'spec:', '  restartPolicy: OnFailure',
         '  initContainers:', '  - name: setup', '    image: busybox:1.36', '    command: [sh, -c, "echo a b > /x"]',
-        '  containers:', '  - name: c', '    image: registry.example:5000/team/app:v2', '    args: [--port, "8080"]', '    workingDir: /srv', '    env:', '    - {name: MODE, value: "two words"}', '',
+        '  containers:', '  - name: c', '    image: registry.example:5000/team/app:v2', '    args: [--port, "$(PORT)"]', '    workingDir: /srv', '    securityContext: {runAsUser: 1000}',
+        '    env:', '    - {name: MODE, value: "two words"}', '    - {name: PORT, value: "8080"}', '    - {name: IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}', '',
       ].join('\n'));
       const r = await plan('-f', file);
       assert.equal(r.code, 0, r.stderr);
@@ -74,16 +75,16 @@ describe('reddwarf plan', () => {
         '#     container c',
         '#   containers/setup/  (init container)',
         "#     argv  sh -c 'echo a b > /x'",
-        '#     env   (none)',
+        '#     env   HOSTNAME=l',
         '#     root  /.reddwarf/containers/setup/<image1> (a clone of busybox:1.36 (<image1>))',
         '#     cwd   /',
         '#     user  0:0',
         '#   containers/c/  (container)',
         '#     argv  <Entrypoint of registry.example:5000/team/app:v2> --port 8080',
-        "#     env   'MODE=two words'",
+        "#     env   HOSTNAME=l 'MODE=two words' PORT=8080 IP=10.88.0.2",
         '#     root  /.reddwarf/containers/c/<image2> (a clone of registry.example:5000/team/app:v2 (<image2>))',
         '#     cwd   /srv',
-        '#     user  0:0',
+        '#     user  1000:0',
         '#   control/, logs/  (empty: requests to the supervisor; CRI logs logs/<container>/<instance>.log)',
       ].join('\n'));
     } finally {
@@ -91,7 +92,7 @@ describe('reddwarf plan', () => {
     }
   });
 
-  it('refuses an lx pod without an image before planning anything', async () => {
+  it('refuses an lx pod without an image, or a container the agent could not start, before planning anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reddwarf-plan-'));
     try {
       const file = join(dir, 'lx.yaml');
@@ -100,6 +101,12 @@ describe('reddwarf plan', () => {
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /brand lx installs from a container image or the annotation reddwarf\.io\/lx-image/);
+      // What the agent could not start either (CreateContainerConfigError) is refused the same way.
+      writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: s\nspec:\n  containers:\n  - name: c\n    image: i\n    env:\n    - {name: P, valueFrom: {secretKeyRef: {name: s, key: k}}}\n');
+      const bad = await plan('-f', file);
+      assert.equal(bad.code, 1);
+      assert.equal(bad.stdout, '');
+      assert.equal(bad.stderr, 'pod default/s: container c: env P: only valueFrom.fieldRef is supported\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

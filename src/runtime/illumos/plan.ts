@@ -6,7 +6,8 @@ import { formatIpv4, parseCidr } from '../ipam.ts';
 import type { RuntimeContainer } from '../runtime.ts';
 import { storagePoolConfig, type StorageFlags } from '../storage.ts';
 import { podConf, type Bundle, type BundleContainer } from '../supervisor/bundle.ts';
-import { withoutImage, zoneSpecFor } from '../zonespec.ts';
+import { ContainerConfigError, expand, resolveEnv, type PodContext } from '../supervisor/resolve.ts';
+import { PodSpecError, zoneSpecFor } from '../zonespec.ts';
 import { LX_BRAND, podBrandOn } from '../../scheduler/brands.ts';
 import { DryRunRunner, type PlannedCommand } from './dryrun.ts';
 import type { IllumosZoneSpec, ZoneWorkload } from './runtime.ts';
@@ -63,11 +64,15 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
   // As the agent: only lx zones run images; a native brand runs each container's command on the zone's own userland.
   const brand = podBrandOn(pod, o.brands);
   const images = brand === LX_BRAND ? planImages(pod) : new Map<string, string>();
-  const withImage = (c: Container): RuntimeContainer => {
-    const top = c.image ? images.get(c.image) : undefined;
-    return c.image && top ? { ...withoutImage(c), image: { ref: c.image, digest: top, top } } : withoutImage(c);
-  };
-  const resolved = { initContainers: (pod.spec?.initContainers ?? []).map(withImage), containers: (pod.spec?.containers ?? []).map(withImage) };
+  const ctx = planContext(pod, ip.ip);
+  let resolved: { initContainers: RuntimeContainer[]; containers: RuntimeContainer[] };
+  try {
+    const one = (c: Container): RuntimeContainer => planContainer(c, pod, ctx, images);
+    resolved = { initContainers: (pod.spec?.initContainers ?? []).map(one), containers: (pod.spec?.containers ?? []).map(one) };
+  } catch (e) {
+    if (e instanceof ContainerConfigError) throw new PodSpecError(`${ctx.namespace}/${ctx.name}`, e.message);
+    throw e;
+  }
   const spec: IllumosZoneSpec = zoneSpecFor(pod, { zonepathPrefix: o.zonepathPrefix, link: link.name, ip, brands: o.brands, lxNeedsImage: true, resolved });
   if (!spec.uid) spec.uid = '<pod uid>';
   const volumes = claimVolumes(pod);
@@ -108,6 +113,40 @@ export async function planPod(pod: Pod, o: PlanOptions): Promise<string> {
     ...render(deletion),
     '',
   ].join('\n');
+}
+
+/** What the agent resolves a pod's containers against; the node's own values are named, not known. */
+function planContext(pod: Pod, podIP: string): PodContext {
+  const m = pod.metadata ?? { name: '' };
+  return {
+    name: m.name ?? '',
+    namespace: m.namespace || 'default',
+    uid: m.uid ?? '<pod uid>',
+    nodeName: '<node>',
+    hostname: m.name ?? '',
+    podIP,
+    hostIP: '<node ip>',
+    ...(m.labels ? { labels: m.labels } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+    ...(pod.spec?.securityContext ? { securityContext: pod.spec.securityContext } : {}),
+  };
+}
+
+/**
+ * A container as the agent resolves it (src/agent/workload.ts), without its image's config: env
+ * with HOSTNAME and `$(VAR)`/fieldRef expansion, argv from command and args, the
+ * securityContext's user. An empty argv is left for the bundle note to explain.
+ */
+function planContainer(c: Container, pod: Pod, ctx: PodContext, images: Map<string, string>): RuntimeContainer {
+  const env = resolveEnv(c, {}, ctx);
+  const vars = new Map(env);
+  const argv = [...(c.command ?? []), ...(c.args ?? [])].map((s) => expand(s, (n) => vars.get(n)));
+  const uid = c.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser ?? 0;
+  const gid = c.securityContext?.runAsGroup ?? pod.spec?.securityContext?.runAsGroup ?? 0;
+  const out: RuntimeContainer = { name: c.name, argv, env, cwd: c.workingDir || '/', uid, gid };
+  const top = c.image ? images.get(c.image) : undefined;
+  if (c.image && top) out.image = { ref: c.image, digest: top, top };
+  return out;
 }
 
 /** One placeholder per image reference: the plan pulls nothing, so no layer chain id is known. */
