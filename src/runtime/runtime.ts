@@ -33,21 +33,31 @@ export interface RuntimeContainer {
   gid: number;
 }
 
-/** What the supervisor reports of one container (its status.json). */
+/** One exit, as lastState.terminated shows it. */
+export interface TerminationRecord {
+  exitCode: number;
+  signal: number;
+  startedAt: string;
+  finishedAt: string;
+  reason: string;
+}
+
+/** What the zone supervisor reports of one container: its status.json. */
 export interface ContainerRuntimeStatus {
   name: string;
-  /** Starts so far, from 0. */
+  /** Starts so far minus one (the log file `<instance>.log`). */
   instance: number;
   restartCount: number;
   state: 'running' | 'waiting' | 'terminated';
-  /** CrashLoopBackOff while waiting, Completed / Error when terminated. */
+  /** waiting: CrashLoopBackOff, NetworkNotReady …; terminated: Completed | Error. */
   reason?: string;
   message?: string;
+  pid?: number;
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
   signal?: number;
-  last?: { exitCode: number; signal: number; startedAt: string; finishedAt: string; reason: string } | null;
+  last: TerminationRecord | null;
 }
 
 export interface ZoneNetwork {
@@ -118,11 +128,11 @@ export interface ZoneRuntime {
   /** Restarts one container on its (new) definition, e.g. a new image: TERM, KILL after the grace, start again. */
   restartContainer(spec: ZoneSpec, container: RuntimeContainer, graceSec: number, signal?: AbortSignal): Promise<void>;
   /**
-   * Host directory of a container's CRI logs (`<instance>.log` and rotations, CONTRACTS.md):
+   * Host directory of a container's CRI logs (`<instance>.log` and rotations, laid out as supervisor/bundle.ts says):
    * `<zonepath>/root/.reddwarf/logs/<container>` on illumos; the mock keeps its own.
    */
   logDir(zoneName: string, container: string): string;
 }
 
-/** The directory under a zone root that reddwarf owns (CONTRACTS.md, "pod bundle"). */
+/** The directory under a zone root that reddwarf owns (the pod bundle: supervisor/bundle.ts). */
 export const BUNDLE_DIR = '.reddwarf';

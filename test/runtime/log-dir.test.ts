@@ -1,4 +1,4 @@
-// ZoneRuntime.logDir: where each runtime keeps a container's CRI logs (CONTRACTS.md).
+// ZoneRuntime.logDir: where each runtime keeps a container's CRI logs (supervisor/bundle.ts).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { illumosRuntime } from '../../src/runtime/illumos/start.ts';

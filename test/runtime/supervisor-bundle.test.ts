@@ -1,4 +1,4 @@
-// The pod bundle files (CONTRACTS.md layout) and the supervisor build: cached by hash, one
+// The pod bundle files (the layout of src/runtime/supervisor/bundle.ts) and the supervisor build: cached by hash, one
 // compiler run for concurrent callers, a typed error without a compiler.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -93,7 +93,7 @@ export function createNodeApi(o: NodeApiOptions): HttpHandler {
   };
 }
 
-/** What status.json says of a container (CONTRACTS.md), the fields the log follower needs. */
+/** What status.json says of a container (supervisor/bundle.ts), the fields the log follower needs. */
 interface ContainerState {
   instance?: number;
   state?: string;

@@ -1,4 +1,4 @@
-// Reads a container's CRI log directory (`<instance>.log` and its rotations `.1 … .N`, CONTRACTS.md)
+// Reads a container's CRI log directory (`<instance>.log` and its rotations `.1 … .N`, as the zone supervisor writes them: supervisor/bundle.ts)
 // with kubelet's options: the current or previous instance, tail over rotated files, since,
 // timestamps, limitBytes, and follow (tails the current file through rotations until the instance
 // ends or the reader is aborted). Streams: never a whole file in memory.

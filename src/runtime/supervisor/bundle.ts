@@ -1,7 +1,8 @@
-// The pod bundle (plan CONTRACTS.md): the files under `<zone root>/.reddwarf/` through which the
+// The pod bundle: the files under `<zone root>/.reddwarf/` through which the
 // agent tells the zone supervisor what to run, reads back what happened, and asks it to stop or
 // restart a container. Every function takes the zone root's host path (`<zonepath>/root`).
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { ContainerRuntimeStatus } from '../runtime.ts';
 import { basename, dirname, join } from 'node:path';
 
 export { ContainerConfigError, expand, resolveArgv, resolveEnv, resolveUser } from './resolve.ts';
@@ -41,32 +42,8 @@ export interface Bundle {
   containers: BundleContainer[];
 }
 
-/** One exit, as lastState.terminated shows it. */
-export interface TerminationRecord {
-  exitCode: number;
-  signal: number;
-  startedAt: string;
-  finishedAt: string;
-  reason: string;
-}
-
-/** A container's status.json, written by the supervisor. */
-export interface ContainerRuntimeStatus {
-  name: string;
-  /** Starts so far minus one (the log file `<instance>.log`). */
-  instance: number;
-  restartCount: number;
-  state: 'running' | 'waiting' | 'terminated';
-  /** waiting: CrashLoopBackOff …; terminated: Completed | Error. */
-  reason?: string;
-  message?: string;
-  pid?: number;
-  startedAt?: string;
-  exitCode?: number;
-  signal?: number;
-  finishedAt?: string;
-  last: TerminationRecord | null;
-}
+// status.json's shape is the runtime seam's ContainerRuntimeStatus (one definition for both sides).
+export type { ContainerRuntimeStatus, TerminationRecord } from '../runtime.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** The supervisor's fixed table size (MAX_CONTAINERS in init.c), init containers included. */

@@ -1,7 +1,7 @@
 /*
  * reddwarf zone supervisor: the init process reddwarf installs into every pod's zone.
  *
- * It reads the pod bundle under /.reddwarf (layout: plan CONTRACTS.md "pod bundle"), runs the
+ * It reads the pod bundle under /.reddwarf (layout: src/runtime/supervisor/bundle.ts), runs the
  * init containers one by one to exit 0, then the app containers; restarts them per restartPolicy
  * with Kubernetes' back-off; writes each container's stdout/stderr as CRI log lines; records
  * every start and exit in containers/<name>/status.json; acts on control/stop and
