@@ -387,6 +387,12 @@ export function startPodHost(o: PodHostOptions): PodHost {
         input: { key, uid: latest.metadata.uid ?? '', restartPolicy: latest.spec.restartPolicy ?? 'Always', restartCount, adopt, graceMs: graceLeft(latest), podIP: latest.status?.podIP, reconcileMs: o.reconcileMs },
       });
       if (latest.metadata.deletionTimestamp && adopt !== 'terminating') host.actor.send({ type: 'POD_DELETING', key, graceMs: graceLeft(latest) });
+      else if (adopt === 'running' || adopt === 'stopped') {
+        // An adopted zone runs the images its status names; a spec changed meanwhile is followed now.
+        const ran = new Map([...((latest.status?.['initContainerStatuses'] as { name?: string; image?: string }[] | undefined) ?? []), ...(latest.status?.containerStatuses ?? [])].map((c) => [String(c['name']), String(c['image'] ?? '')]));
+        applied.set(key, ran);
+        if (!sameImages(ran, imagesOf(latest))) host.actor.send({ type: 'POD_SPEC_CHANGED', key });
+      }
     } finally {
       spawning.delete(key);
     }

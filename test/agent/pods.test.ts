@@ -146,6 +146,24 @@ describe('agent pod host', () => {
     await t.close();
   });
 
+  it('follows an image changed while the agent was down, once it adopts the zone again', async () => {
+    const t = await setup();
+    const first = t.host();
+    await t.pod('web');
+    await until('ready', () => t.get('web')?.status?.containerStatuses?.[0]?.['ready'] === true);
+    await first.stop();
+    await t.runtime.flushed();
+    await t.client.patch<Pod>('pods', 'default', 'web', { spec: { containers: [{ name: 'c', image: 'i:2' }] } });
+    const second = t.host(new MockRuntime({ dir: join(t.dir, 'zones'), stepDelayMs: 0 }));
+    await second.ready;
+    await until('restarted on i:2', () => {
+      const c = t.get('web')?.status?.containerStatuses?.[0];
+      return c?.['image'] === 'i:2' && c['restartCount'] === 1;
+    });
+    assert.equal(t.events('web').filter((e) => e === 'Provisioning').length, 1, 'adopted, not provisioned again');
+    await t.close();
+  });
+
   it('notices a crashed zone at the reconcile and backs off before restarting it', async () => {
     const t = await setup();
     const h = t.host();
