@@ -44,6 +44,9 @@ describe('workloads on the simulated illumos host (registry images, real process
     await pushImage(reg, 'test/server', 'v1', sh('echo "server $VERSION up"; while true; do sleep 1; done', ['VERSION=v1']));
     await pushImage(reg, 'test/server', 'v2', sh('echo "server $VERSION up"; while true; do sleep 1; done', ['VERSION=v2']));
     await pushImage(reg, 'test/once', 'v1', sh('echo "init ran"; exit 0'));
+    // One that leaves on SIGTERM, one that ignores it (busybox sh runs the trap between sleeps).
+    await pushImage(reg, 'test/polite', 'v1', sh('trap \'echo "got TERM"; exit 0\' TERM; echo ready; while true; do sleep 1; done'));
+    await pushImage(reg, 'test/stubborn', 'v1', sh('trap \'echo "ignoring TERM"\' TERM; echo ready; while true; do sleep 1; done'));
     host = FakeIllumosHost.create({ realRoot: true });
     savedEnv = { PATH: process.env['PATH'], REDDWARF_FAKE_HOST: process.env['REDDWARF_FAKE_HOST'] };
     Object.assign(process.env, host.env());
@@ -199,6 +202,24 @@ ${containers}`;
     assert.ok(Date.now() - started < 30_000 + 10_000, `failures took ${Date.now() - started} ms`);
     const events = (await k33.run('get', 'events', '--field-selector', 'involvedObject.name=unreachable', '-o', 'jsonpath={range .items[*]}{.reason}:{.message}{"\\n"}{end}')).stdout;
     assert.match(events, /Failed:Failed to pull image "127\.0\.0\.1:\d+\/test\/server:v1": registry unreachable/);
+  });
+
+  it('stops a pod with SIGTERM first, and halts what ignores it only after the grace period', { skip: why }, async () => {
+    const polite = podYaml('polite', `  - name: app\n    image: ${image('polite:v1')}\n`).replace('terminationGracePeriodSeconds: 5', 'terminationGracePeriodSeconds: 30');
+    const stubborn = podYaml('stubborn', `  - name: app\n    image: ${image('stubborn:v1')}\n`).replace('terminationGracePeriodSeconds: 5', 'terminationGracePeriodSeconds: 4');
+    assert.equal((await k33.run('apply', '-f', k33.file('polite.yaml', polite), '-f', k33.file('stubborn.yaml', stubborn))).code, 0);
+    for (const name of ['polite', 'stubborn']) await waitFor(`${name} ready`, name, (p) => (statuses(p)[0]?.ready ? true : undefined));
+    // The polite container hears SIGTERM (its log says so while it is followed) and the pod goes
+    // long before its 30 s grace; the stubborn one is killed with its zone only after its 4 s.
+    const follow = k33.run('logs', '-f', 'polite');
+    await pollUntil(async () => /ready/.test((await k33.run('logs', 'polite')).stdout), WAIT_MS, 200);
+    // Gone within 25 s: the 30 s grace was not waited out.
+    assert.equal((await k33.run('delete', 'pod', 'polite', '--wait=true', '--timeout=25s')).code, 0);
+    assert.match((await follow).stdout, /got TERM/);
+    const t0 = Date.now();
+    assert.equal((await k33.run('delete', 'pod', 'stubborn', '--wait=true', '--timeout=40s')).code, 0);
+    assert.ok(Date.now() - t0 >= 4_000, `stubborn pod went after ${Date.now() - t0} ms, inside its 4 s grace`);
+    assert.equal(host.zones()['reddwarf-default-stubborn'], undefined);
   });
 
   it('stops containers with SIGTERM on delete and removes the zone, its clones and its address', { skip: why }, async () => {
