@@ -230,6 +230,19 @@ export class FakeIllumosHost {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Disposes every host, even when one fails (a host left behind keeps its zones' processes running). */
+  static disposeAll(hosts: Iterable<FakeIllumosHost>): void {
+    const errors: unknown[] = [];
+    for (const h of hosts) {
+      try {
+        h.dispose();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'disposing fake hosts');
+  }
+
   private locked<T>(fn: () => T): T {
     const lock = join(this.dir, 'lock');
     for (let i = 0; ; i++) {

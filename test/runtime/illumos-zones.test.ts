@@ -52,18 +52,7 @@ function processesRootedIn(root: string): number[] {
 }
 
 describe('real zones on the simulated illumos host', { skip }, () => {
-  after(() => {
-    // Every host, even when one fails: a host left behind keeps its zones' processes running.
-    const errors: unknown[] = [];
-    for (const h of hosts) {
-      try {
-        h.dispose();
-      } catch (e) {
-        errors.push(e);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'disposing fake hosts');
-  });
+  after(() => FakeIllumosHost.disposeAll(hosts));
 
   it('installs a native brand with busybox-static as its userland, in a root-owned 0700 zonepath', async () => {
     const host = newHost();

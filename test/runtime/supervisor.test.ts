@@ -91,17 +91,8 @@ describe('zone supervisor', { skip }, () => {
     initBinary = await buildSupervisor({ dir: buildDir });
   });
   after(() => {
-    // Every host, even when one fails: a host left behind keeps its zones' processes running.
-    const errors: unknown[] = [];
-    for (const h of hosts) {
-      try {
-        h.dispose();
-      } catch (e) {
-        errors.push(e);
-      }
-    }
     rmSync(buildDir, { recursive: true, force: true });
-    if (errors.length > 0) throw new AggregateError(errors, 'disposing fake hosts');
+    FakeIllumosHost.disposeAll(hosts);
   });
 
   it('writes stdout and stderr as CRI lines with the right streams and parseable RFC3339Nano timestamps', async () => {
