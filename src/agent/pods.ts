@@ -288,6 +288,9 @@ export function startPodHost(o: PodHostOptions): PodHost {
       })())),
       shutdownZone: fromPromise<void, { key: string; graceMs: number }>(async ({ input, signal }) => {
         const spec = cleanupSpec(input.key);
+        // A zone that never got to run (deleted while its images were pulled) has nothing to stop:
+        // that is no failure, and no reason to halt anything.
+        if ((await o.runtime.state(spec.zoneName)) !== 'running') return;
         // The containers get SIGTERM and their grace (the machine halts the zone when it runs out).
         await o.runtime.stopContainers(spec, Math.ceil(input.graceMs / 1000), signal);
         await o.runtime.shutdown(spec.zoneName, signal);

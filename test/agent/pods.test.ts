@@ -164,6 +164,18 @@ describe('agent pod host', () => {
     await t.close();
   });
 
+  it('deletes a pod at once after creating it without a warning: a zone that never ran is no failure', async () => {
+    const t = await setup();
+    t.host();
+    await t.pod('quick');
+    await t.client.delete('pods', 'default', 'quick');
+    await until('gone', () => t.get('quick') === undefined);
+    const warnings = t.store.list('events', { namespace: 'default' }).items.filter((e) => (e as CoreEvent).involvedObject.name === 'quick' && (e as CoreEvent).type === 'Warning');
+    assert.deepEqual(warnings.map((e) => (e as CoreEvent).message), []);
+    assert.deepEqual(await t.runtime.list(), []);
+    await t.close();
+  });
+
   it('notices a crashed zone at the reconcile and backs off before restarting it', async () => {
     const t = await setup();
     const h = t.host();
