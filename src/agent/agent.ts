@@ -27,6 +27,9 @@ import type { HttpHandler } from '../server/http.ts';
 import type { Listening } from '../server/listen.ts';
 import type { NodeServingCert } from '../server/node-authority.ts';
 
+/** The supervisor's first container restart back-off, doubling to 5 min: kubelet's. */
+const RESTART_BACKOFF_MS = 10_000;
+
 export interface AgentOptions {
   client: Client;
   nodeName: string;
@@ -61,8 +64,6 @@ export interface AgentOptions {
   logMaxFiles?: number;
   /** Percent of the image store's disk in use above which unused images are pruned (LRU). */
   imageGcHighThreshold?: number;
-  /** The supervisor's initial restart back-off (ms); kubelet's 10 s by default. */
-  restartBackoffMs?: number;
   /**
    * The node API on a socket (HTTPS on the node IP, else 127.0.0.1): its port (0: ephemeral) and,
    * in-process, the serving certificate handed over; without `cert` the agent asks the API server.
@@ -122,7 +123,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       workload: {
         supervisor: (variant) => buildSupervisor({ dir: supervisorDir, variant }),
         ...(images ? { images: images.backend } : {}),
-        backoffMs: o.restartBackoffMs ?? 10_000,
+        backoffMs: RESTART_BACKOFF_MS,
         logMaxBytes: o.logMaxBytes ?? 10 * 2 ** 20,
         logMaxFiles: o.logMaxFiles ?? 5,
       },

@@ -123,7 +123,7 @@ export interface ZoneRuntime {
   list(): Promise<ZoneStatus[]>;
   /** What the zone's supervisor reports of each container that has started; [] when none has (or no supervisor runs). */
   containerStatuses(spec: ZoneSpec): Promise<ContainerRuntimeStatus[]>;
-  /** SIGTERM to every container, SIGKILL after `graceSec`; resolves once they have all exited (or at once when none runs). */
+  /** SIGTERM to every container of a running zone, SIGKILL after `graceSec`; resolves once they have all exited. */
   stopContainers(spec: ZoneSpec, graceSec: number, signal?: AbortSignal): Promise<void>;
   /** Restarts one container on its (new) definition, e.g. a new image: TERM, KILL after the grace, start again. */
   restartContainer(spec: ZoneSpec, container: RuntimeContainer, graceSec: number, signal?: AbortSignal): Promise<void>;

@@ -95,7 +95,7 @@ export function assertZoneSpec(spec: ZoneSpec, lxNeedsImage = true): void {
 }
 
 /** A container on the zone's own userland: its command and args, literal env values, root in `/`. */
-export function withoutImage(c: Container): RuntimeContainer {
+function withoutImage(c: Container): RuntimeContainer {
   return {
     name: c.name,
     argv: [...(c.command ?? []), ...(c.args ?? [])],

@@ -482,7 +482,11 @@ static void stream_feed(struct container *c, struct stream *s, const char *p, si
 	}
 }
 
-/* Reads what is there (non-blocking); on EOF or error flushes a partial line and closes. */
+/*
+ * Reads what is there (non-blocking, at most 64 reads a call). On EOF or error, or when `final`
+ * (the container is gone), flushes a partial line and closes; otherwise an empty pipe just returns
+ * (a container that closed its stdout while running is seen here as EOF and stops being polled).
+ */
 static void stream_drain(struct container *c, struct stream *s, int final)
 {
 	static char chunk[READ_CHUNK];
@@ -498,37 +502,16 @@ static void stream_drain(struct container *c, struct stream *s, int final)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !final)
 			return;
-		break; /* EOF, error, or the container is gone and nothing is left */
+		goto done; /* EOF, error, or the container is gone and nothing is left */
 	}
 	if (!final)
 		return; /* bounded: more next round */
+done:
 	if (s->len > 0)
 		log_line(c, s->label, "P", s->buf, s->len);
 	s->len = 0;
 	close(s->fd);
 	s->fd = -1;
-}
-
-static void stream_eof_check(struct container *c, struct stream *s)
-{
-	/* EOF while the container still runs (it closed stdout): stop polling the fd. */
-	static char chunk[READ_CHUNK];
-	for (int rounds = 0; rounds < 64 && s->fd >= 0; rounds++) {
-		ssize_t r = read(s->fd, chunk, sizeof chunk);
-		if (r > 0) {
-			stream_feed(c, s, chunk, (size_t)r);
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (s->len > 0)
-			log_line(c, s->label, "P", s->buf, s->len);
-		s->len = 0;
-		close(s->fd);
-		s->fd = -1;
-	}
 }
 
 /* ---------- the container child ---------- */
@@ -1418,7 +1401,7 @@ int main(void)
 				owner[i]->fd = -1;
 				continue;
 			}
-			stream_eof_check(cowner[i], owner[i]);
+			stream_drain(cowner[i], owner[i], 0);
 		}
 		if (fds[0].revents & POLLIN) {
 			char b[64];
