@@ -10,7 +10,7 @@ import { ImagePullError } from '../images/errors.ts';
 import { pullPolicy } from '../images/policy.ts';
 import type { ImageConfig, ImageStore } from '../images/store.ts';
 import type { ContainerImage, RuntimeContainer } from '../runtime/runtime.ts';
-import { ContainerConfigError, expand, resolveArgv, resolveEnv, resolveUser, type PodContext } from '../runtime/supervisor/bundle.ts';
+import { ContainerConfigError, resolveArgv, resolveEnv, resolveUser, type PodContext } from '../runtime/supervisor/bundle.ts';
 import { LX_BRAND, podBrandOn } from '../scheduler/brands.ts';
 import type { PodWorkload } from './pods.ts';
 
@@ -182,15 +182,13 @@ export function podWorkload(o: WorkloadOptions): PodWorkload {
         ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
       };
       if (podBrandOn(pod, o.brands) !== LX_BRAND) {
-        const native = (c: Container): RuntimeContainer => {
-          const env = resolveEnv(c, {}, ctx);
-          const vars = new Map(env);
-          const argv = [...(c.command ?? []), ...(c.args ?? [])].map((s) => expand(s, (n) => vars.get(n)));
-          if (argv.length === 0) throw new ContainerConfigError(c.name, `zone brand ${podBrandOn(pod, o.brands)} runs the container's command on the zone's userland: set command`);
-          const id = { uid: c.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser ?? 0, gid: c.securityContext?.runAsGroup ?? pod.spec.securityContext?.runAsGroup ?? 0 };
-          return { name: c.name, argv, env, cwd: c.workingDir || '/', ...id };
+        // Kubernetes' rules with an image that has no config: command/args as given, env expanded.
+        const native = async (c: Container): Promise<RuntimeContainer> => {
+          if (!c.command?.length && !c.args?.length) throw new ContainerConfigError(c.name, `zone brand ${podBrandOn(pod, o.brands)} runs the container's command on the zone's userland: set command`);
+          const user = await resolveUser(c, {}, '/nonexistent', ctx);
+          return { name: c.name, argv: resolveArgv(c, {}, ctx), env: resolveEnv(c, {}, ctx), cwd: c.workingDir || '/', uid: user.uid, gid: user.gid };
         };
-        return { initContainers: (pod.spec.initContainers ?? []).map(native), containers: pod.spec.containers.map(native) };
+        return { initContainers: await Promise.all((pod.spec.initContainers ?? []).map(native)), containers: await Promise.all(pod.spec.containers.map(native)) };
       }
       const one = async (c: Container): Promise<RuntimeContainer> => {
         // An image pulled for this pod, else (after an agent restart) the one the store holds.
