@@ -1,7 +1,7 @@
 // The scheduling queue: pods waiting for a decision (active, first in first out) and pods that fit
 // nowhere, waiting out a backoff (1 s doubling to 60 s) or a cluster change, whichever comes first.
 // One timer for the earliest deadline, on an injected clock, however many pods wait.
-import type { SchedulerClock } from './clock.ts';
+import type { Clock } from '../time/clock.ts';
 
 /** The first backoff and its cap, in ms. */
 export interface BackoffOptions {
@@ -41,7 +41,7 @@ export class SchedulingQueue {
   private stopped = false;
 
   constructor(
-    private readonly clock: SchedulerClock,
+    private readonly clock: Clock,
     /** Called (synchronously) when pods become active. */
     private readonly onActive: () => void,
     private readonly backoffOptions: BackoffOptions = DEFAULT_BACKOFF,

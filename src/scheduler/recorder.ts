@@ -4,7 +4,7 @@
 import type { CoreEvent, Pod } from '../api/types.ts';
 import type { Client } from '../client/client.ts';
 import { rfc3339 } from '../store/time.ts';
-import type { SchedulerClock } from './clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { isAlreadyExists, isNotFound } from './errors.ts';
 import { podKey } from './facts.ts';
 
@@ -37,7 +37,7 @@ export class EventRecorder {
 
   constructor(
     private readonly client: Client,
-    private readonly clock: SchedulerClock,
+    private readonly clock: Clock,
     private readonly opts: RecorderOptions,
   ) {}
 

@@ -3,7 +3,7 @@
 // the watch resumes from the last revision seen, after a backoff on the injected clock.
 import type { KubeObject } from '../api/types.ts';
 import type { Client, ClientWatchEvent } from '../client/client.ts';
-import type { SchedulerClock } from './clock.ts';
+import type { Clock } from '../time/clock.ts';
 
 /** Where a reflector delivers what it lists and watches. */
 export interface ReflectorHandlers<T extends KubeObject> {
@@ -37,7 +37,7 @@ async function listAll<T extends KubeObject>(client: Client, resource: string): 
 }
 
 /** Keeps `handlers` fed with `resource` until stop() is called. */
-export function reflect<T extends KubeObject>(client: Client, resource: string, handlers: ReflectorHandlers<T>, clock: SchedulerClock, log: (m: string) => void): Reflector {
+export function reflect<T extends KubeObject>(client: Client, resource: string, handlers: ReflectorHandlers<T>, clock: Clock, log: (m: string) => void): Reflector {
   let stopped = false;
   let stopWatch: (() => void) | undefined;
   let timer: unknown;

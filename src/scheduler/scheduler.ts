@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { Node, Pod } from '../api/types.ts';
 import type { Client, ClientWatchEvent } from '../client/client.ts';
 import { rfc3339 } from '../store/time.ts';
-import { realClock, type SchedulerClock } from './clock.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 import { markUnschedulable } from './conditions.ts';
 import { isConflict, isNotFound } from './errors.ts';
 import { podFacts, podKey, type PodFacts } from './facts.ts';
@@ -25,7 +25,7 @@ export interface SchedulerOptions {
   /** The only way the scheduler reads and writes: in-process or remote, it cannot tell. */
   client: Client;
   /** Backoff timers and event timestamps; tests pass a simulated clock. */
-  clock?: SchedulerClock;
+  clock?: Clock;
   log?: (m: string) => void;
   /** Pods whose spec.schedulerName names another scheduler are left alone. */
   schedulerName?: string;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
 import { SchedulingQueue } from '../../src/scheduler/queue.ts';
-import type { SchedulerClock } from '../../src/scheduler/clock.ts';
+import type { Clock } from '../../src/time/clock.ts';
 
 function setup() {
   const clock = new SimulatedClock();
@@ -50,7 +50,7 @@ describe('SchedulingQueue', () => {
   it('releases many waiting pods in deadline order with a single timer', () => {
     const clock = new SimulatedClock();
     let armed = 0;
-    const counting: SchedulerClock = {
+    const counting: Clock = {
       now: () => clock.now(),
       setTimeout: (fn, ms) => {
         armed++;
