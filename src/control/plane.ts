@@ -4,10 +4,11 @@ import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type 
 import { clusterMachine, nodeId } from '../../machines/cluster.ts';
 import { nodeMachine } from '../../machines/node.ts';
 import type { Node } from '../api/types.ts';
+import { NODE_LEASE_NAMESPACE, type Lease } from '../api/lease/lease.ts';
 import type { Client } from '../client/client.ts';
 import { ClientError } from '../client/client.ts';
 import { rfc3339 } from '../store/time.ts';
-import { lastHeartbeat, readyCondition, withReady } from './nodes.ts';
+import { NodeLiveness, readyCondition, withReady } from './nodes.ts';
 import { runtimeClassEnsurer } from './runtimeclasses.ts';
 
 export interface ControlPlaneOptions {
@@ -80,20 +81,13 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
   actor.subscribe({ error: (e) => o.log(`cluster actor failed: ${String(e)}`) });
   actor.start();
 
-  const beats = new Map<string, number | undefined>();
   const ensureRuntimeClasses = runtimeClassEnsurer(o.client, o.log);
-  const seen = (node: Node): void => {
-    const name = node.metadata.name as string;
-    ensureRuntimeClasses(node);
-    const hb = lastHeartbeat(node);
-    if (!actor.system.get(nodeId(name))) {
-      const remainingMs = hb === undefined ? o.nodeMonitorGraceMs : o.nodeMonitorGraceMs - (now() - hb);
-      actor.send({ type: 'NODE_SEEN', input: { name, graceMs: o.nodeMonitorGraceMs, remainingMs } });
-    } else if (hb !== undefined && hb !== beats.get(name) && readyCondition(node)?.status === 'True') {
-      actor.send({ type: 'NODE_HEARTBEAT', name });
-    }
-    beats.set(name, hb);
-  };
+  const liveness = new NodeLiveness({
+    graceMs: o.nodeMonitorGraceMs,
+    now,
+    exists: (name) => actor.system.get(nodeId(name)) !== undefined,
+    send: (e) => actor.send(e),
+  });
 
   let stopWatch = (): void => {};
   let stopped = false;
@@ -104,12 +98,12 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
       event(e) {
         const name = e.object.metadata.name as string;
         if (e.type === 'DELETED') {
-          beats.delete(name);
-          actor.send({ type: 'NODE_DELETED', name });
+          liveness.nodeDeleted(name);
           return;
         }
         if (!synced) listed.add(name);
-        seen(e.object);
+        ensureRuntimeClasses(e.object);
+        liveness.nodeSeen(e.object);
       },
       closed({ expired }) {
         if (stopped) return;
@@ -119,21 +113,63 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
     });
     // After a relist, nodes that vanished meanwhile are gone.
     synced = true;
-    for (const name of [...beats.keys()]) {
-      if (!listed.has(name)) {
-        beats.delete(name);
-        actor.send({ type: 'NODE_DELETED', name });
-      }
-    }
+    for (const name of liveness.nodes()) if (!listed.has(name)) liveness.nodeDeleted(name);
   };
   watch();
+  const stopLeases = watchLeases(o.client, liveness, o.log);
 
   return {
     actor,
     stop() {
       stopped = true;
       stopWatch();
+      stopLeases();
       actor.stop();
     },
+  };
+}
+
+/** Feeds node Leases to the liveness tracker: a list (then leasesSynced), a watch from its revision, a relist on 410. */
+function watchLeases(client: Client, liveness: NodeLiveness, log: (m: string) => void): () => void {
+  let stopped = false;
+  let stopWatch = (): void => {};
+  const held = new Set<string>();
+  const run = async (): Promise<void> => {
+    const list = await client.list<Lease>('leases', { namespace: NODE_LEASE_NAMESPACE });
+    if (stopped) return;
+    const listed = new Set(list.items.map((l) => l.metadata.name as string));
+    for (const name of held) if (!listed.has(name)) liveness.leaseDeleted(name);
+    held.clear();
+    for (const l of list.items) {
+      held.add(l.metadata.name as string);
+      liveness.leaseSeen(l);
+    }
+    liveness.leasesSynced();
+    stopWatch = client.watch<Lease>('leases', { namespace: NODE_LEASE_NAMESPACE, resourceVersion: list.resourceVersion }, {
+      event(e) {
+        const name = e.object.metadata.name as string;
+        if (e.type === 'DELETED') {
+          held.delete(name);
+          liveness.leaseDeleted(name);
+        } else {
+          held.add(name);
+          liveness.leaseSeen(e.object);
+        }
+      },
+      closed() {
+        if (!stopped) setTimeout(start, 1000).unref();
+      },
+    });
+  };
+  const start = (): void => {
+    run().catch((e: unknown) => {
+      log(`lease list failed: ${(e as Error).message}; retrying`);
+      if (!stopped) setTimeout(start, 1000).unref();
+    });
+  };
+  start();
+  return () => {
+    stopped = true;
+    stopWatch();
   };
 }
