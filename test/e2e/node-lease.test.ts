@@ -20,6 +20,8 @@ describe('node Lease, seen with kubectl', () => {
     const up = await startUp({ nodeName: 'lease-n1', args: ['--node-status-update-frequency', '1s'] });
     const k = kubectl(up.kubeconfig, { procs: () => [up] });
     try {
+      const ar = await k.ok('api-resources', '--api-group', 'coordination.k8s.io');
+      assert.match(ar.stdout, /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m, k.explain(ar));
       const d = await k.ok('describe', 'node', 'lease-n1');
       assert.match(d.stdout, /^Lease:\n {2}HolderIdentity: {2}lease-n1\n {2}AcquireTime: {5}<unset>\n {2}RenewTime: {7}\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000\n/m, k.explain(d));
 
