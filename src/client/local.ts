@@ -118,6 +118,7 @@ export class LocalClient implements Client {
         from = snapshot.revision;
         const stop = this.subscribe(resource, from, inScope, h);
         for (const o of snapshot.items) h.event({ type: 'ADDED', object: o as T });
+        if (q.allowWatchBookmarks) h.bookmark?.(String(from));
         return stop;
       }
       from = Number(q.resourceVersion);
