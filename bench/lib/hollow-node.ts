@@ -2,9 +2,11 @@
 // (registration, heartbeat or Lease renewal, pod host, status reports, events) over a RemoteClient,
 // with a no-op zone runtime and an in-memory IPAM instead of zones and an LMDB env per agent.
 // Every mutating call the agents make is timed, by verb and resource.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RootDatabase } from 'lmdb';
 import type { Agent } from '../../src/agent/agent.ts';
-import type { Client } from '../../src/client/client.ts';
+import type { Pod } from '../../src/api/types.ts';
+import type { Client, WatchHandlers, WatchQuery } from '../../src/client/client.ts';
 import { Ipam } from '../../src/runtime/ipam.ts';
 import { NoopRuntime } from './noop-runtime.ts';
 
@@ -32,9 +34,33 @@ export class CallTimes {
   }
 }
 
-/** `client` with its mutating calls timed into `times` (reads and watches pass through). */
-export function timedClient(client: Client, times: CallTimes): Client {
+/** When a pod watch of this process first saw each bench pod bound (`<prefix><i>` → wall-clock ms). */
+export class BoundSeen {
+  readonly at = new Map<number, number>();
+
+  constructor(readonly prefix: string) {}
+
+  see(name: string | undefined, nodeName: string | undefined): void {
+    if (!nodeName || !name?.startsWith(this.prefix)) return;
+    const i = Number(name.slice(this.prefix.length));
+    if (Number.isInteger(i) && !this.at.has(i)) this.at.set(i, performance.timeOrigin + performance.now());
+  }
+
+  export(): { index: Float64Array; at: Float64Array } {
+    return { index: Float64Array.from(this.at.keys()), at: Float64Array.from(this.at.values()) };
+  }
+}
+
+/** `client` with its mutating calls timed into `times` and its pod watches' first sight of a bound pod noted in `seen`. */
+export function timedClient(client: Client, times: CallTimes, seen: BoundSeen): Client {
   const wrapped: Record<string, unknown> = {};
+  wrapped.watch = (resource: string, q: WatchQuery, h: WatchHandlers): (() => void) => client.watch(resource, q, resource !== 'pods' ? h : {
+    ...h,
+    event(e) {
+      seen.see(e.object.metadata.name, (e.object as Pod).spec?.nodeName);
+      h.event(e);
+    },
+  });
   for (const verb of MUTATING) {
     const f = (client[verb] as (...a: unknown[]) => Promise<unknown>).bind(client);
     wrapped[verb] = async (...args: unknown[]): Promise<unknown> => {
@@ -93,6 +119,8 @@ export interface HollowStartSpec {
   /** Node starts are spread over this long, so their heartbeats are too (kubelets start at different times). */
   spreadMs: number;
   maxPods: number;
+  /** The bench pods' names: this and their index. */
+  podPrefix: string;
   /** Agents registering at once. */
   concurrency: number;
 }
@@ -113,6 +141,10 @@ export interface HollowStats {
   startMs?: number;
   stopMs?: number;
   calls: { ms: Record<string, Float64Array>; errors: Record<string, number> };
+  /** Bench pods (by index) the nodes' pod watches saw bound, and when (wall-clock ms). */
+  boundSeen: { index: Float64Array; at: Float64Array };
+  /** This process's own event-loop delay since start: a watch event waits this long here before it is seen. */
+  eventLoopP99Ms: number;
   logLines: number;
   logSample: string[];
 }
@@ -120,6 +152,9 @@ export interface HollowStats {
 /** The hollow-node process: `start` its nodes, report `stats`, `stop` them (zones are forgotten). */
 export function hollowProcess(): (spec: HollowSpec) => Promise<HollowStats> {
   const times = new CallTimes();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  let seen = new BoundSeen('');
   const agents: Agent[] = [];
   const runtimes: NoopRuntime[] = [];
   let failed = 0;
@@ -146,7 +181,7 @@ export function hollowProcess(): (spec: HollowSpec) => Promise<HollowStats> {
       zones: runtimes.reduce((a, r) => a + r.size, 0),
       rssBytes: mem.rss, heapBytes: mem.heapUsed, ...(heapAfterGc !== undefined ? { heapAfterGcBytes: heapAfterGc } : {}),
       cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000,
-      calls: times.export(), logLines, logSample,
+      calls: times.export(), eventLoopP99Ms: Math.round(loop.percentile(99) / 1e4) / 100, boundSeen: seen.export(), logLines, logSample,
       ...extra,
     };
   };
@@ -155,6 +190,7 @@ export function hollowProcess(): (spec: HollowSpec) => Promise<HollowStats> {
     const { startAgent } = await import('../../src/agent/agent.ts');
     const { RemoteClient } = await import('../../src/client/remote.ts');
     const clients: { close(): void }[] = [];
+    seen = new BoundSeen(s.podPrefix);
     closeClient = () => clients.forEach((c) => c.close());
     const t0 = performance.now();
     let next = 0;
@@ -170,7 +206,7 @@ export function hollowProcess(): (spec: HollowSpec) => Promise<HollowStats> {
         // A client (and keep-alive pool) per node, as each kubelet has: its credentials are its own.
         const remote = new RemoteClient({ server: s.server, token: n.token });
         clients.push(remote);
-        const client = timedClient(remote, times);
+        const client = timedClient(remote, times, seen);
         try {
           const agent = await startAgent({
             client, nodeName: n.name, nodeIp: n.ip, dataDir: s.dataDir, runtime: 'mock', podCidr: n.podCidr,
