@@ -82,11 +82,6 @@ export class NodeLiveness {
     this.o.send({ type: 'NODE_DELETED', name });
   }
 
-  /** The nodes the tracker holds (a relist removes the ones that vanished). */
-  nodes(): string[] {
-    return [...(this.pending ?? this.beats).keys()];
-  }
-
   /** A node Lease added or changed: a renewal the node actor hears of. */
   leaseSeen(lease: Lease): void {
     const name = lease.metadata.name as string;

@@ -1,5 +1,5 @@
 // The control plane's actor host: the cluster actor with one node actor per Node (liveness) and
-// the scheduler actor, fed by the Node watch through the Client.
+// the scheduler actor, fed by a Node informer and a node Lease informer through the Client.
 import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
 import { clusterMachine, nodeId } from '../../machines/cluster.ts';
 import { nodeMachine } from '../../machines/node.ts';
@@ -7,7 +7,9 @@ import type { Node } from '../api/types.ts';
 import { NODE_LEASE_NAMESPACE, type Lease } from '../api/lease/lease.ts';
 import type { Client } from '../client/client.ts';
 import { ClientError } from '../client/client.ts';
+import { startInformer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 import { NodeLiveness, readyCondition, withReady } from './nodes.ts';
 import { runtimeClassEnsurer } from './runtimeclasses.ts';
 
@@ -58,7 +60,7 @@ export async function markNodeUnknown(client: Client, name: string, now: number)
   }
 }
 
-/** Starts the cluster actor and feeds it from the Node watch until stop(). */
+/** Starts the cluster actor and feeds it from the Node informer until stop(). */
 export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
   const now = o.now ?? Date.now;
   const logic = clusterMachine.provide({
@@ -89,87 +91,41 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
     send: (e) => actor.send(e),
   });
 
-  let stopWatch = (): void => {};
-  let stopped = false;
-  const watch = (): void => {
-    const listed = new Set<string>();
-    let synced = false;
-    stopWatch = o.client.watch<Node>('nodes', {}, {
-      event(e) {
-        const name = e.object.metadata.name as string;
-        if (e.type === 'DELETED') {
-          liveness.nodeDeleted(name);
-          return;
-        }
-        if (!synced) listed.add(name);
-        ensureRuntimeClasses(e.object);
-        liveness.nodeSeen(e.object);
-      },
-      closed({ expired }) {
-        if (stopped) return;
-        o.log(`node watch ended${expired ? ' (expired): relisting' : ''}`);
-        setTimeout(watch, expired ? 0 : 1000).unref();
-      },
-    });
-    // After a relist, nodes that vanished meanwhile are gone.
-    synced = true;
-    for (const name of liveness.nodes()) if (!listed.has(name)) liveness.nodeDeleted(name);
-  };
-  watch();
-  const stopLeases = watchLeases(o.client, liveness, o.log);
+  const timers = o.clock ?? realClock;
+  const clock: Clock = { now, setTimeout: (fn, ms) => timers.setTimeout(fn, ms), clearTimeout: (id) => timers.clearTimeout(id) };
+  const nodes = startInformer<Node>({
+    client: o.client,
+    resource: 'nodes',
+    clock,
+    log: (m) => o.log(`control plane: ${m}`),
+    event(e) {
+      const name = e.object.metadata.name as string;
+      if (e.type === 'DELETED') return liveness.nodeDeleted(name);
+      ensureRuntimeClasses(e.object);
+      liveness.nodeSeen(e.object);
+    },
+  });
+  // Node liveness also comes from the nodes' Leases (kubelet renews one every 10 s); node actors
+  // start once the Leases have been listed, so a fresh Lease is never missed.
+  const leases = startInformer<Lease>({
+    client: o.client,
+    resource: 'leases',
+    namespace: NODE_LEASE_NAMESPACE,
+    clock,
+    log: (m) => o.log(`control plane: ${m}`),
+    event(e) {
+      if (e.type === 'DELETED') liveness.leaseDeleted(e.object.metadata.name as string);
+      else liveness.leaseSeen(e.object);
+    },
+  });
+  void leases.synced.then(() => liveness.leasesSynced());
 
   return {
     actor,
     stop() {
-      stopped = true;
-      stopWatch();
-      stopLeases();
+      nodes.stop();
+      leases.stop();
       actor.stop();
     },
-  };
-}
-
-/** Feeds node Leases to the liveness tracker: a list (then leasesSynced), a watch from its revision, a relist on 410. */
-function watchLeases(client: Client, liveness: NodeLiveness, log: (m: string) => void): () => void {
-  let stopped = false;
-  let stopWatch = (): void => {};
-  const held = new Set<string>();
-  const run = async (): Promise<void> => {
-    const list = await client.list<Lease>('leases', { namespace: NODE_LEASE_NAMESPACE });
-    if (stopped) return;
-    const listed = new Set(list.items.map((l) => l.metadata.name as string));
-    for (const name of held) if (!listed.has(name)) liveness.leaseDeleted(name);
-    held.clear();
-    for (const l of list.items) {
-      held.add(l.metadata.name as string);
-      liveness.leaseSeen(l);
-    }
-    liveness.leasesSynced();
-    stopWatch = client.watch<Lease>('leases', { namespace: NODE_LEASE_NAMESPACE, resourceVersion: list.resourceVersion }, {
-      event(e) {
-        const name = e.object.metadata.name as string;
-        if (e.type === 'DELETED') {
-          held.delete(name);
-          liveness.leaseDeleted(name);
-        } else {
-          held.add(name);
-          liveness.leaseSeen(e.object);
-        }
-      },
-      closed() {
-        if (!stopped) setTimeout(start, 1000).unref();
-      },
-    });
-  };
-  const start = (): void => {
-    run().catch((e: unknown) => {
-      log(`lease list failed: ${(e as Error).message}; retrying`);
-      if (!stopped) setTimeout(start, 1000).unref();
-    });
-  };
-  start();
-  return () => {
-    stopped = true;
-    stopWatch();
   };
 }
