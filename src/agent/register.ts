@@ -167,23 +167,32 @@ export function startHeartbeats(o: HeartbeatOptions): Heartbeats {
   let lease: Lease | undefined;
   let node = o.node;
   let running: Promise<void> | undefined;
+  let stopped = false;
   const beat = async (): Promise<void> => {
     const now = o.clock.now();
     try {
       lease = await renewLease(o.client, o.identity, now, lease, node);
     } catch (e) {
       lease = undefined;
-      o.log(`node ${o.identity.name}: lease renewal failed: ${(e as Error).message}; will retry`);
+      if (!stopped) o.log(`node ${o.identity.name}: lease renewal failed: ${(e as Error).message}; will retry`);
     }
+    if (stopped) return;
     try {
       node = (await syncNodeStatus(o.client, o.identity, now)).node;
     } catch (e) {
-      o.log(`node ${o.identity.name}: heartbeat failed: ${(e as Error).message}; will retry`);
+      if (!stopped) o.log(`node ${o.identity.name}: heartbeat failed: ${(e as Error).message}; will retry`);
     }
   };
   // A beat slower than the period is not overlapped by the next: that one is skipped.
   const tick = (): Promise<void> => (running ??= beat().finally(() => (running = undefined)));
   void tick();
   const stopTimer = every(o.clock, o.periodMs ?? HEARTBEAT_MS, () => void tick());
-  return { beat: tick, stop: stopTimer };
+  return {
+    beat: tick,
+    // A beat in flight finishes on its own (stopping must not wait on the API), silently.
+    stop() {
+      stopped = true;
+      stopTimer();
+    },
+  };
 }
