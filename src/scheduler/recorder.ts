@@ -40,7 +40,7 @@ export interface PostLimits {
   queued: number;
 }
 
-export const DEFAULT_POST_LIMITS: PostLimits = { inflight: 32, queued: 1000 };
+export const DEFAULT_POST_LIMITS: PostLimits = { inflight: 128, queued: 1000 };
 
 interface Posted {
   pod: Pod;
