@@ -90,6 +90,21 @@ function relevantChange(prev: Pod, next: Pod): boolean {
     || JSON.stringify(prev.metadata.annotations) !== JSON.stringify(next.metadata.annotations);
 }
 
+/**
+ * What the informer keeps of a bound pod: the view reads its node, requests and phase; nothing
+ * reads the rest, and thousands of bound pods are most of the cache. Pending pods stay whole (a
+ * status write sends the whole pod back).
+ */
+function slimIfBound(pod: Pod): Pod {
+  if (!pod.spec?.nodeName) return pod;
+  const m = pod.metadata;
+  const metadata: Pod['metadata'] = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion };
+  if (m.deletionTimestamp) metadata.deletionTimestamp = m.deletionTimestamp;
+  const slim: Pod = { metadata, spec: { nodeName: pod.spec.nodeName, containers: pod.spec.containers } };
+  if (pod.status?.phase) slim.status = { phase: pod.status.phase };
+  return slim;
+}
+
 const keyOf = (pod: Pod): string => podKey(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
 
 /** Starts scheduling through `opts.client` until stop() is called. */
@@ -280,7 +295,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   const informerLog = (m: string): void => log(`scheduler: ${m}`);
   const informers: Informer<Node | Pod>[] = [
     startInformer<Node>({ client, resource: 'nodes', clock, log: informerLog, event: onNode }),
-    startInformer<Pod>({ client, resource: 'pods', clock, log: informerLog, event: onPod }),
+    startInformer<Pod>({ client, resource: 'pods', clock, log: informerLog, transform: slimIfBound, event: onPod }),
   ] as Informer<Node | Pod>[];
   // Deciding before both lists are in would call pods unschedulable on an empty view.
   const synced = Promise.all(informers.map((i) => i.synced)).then(() => {
