@@ -24,6 +24,7 @@ import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import type { Node } from '../api/types.ts';
 import { realClock, type Clock } from '../time/clock.ts';
+import { EncodedObjects } from './encoded.ts';
 
 export interface ResourceCall {
   def: ResourceDef;
@@ -42,6 +43,8 @@ const FRESHNESS_WAIT_MS = 3000;
 /** Serves one resource request; throws ApiError/StoreError for the caller to turn into a Status. */
 export class Rest {
   private readonly logs: PodLogs;
+  /** Each object version's JSON, for LIST and GET answers. */
+  private readonly encoded = new EncodedObjects();
 
   constructor(
     private readonly store: Store,
@@ -138,9 +141,9 @@ export class Rest {
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
     if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: Date.now(), ...metadata }));
+      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: this.clock.now(), ...metadata }));
     }
-    return json(200, { apiVersion: apiVersionOf(def), kind: def.listKind, metadata, items: result.items });
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.list({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata }, result.items) };
   }
 
   private async create(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
@@ -155,9 +158,9 @@ export class Rest {
   private get(req: HttpRequest, call: ResourceCall, name: string): HttpReply {
     const obj = this.mustGet(call, name);
     if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: Date.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
+      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: this.clock.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
     }
-    return json(200, obj);
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.json(obj) };
   }
 
   private async replace(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
