@@ -13,12 +13,13 @@ import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainRe
 import type { Listening, TlsFiles } from './listen.ts';
 import type { TLSSocket } from 'node:tls';
 import { MAX_HEADER_BYTES, MAX_WS_MESSAGE_BYTES } from './limits.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 
 /** Slow-client limits (tests shorten them): a request's headers, and the whole request, must arrive in time. */
 export const NODE_TIMEOUTS = { headersTimeoutMs: 30_000, requestTimeoutMs: 120_000, checkIntervalMs: 5_000 };
 
 /** Starts listening on host:port with node:http (or https) and ws. */
-export function listenNode(handler: HttpHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
+export function listenNode(handler: HttpHandler, host: string, port: number, tls?: TlsFiles, clock: Clock = realClock): Promise<Listening> {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => void serve(handler, req, res);
   // With a CA file, clients may present a certificate it signed (CN = user, O = groups); a client
   // without one still connects and authenticates otherwise (bearer token).
@@ -167,7 +168,7 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
           // Requests still arriving (body in transit) get their 503 and a closed connection; then
           // whatever is left is cut.
           server.closeIdleConnections();
-          await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+          await Promise.race([closed, sleep(clock, 1_000)]);
           server.closeAllConnections();
           // A WebSocket client that never answers our close frame must not hold shutdown either.
           for (const ws of wss.clients) ws.terminate();

@@ -9,6 +9,7 @@ import { tooLarge } from '../api/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 import { MAX_WS_MESSAGE_BYTES } from './limits.ts';
 import { InFlight, shuttingDown } from './drain.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 type UwsModule = typeof UWS;
 
@@ -28,7 +29,7 @@ interface WsData {
 }
 
 /** Starts listening on host:port with uWebSockets.js. */
-export function listenUws(handler: HttpHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
+export function listenUws(handler: HttpHandler, host: string, port: number, tls?: TlsFiles, clock: Clock = realClock): Promise<Listening> {
   const uws = loadUws();
   const app = tls ? uws.SSLApp({ key_file_name: tls.keyFile, cert_file_name: tls.certFile }) : uws.App();
   const live = new Set<() => void>();
@@ -36,7 +37,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
   // every request on them is refused and the connection closed.
   let closing = false;
   // Requests still receiving their body: shutdown waits for them (bounded).
-  const bodies = new InFlight();
+  const bodies = new InFlight(clock);
 
   // One publisher per app: watch groups publish each event once to their topic.
   const publisher: Publisher = {
