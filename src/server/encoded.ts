@@ -38,18 +38,23 @@ export class EncodedObjects {
 
   /** `{...head, "items": [...]}` from the cached bytes of each item. */
   list(head: Record<string, unknown>, items: readonly KubeObject[]): Buffer {
-    const start = JSON.stringify(head);
-    const parts: Buffer[] = [Buffer.from(`${start.slice(0, -1)}${start.length > 2 ? ',' : ''}"items":[`)];
-    items.forEach((o, i) => {
-      if (i > 0) parts.push(COMMA);
-      parts.push(this.json(o));
-    });
-    parts.push(CLOSE);
-    return Buffer.concat(parts);
+    return listOf(head, items.map((o) => this.json(o)));
   }
 
   /** Bytes held (for tests and introspection). */
   get bytes(): number {
     return this.size;
   }
+}
+
+/** `{...head, "items": [...]}` from each item's JSON bytes. */
+export function listOf(head: Record<string, unknown>, items: readonly Buffer[]): Buffer {
+  const start = JSON.stringify(head);
+  const parts: Buffer[] = [Buffer.from(`${start.slice(0, -1)}${start.length > 2 ? ',' : ''}"items":[`)];
+  items.forEach((b, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(b);
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
 }
