@@ -15,8 +15,14 @@ interface View {
   readonly objects: Map<string, KubeObject>;
   /** The keys in store order; rebuilt after objects come or go. */
   sorted?: string[];
+  /** Bumped by every event: the joined lists below are of this version. */
+  version: number;
+  /** Per namespace ('' for all): the items' JSON joined with commas, as last listed. */
+  readonly joined: Map<string, { version: number; bytes: Buffer }>;
   stop: () => void;
 }
+
+const COMMA = Buffer.from(',');
 
 export class CurrentObjects {
   private readonly views = new Map<string, View | 'too large'>();
@@ -27,19 +33,28 @@ export class CurrentObjects {
     private readonly maxObjects = DEFAULT_MAX_OBJECTS,
   ) {}
 
-  /** The JSON of each object of `resource` (in `namespace`), in store order, and its revision; undefined: read the store. */
-  list(resource: string, namespace?: string): { items: Buffer[]; revision: number } | undefined {
+  /**
+   * The JSON of the objects of `resource` (in `namespace`) in store order, joined with commas (the
+   * inside of a list's `items` array), and the revision they are at; undefined: read the store.
+   */
+  list(resource: string, namespace?: string): { items: Buffer; revision: number } | undefined {
     const view = this.view(resource);
     if (!view) return undefined;
+    const revision = this.store.revision();
+    const hit = view.joined.get(namespace ?? '');
+    if (hit?.version === view.version) return { items: hit.bytes, revision };
     const sorted = (view.sorted ??= [...view.objects.keys()].sort());
     const { start, end } = keyRange(resource, namespace);
-    const items: Buffer[] = [];
+    const parts: Buffer[] = [];
     for (let i = lowerBound(sorted, start); i < sorted.length; i++) {
       const key = sorted[i] as string;
       if (key >= end) break;
-      items.push(this.encoded.json(view.objects.get(key) as KubeObject));
+      if (parts.length > 0) parts.push(COMMA);
+      parts.push(this.encoded.json(view.objects.get(key) as KubeObject));
     }
-    return { items, revision: this.store.revision() };
+    const bytes = Buffer.concat(parts);
+    view.joined.set(namespace ?? '', { version: view.version, bytes });
+    return { items: bytes, revision };
   }
 
   /** Stops following the store. */
@@ -53,7 +68,7 @@ export class CurrentObjects {
     if (known !== undefined) return known === 'too large' ? undefined : known;
     const keyOf = (o: KubeObject): string => objectKey(resource, o.metadata.namespace ?? '', o.metadata.name ?? '');
     const objects = new Map<string, KubeObject>();
-    const view: View = { objects, stop: () => {} };
+    const view: View = { objects, version: 0, joined: new Map(), stop: () => {} };
     const tooLarge = (): void => {
       view.stop();
       this.views.set(resource, 'too large');
@@ -61,6 +76,7 @@ export class CurrentObjects {
     // The listen and the list are one synchronous step: nothing is published in between.
     view.stop = hubOf(this.store).listen(resource, selectionKey(), {}, (type, obj) => {
       const key = keyOf(obj);
+      view.version++;
       if (type === 'DELETED') {
         if (objects.delete(key)) view.sorted = undefined;
         return;

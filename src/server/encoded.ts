@@ -47,14 +47,17 @@ export class EncodedObjects {
   }
 }
 
-/** `{...head, "items": [...]}` from each item's JSON bytes. */
-export function listOf(head: Record<string, unknown>, items: readonly Buffer[]): Buffer {
+/** `{...head, "items": [...]}` from each item's JSON bytes, or from them already joined with commas. */
+export function listOf(head: Record<string, unknown>, items: readonly Buffer[] | Buffer): Buffer {
   const start = JSON.stringify(head);
   const parts: Buffer[] = [Buffer.from(`${start.slice(0, -1)}${start.length > 2 ? ',' : ''}"items":[`)];
-  items.forEach((b, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(b);
-  });
+  if (Buffer.isBuffer(items)) parts.push(items);
+  else {
+    items.forEach((b, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(b);
+    });
+  }
   parts.push(CLOSE);
   return Buffer.concat(parts);
 }

@@ -8,7 +8,8 @@ import { EncodedObjects } from '../../src/server/encoded.ts';
 import { openStore } from '../helpers/server.ts';
 
 const pod = (name: string, namespace = 'default') => ({ metadata: { name, namespace }, spec: { containers: [{ name: 'c', image: 'i' }] } }) as KubeObject;
-const names = (r: { items: Buffer[] } | undefined): string[] => (r?.items ?? []).map((b) => (JSON.parse(b.toString()) as KubeObject).metadata.name as string);
+const objects = (r: { items: Buffer } | undefined): KubeObject[] => JSON.parse(`[${r?.items.toString() ?? ''}]`) as KubeObject[];
+const names = (r: { items: Buffer } | undefined): string[] => objects(r).map((o) => o.metadata.name as string);
 
 describe('current objects', () => {
   it('follows creates, updates and deletes, in store order and per namespace', async () => {
@@ -26,7 +27,7 @@ describe('current objects', () => {
       const all = current.list('pods');
       assert.deepEqual(names(all), store.list('pods').items.map((p) => p.metadata.name), 'the store order');
       assert.equal(all?.revision, store.revision());
-      const b = current.list('pods', 'default')?.items.map((x) => JSON.parse(x.toString()) as KubeObject).find((p) => p.metadata.name === 'b');
+      const b = objects(current.list('pods', 'default')).find((p) => p.metadata.name === 'b');
       assert.equal(b?.metadata.resourceVersion, modified.object.metadata.resourceVersion, 'the new version, not the cached old one');
       await store.finalize('pods', 'default', 'a');
       assert.deepEqual(names(current.list('pods', 'default')), ['b']);
