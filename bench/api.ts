@@ -5,7 +5,9 @@
 // client, each client sending its next request when the previous answer is in):
 //   create  50 clients POST pods into `default` until --creates (5,000) are acknowledged (or
 //           --create-seconds pass). Creates are durable: the server answers only after the LMDB
-//           commit is flushed to disk (concurrent creates share one commit).
+//           commit is flushed to disk (concurrent creates share one commit). `create_goals` in
+//           the JSON says, per transport, whether issue 14's goal is met (≥ 20,000/s, p99 ≤ 20 ms,
+//           ≥ 0.40 of raw).
 //   get     50 clients GET one pod for --seconds.
 //   list    8 clients LIST a namespace holding 1,000 pods for --seconds.
 // Beside each, in the same run and with the same client code, a bare uWebSockets.js app
@@ -272,6 +274,24 @@ function phase(rd: Summary, raw: Summary): Phase {
   return p;
 }
 
+/** Issue 14's create goal: 50 clients, durable creates. */
+const CREATE_GOAL = { min_rps: 20_000, max_p99_ms: 20, min_ratio: 0.4 } as const;
+
+interface CreateGoals {
+  goal: typeof CREATE_GOAL;
+  rps_pass: boolean;
+  p99_pass: boolean;
+  ratio_pass: boolean;
+  pass: boolean;
+}
+
+function createGoals(p: Phase): CreateGoals {
+  const rps = p.rps >= CREATE_GOAL.min_rps;
+  const p99 = p.p99_ms <= CREATE_GOAL.max_p99_ms;
+  const ratio = p.ratio >= CREATE_GOAL.min_ratio;
+  return { goal: CREATE_GOAL, rps_pass: rps, p99_pass: p99, ratio_pass: ratio, pass: rps && p99 && ratio && p.errors === 0 };
+}
+
 const describe = (name: string, r: Summary): string =>
   `${name}: ${r.ok} ok, ${r.errors} errors in ${r.seconds}s = ${r.rps}/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms${r.firstError ? ` (first error: ${r.firstError})` : ''}`;
 
@@ -334,6 +354,7 @@ async function driverMain(): Promise<void> {
   };
 
   const results: Record<string, Record<string, Phase>> = {};
+  const createGoalResults: Record<string, CreateGoals> = {};
   try {
     for (const transport of transports) {
       const server = await startServer(transport);
@@ -359,6 +380,8 @@ async function driverMain(): Promise<void> {
           prefix: r === 'warm' ? 'warm' : `c${r}`,
           expectStatus: 201,
         }), port);
+        const goals = (createGoalResults[transport] = createGoals(out.create));
+        log(`${transport} create goal (≥ ${CREATE_GOAL.min_rps}/s, p99 ≤ ${CREATE_GOAL.max_p99_ms} ms, ratio ≥ ${CREATE_GOAL.min_ratio}): ${goals.pass ? 'PASS' : 'FAIL'} (rps ${goals.rps_pass ? 'pass' : 'fail'}, p99 ${goals.p99_pass ? 'pass' : 'fail'}, ratio ${goals.ratio_pass ? 'pass' : 'fail'})`);
 
         // get: one pod, the raw server answers its exact bytes.
         const getPath = '/api/v1/namespaces/default/pods/c0-0';
@@ -394,6 +417,7 @@ async function driverMain(): Promise<void> {
     baseline: 'raw uWebSockets.js App().any answering the same bytes (create: echo)',
     params: { creates, create_seconds: createSeconds, seconds, rounds, clients, list_clients: listClients, list_size: listSize, durable_creates: true },
     results,
+    create_goals: createGoalResults,
   }));
 }
 
