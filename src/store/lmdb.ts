@@ -12,7 +12,7 @@ import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
 import { invalidObject } from '../api/errors.ts';
 import type { BindingRequest } from '../api/pod/binding.ts';
-import { cloneJson } from '../api/clone.ts';
+import { cloneJson, jsonEqual } from '../api/json-value.ts';
 import { every, realClock, type Clock } from '../time/clock.ts';
 import { keyRange, objectKey } from './keys.ts';
 import { rfc3339 } from './time.ts';
@@ -451,8 +451,8 @@ export class LmdbStore implements Store {
     const causes = def.strategy.validate(next);
     if (sub === 'main' && def.strategy.validateUpdate) causes.push(...def.strategy.validateUpdate(next, stored));
     if (causes.length > 0) throw invalidObject(def.resource, name, causes);
-    if (def.strategy.tracksGeneration && JSON.stringify(next.spec) !== JSON.stringify(stored.spec)) m.generation = (s.generation ?? 0) + 1;
-    if (JSON.stringify(next) === JSON.stringify(stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
+    if (def.strategy.tracksGeneration && !jsonEqual(next.spec, stored.spec)) m.generation = (s.generation ?? 0) + 1;
+    if (jsonEqual(next, stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
     // An object kept only by finalizers goes once the last one is removed.
     if (m.deletionTimestamp && !(m.finalizers?.length) && !(def.strategy.finalizers?.(next).length) && !def.strategy.gracePeriod) {
       return { type: 'DELETED', resource: def.resource, key, object: next, write: true };
