@@ -12,6 +12,7 @@ import { serviceStrategy } from './service/strategy.ts';
 import { eventStrategy } from './event/strategy.ts';
 import { secretStrategy } from './secret/strategy.ts';
 import { runtimeClassStrategy } from './runtimeclass/strategy.ts';
+import { leaseStrategy } from './lease/strategy.ts';
 
 export interface ResourceDef {
   /** API group: '' for core (served under /api), e.g. `node.k8s.io` (under /apis). */
@@ -48,6 +49,7 @@ export interface GroupVersion {
 const ALL_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] as const;
 const CORE = { group: '', version: 'v1' } as const;
 const NODE_K8S_IO = { group: 'node.k8s.io', version: 'v1' } as const;
+const COORDINATION_K8S_IO = { group: 'coordination.k8s.io', version: 'v1' } as const;
 
 export const RESOURCES: readonly ResourceDef[] = [
   { ...CORE, resource: 'pods', singular: 'pod', kind: 'Pod', listKind: 'PodList', namespaced: true, shortNames: ['po'], categories: ['all'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'eviction', 'finalize', 'log'], returnsDeleted: true, finalizable: true, strategy: podStrategy as Strategy },
@@ -57,6 +59,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   { ...CORE, resource: 'events', singular: 'event', kind: 'Event', listKind: 'EventList', namespaced: true, shortNames: ['ev'], categories: [], verbs: ALL_VERBS, subresources: [], createsInTerminatingNamespace: true, strategy: eventStrategy as Strategy },
   { ...CORE, resource: 'secrets', singular: 'secret', kind: 'Secret', listKind: 'SecretList', namespaced: true, shortNames: [], categories: [], verbs: ALL_VERBS, subresources: [], strategy: secretStrategy as Strategy },
   { ...NODE_K8S_IO, resource: 'runtimeclasses', singular: 'runtimeclass', kind: 'RuntimeClass', listKind: 'RuntimeClassList', namespaced: false, shortNames: [], categories: [], verbs: ALL_VERBS, subresources: [], strategy: runtimeClassStrategy as Strategy },
+  { ...COORDINATION_K8S_IO, resource: 'leases', singular: 'lease', kind: 'Lease', listKind: 'LeaseList', namespaced: true, shortNames: [], categories: [], verbs: ALL_VERBS, subresources: [], strategy: leaseStrategy },
 ];
 
 /** `v1` for core, `<group>/<version>` otherwise: the apiVersion of the def's objects. */

@@ -8,7 +8,8 @@ import { notFound } from '../api/status.ts';
 import { toApiError } from '../api/error-status.ts';
 import { checkObject, pinIdentity } from '../api/check.ts';
 import { cloneJson } from '../api/json-value.ts';
-import type { Store } from '../store/store.ts';
+import type { EventType, Store } from '../store/store.ts';
+import { hubOf, selectionKey } from '../store/hub.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 
 /** Runs `f`, turning API and store failures into ClientErrors. */
@@ -108,35 +109,35 @@ export class LocalClient implements Client {
   }
 
   watch<T extends KubeObject>(resource: string, q: WatchQuery, h: WatchHandlers<T>): () => void {
-    let from: number;
     try {
-      const filter = filterOf(resource, q);
-      const inScope = (o: KubeObject | undefined): boolean => o !== undefined && (q.namespace === undefined || o.metadata.namespace === q.namespace) && filter(o);
+      const hub = hubOf(this.store);
+      const sel = { namespace: q.namespace, matches: filterOf(resource, q) };
+      const key = selectionKey(q.namespace, q.labelSelector, q.fieldSelector);
+      const initial: { type: EventType; object: KubeObject }[] = [];
+      let listedAt: number | undefined;
       if (q.resourceVersion === undefined || q.resourceVersion === '0') {
-        const snapshot = this.store.list(resource, { namespace: q.namespace, filter });
-        from = snapshot.revision;
-        const stop = this.subscribe(resource, from, inScope, h);
-        for (const o of snapshot.items) h.event({ type: 'ADDED', object: o as T });
-        return stop;
+        const snapshot = hub.snapshot(resource, sel);
+        listedAt = snapshot.revision;
+        for (const object of snapshot.items) initial.push({ type: 'ADDED', object });
+      } else {
+        hub.replay(resource, Number(q.resourceVersion), sel, (type, e) => initial.push({ type, object: e.object }));
       }
-      from = Number(q.resourceVersion);
-      return this.subscribe(resource, from, inScope, h);
+      // Joined in the same synchronous step as the snapshot or replay: no event falls in between.
+      let stopped = false;
+      const leave = hub.listen(resource, key, sel, (type, object) => h.event({ type, object: object as T }));
+      for (const e of initial) {
+        if (stopped) break;
+        h.event(e as { type: EventType; object: T });
+      }
+      if (!stopped && listedAt !== undefined && q.allowWatchBookmarks) h.bookmark?.(String(listedAt));
+      return () => {
+        stopped = true;
+        leave();
+      };
     } catch (e) {
       const err = toApiError(e);
       queueMicrotask(() => h.closed({ expired: err.code === 410, message: err.message }));
       return () => {};
     }
-  }
-
-  private subscribe<T extends KubeObject>(resource: string, from: number, inScope: (o: KubeObject | undefined) => boolean, h: WatchHandlers<T>): () => void {
-    return this.store.watch(resource, from, (e) => {
-      const now = inScope(e.object);
-      const before = e.type === 'MODIFIED' && e.prev !== undefined ? inScope(e.prev) : now;
-      if (e.type === 'MODIFIED') {
-        if (now && before) h.event({ type: 'MODIFIED', object: e.object as T });
-        else if (now) h.event({ type: 'ADDED', object: e.object as T });
-        else if (before) h.event({ type: 'DELETED', object: e.object as T });
-      } else if (now) h.event({ type: e.type, object: e.object as T });
-    });
   }
 }

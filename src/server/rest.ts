@@ -12,6 +12,7 @@ import { applyConfig } from '../api/apply.ts';
 import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/protobuf/decode.ts';
 import { parseIncludeObject, toTable, wantsTable } from '../api/table.ts';
 import type { Store, Subresource } from '../store/store.ts';
+import { selectionKey } from '../store/hub.ts';
 import { rfc3339 } from '../store/time.ts';
 import { zoneName } from '../runtime/names.ts';
 import { decodeObject, mediaType, parseDocument } from './body.ts';
@@ -92,6 +93,7 @@ export class Rest {
       def: call.def,
       namespace: call.namespace,
       matches,
+      selector: selectionKey('', q.get('labelSelector') ?? '', q.get('fieldSelector') ?? ''),
       resourceVersion: revisionParam(q),
       sendInitialEvents: boolParam(q, 'sendInitialEvents'),
       bookmarks: boolParam(q, 'allowWatchBookmarks') === true,
@@ -102,7 +104,7 @@ export class Rest {
     if (q.get('resourceVersionMatch') && spec.sendInitialEvents === undefined) {
       throw invalid('ListOptions', '', [cause.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided')], 'meta.k8s.io');
     }
-    return (sink) => runWatch(this.store, spec, sink, this.watchLimits);
+    return (sink) => runWatch(this.store, spec, sink, this.watchLimits, this.clock);
   }
 
   private async list(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {

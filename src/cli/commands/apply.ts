@@ -96,7 +96,7 @@ export class ApplyCommand extends ClientCommand {
     const tty = Boolean((this.context.stdout as { isTTY?: boolean }).isTTY);
     let ok = true;
     for (const p of pods) {
-      const r = await followPod(this.client, p.ns, p.name, { timeoutMs, out: this.context.stdout, tty });
+      const r = await followPod(this.client, p.ns, p.name, { timeoutMs, out: this.context.stdout, tty, clock: this.clock });
       ok &&= r.ok;
     }
     return ok ? 0 : 1;
