@@ -26,6 +26,7 @@ import { listenNodeApi, requestServingCert } from './node-api/server.ts';
 import type { HttpHandler } from '../server/http.ts';
 import type { Listening } from '../server/listen.ts';
 import type { NodeServingCert } from '../server/node-authority.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 
 /** The supervisor's first container restart back-off, doubling to 5 min: kubelet's. */
 const RESTART_BACKOFF_MS = 10_000;
@@ -70,6 +71,8 @@ export interface AgentOptions {
    * Unset: not on a socket (an API server in this process calls `Agent.nodeApi` directly).
    */
   nodeApi?: { port: number; cert?: (node: string, sans: string[]) => Promise<NodeServingCert & { key?: string }> };
+  /** The agent's time: pod actors, container poll, retries, the mock runtime's steps; realClock by default. */
+  clock?: Clock;
   log: (m: string) => void;
 }
 
@@ -93,6 +96,7 @@ export function defaultRuntime(): 'mock' | 'illumos' {
 
 /** Starts the agent; resolves once its Node is registered and its pods are adopted. */
 export async function startAgent(o: AgentOptions): Promise<Agent> {
+  const clock = o.clock ?? realClock;
   const reserved = parseReservation(o.systemReservedCpu, o.systemReservedMemory);
   const identity: NodeIdentity = {
     name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime,
@@ -131,22 +135,22 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await env.close();
       throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
     })
-    : new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) });
-  const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, log: o.log }) : undefined;
+    : new MockRuntime({ dir: join(o.dataDir, 'zones'), clock, ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) });
+  const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, clock, log: o.log }) : undefined;
 
   let stopped = false;
   // Registration is retried until it works: the API server may not be up yet (SPEC §11.9).
   for (let delay = 250; !stopped; delay = Math.min(delay * 2, 10_000)) {
     try {
-      await registerOnce(o.client, identity, Date.now());
+      await registerOnce(o.client, identity, clock.now());
       break;
     } catch (e) {
       o.log(`node ${o.nodeName}: registration failed (${(e as Error).message}); retrying in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(clock, delay);
     }
   }
     o.log(`node ${o.nodeName} registered (${o.runtime} runtime, brands ${o.brands.join(', ')}, pod CIDR ${ipam.cidr})`);
-  const nodeApiOpts = { runtime, log: o.log };
+  const nodeApiOpts = { runtime, clock, log: o.log };
   let nodeApi: Listening | undefined;
   if (o.nodeApi && !stopped) {
     nodeApi = await startNodeApi(o, identity, createNodeApi(nodeApiOpts)).catch((e: unknown) => {
@@ -156,7 +160,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     });
     if (nodeApi) {
       identity.apiPort = nodeApi.port;
-      await registerOnce(o.client, identity, Date.now()).catch((e: unknown) => o.log(`node ${o.nodeName}: could not advertise the node API port: ${(e as Error).message}; the next registration will`));
+      await registerOnce(o.client, identity, clock.now()).catch((e: unknown) => o.log(`node ${o.nodeName}: could not advertise the node API port: ${(e as Error).message}; the next registration will`));
       o.log(`node ${o.nodeName}: node API on https://${hostPort(o.nodeIp ?? '127.0.0.1', nodeApi.port)}`);
     }
   }
@@ -171,6 +175,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ipam,
     zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, brands: o.brands, lxNeedsImage: o.runtime === 'illumos' },
     reconcileMs: o.reconcileMs,
+    clock,
     workload: podWorkload({ client: o.client, images: source, node: o.nodeName, brands: o.brands, ...(o.nodeIp ? { hostIP: o.nodeIp } : {}), podIP: (key) => ipam.lookup(key)?.ip }),
     log: o.log,
   });
@@ -189,6 +194,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await nodeApi?.close();
       // Actors stop; zones keep running (workloads survive an agent restart).
       await pods.stop();
+      // The mock's host state is on disk before another agent reads it.
+      if (runtime instanceof MockRuntime) await runtime.flushed();
       await env.close();
     },
   };
