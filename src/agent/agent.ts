@@ -58,8 +58,6 @@ export interface AgentOptions {
   reconcileMs?: number;
   /** Heartbeat period: Lease renewal and Node status check (kubelet's --node-status-update-frequency); 10 s by default. */
   heartbeatMs?: number;
-  /** Time for registration retries and heartbeats; realClock by default. */
-  clock?: Clock;
   /** Pull images from registries, or pretend (mock runtime default). */
   imagePulls?: 'real' | 'simulated';
   insecureRegistries?: string[];
@@ -77,6 +75,8 @@ export interface AgentOptions {
   /** Hollow nodes (bench/scale.ts): this runtime and IPAM instead of `runtime`'s and an LMDB env in `dataDir`. */
   runtimeImpl?: ZoneRuntime;
   ipam?: Ipam;
+  /** The agent's time: pod actors, container poll, retries, the mock runtime's steps; realClock by default. */
+  clock?: Clock;
   log: (m: string) => void;
 }
 
@@ -100,6 +100,7 @@ export function defaultRuntime(): 'mock' | 'illumos' {
 
 /** Starts the agent; resolves once its Node is registered and its pods are adopted. */
 export async function startAgent(o: AgentOptions): Promise<Agent> {
+  const clock = o.clock ?? realClock;
   const reserved = parseReservation(o.systemReservedCpu, o.systemReservedMemory);
   const identity: NodeIdentity = {
     name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime,
@@ -138,11 +139,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await env?.close();
       throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
     })
-    : new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) }));
-  const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, log: o.log }) : undefined;
+    : new MockRuntime({ dir: join(o.dataDir, 'zones'), clock, ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) }));
+  const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, clock, log: o.log }) : undefined;
 
   let stopped = false;
-  const clock = o.clock ?? realClock;
   let registered: Node | undefined;
   // Registration is retried until it works: the API server may not be up yet (SPEC §11.9).
   for (let delay = 250; !stopped; delay = Math.min(delay * 2, 10_000)) {
@@ -155,7 +155,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }
   }
     o.log(`node ${o.nodeName} registered (${o.runtime} runtime, brands ${o.brands.join(', ')}, pod CIDR ${ipam.cidr})`);
-  const nodeApiOpts = { runtime, log: o.log };
+  const nodeApiOpts = { runtime, clock, log: o.log };
   let nodeApi: Listening | undefined;
   if (o.nodeApi && !stopped) {
     nodeApi = await startNodeApi(o, identity, createNodeApi(nodeApiOpts)).catch((e: unknown) => {
@@ -178,6 +178,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ipam,
     zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, brands: o.brands, lxNeedsImage: o.runtime === 'illumos' },
     reconcileMs: o.reconcileMs,
+    clock,
     workload: podWorkload({ client: o.client, images: source, node: o.nodeName, brands: o.brands, ...(o.nodeIp ? { hostIP: o.nodeIp } : {}), podIP: (key) => ipam.lookup(key)?.ip }),
     log: o.log,
   });
@@ -196,6 +197,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await nodeApi?.close();
       // Actors stop; zones keep running (workloads survive an agent restart).
       await pods.stop();
+      // The mock's host state is on disk before another agent reads it.
+      if (runtime instanceof MockRuntime) await runtime.flushed();
       await env?.close();
     },
   };
