@@ -70,6 +70,9 @@ export interface AgentOptions {
    * Unset: not on a socket (an API server in this process calls `Agent.nodeApi` directly).
    */
   nodeApi?: { port: number; cert?: (node: string, sans: string[]) => Promise<NodeServingCert & { key?: string }> };
+  /** Hollow nodes (bench/scale.ts): this runtime and IPAM instead of `runtime`'s and an LMDB env in `dataDir`. */
+  runtimeImpl?: ZoneRuntime;
+  ipam?: Ipam;
   log: (m: string) => void;
 }
 
@@ -99,8 +102,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...(o.nodeIp ? { ip: o.nodeIp } : {}), ...(o.distribution ? { distribution: o.distribution } : {}),
   };
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
-  const env: RootDatabase = open({ path: join(o.dataDir, 'agent'), compression: false });
-  const ipam = Ipam.open(env, o.podCidr);
+  const env: RootDatabase | undefined = o.ipam ? undefined : open({ path: join(o.dataDir, 'agent'), compression: false });
+  const ipam = o.ipam ?? Ipam.open(env as RootDatabase, o.podCidr);
   // Images: a real store (ZFS layer chains on illumos, directories elsewhere) or simulated pulls.
   const pulls = o.imagePulls ?? (o.runtime === 'illumos' ? 'real' : 'simulated');
   let images: ImageStore | undefined;
@@ -113,7 +116,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const source: ImageSource = images ? storeSource(images) : simulatedSource();
   const supervisorDir = join(o.dataDir, 'supervisor');
   // illumos: base datasets, etherstub and gateway are prepared here; failing that is fatal (SPEC §5.9).
-  const runtime: ZoneRuntime = o.runtime === 'illumos'
+  const runtime: ZoneRuntime = o.runtimeImpl ?? (o.runtime === 'illumos'
     ? await startIllumosRuntime({
       storage: o.storage ?? {},
       etherstub: o.etherstub,
@@ -128,10 +131,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         logMaxFiles: o.logMaxFiles ?? 5,
       },
     }).catch(async (e: unknown) => {
-      await env.close();
+      await env?.close();
       throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
     })
-    : new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) });
+    : new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) }));
   const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, log: o.log }) : undefined;
 
   let stopped = false;
@@ -189,7 +192,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await nodeApi?.close();
       // Actors stop; zones keep running (workloads survive an agent restart).
       await pods.stop();
-      await env.close();
+      await env?.close();
     },
   };
 }

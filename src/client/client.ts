@@ -26,10 +26,14 @@ export interface ClientWatchEvent<T extends KubeObject = KubeObject> {
 export interface WatchQuery extends Omit<ListQuery, 'limit' | 'continue'> {
   /** Resume after this revision; undefined starts with ADDED events for the current state. */
   resourceVersion?: string;
+  /** Pass BOOKMARKs (revisions with no event in scope) to `handlers.bookmark`, when the server sends them. */
+  allowWatchBookmarks?: boolean;
 }
 
 export interface WatchHandlers<T extends KubeObject = KubeObject> {
   event(e: ClientWatchEvent<T>): void;
+  /** Everything in scope up to this revision has been delivered: a resumed watch may start after it. */
+  bookmark?(resourceVersion: string): void;
   /** The watch ended: `expired` means the revision is gone and the caller must relist. */
   closed(reason: { expired: boolean; message?: string }): void;
 }

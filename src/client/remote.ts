@@ -388,6 +388,7 @@ class RemoteWatch<T extends KubeObject> {
           if (rv && (this.rv !== undefined || initialEnd)) {
             this.rv = rv;
             this.partial = false;
+            if (this.q.allowWatchBookmarks) this.h.bookmark?.(rv);
           }
           return;
         }

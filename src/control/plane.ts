@@ -1,12 +1,14 @@
 // The control plane's actor host: the cluster actor with one node actor per Node (liveness) and
-// the scheduler actor, fed by the Node watch through the Client.
+// the scheduler actor, fed by a Node informer through the Client.
 import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
 import { clusterMachine, nodeId } from '../../machines/cluster.ts';
 import { nodeMachine } from '../../machines/node.ts';
 import type { Node } from '../api/types.ts';
 import type { Client } from '../client/client.ts';
 import { ClientError } from '../client/client.ts';
+import { startInformer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 import { lastHeartbeat, readyCondition, withReady } from './nodes.ts';
 import { runtimeClassEnsurer } from './runtimeclasses.ts';
 
@@ -57,7 +59,7 @@ export async function markNodeUnknown(client: Client, name: string, now: number)
   }
 }
 
-/** Starts the cluster actor and feeds it from the Node watch until stop(). */
+/** Starts the cluster actor and feeds it from the Node informer until stop(). */
 export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
   const now = o.now ?? Date.now;
   const logic = clusterMachine.provide({
@@ -95,44 +97,25 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
     beats.set(name, hb);
   };
 
-  let stopWatch = (): void => {};
-  let stopped = false;
-  const watch = (): void => {
-    const listed = new Set<string>();
-    let synced = false;
-    stopWatch = o.client.watch<Node>('nodes', {}, {
-      event(e) {
-        const name = e.object.metadata.name as string;
-        if (e.type === 'DELETED') {
-          beats.delete(name);
-          actor.send({ type: 'NODE_DELETED', name });
-          return;
-        }
-        if (!synced) listed.add(name);
-        seen(e.object);
-      },
-      closed({ expired }) {
-        if (stopped) return;
-        o.log(`node watch ended${expired ? ' (expired): relisting' : ''}`);
-        setTimeout(watch, expired ? 0 : 1000).unref();
-      },
-    });
-    // After a relist, nodes that vanished meanwhile are gone.
-    synced = true;
-    for (const name of [...beats.keys()]) {
-      if (!listed.has(name)) {
-        beats.delete(name);
-        actor.send({ type: 'NODE_DELETED', name });
-      }
-    }
-  };
-  watch();
+  const timers = o.clock ?? realClock;
+  const clock: Clock = { now, setTimeout: (fn, ms) => timers.setTimeout(fn, ms), clearTimeout: (id) => timers.clearTimeout(id) };
+  const nodes = startInformer<Node>({
+    client: o.client,
+    resource: 'nodes',
+    clock,
+    log: (m) => o.log(`control plane: ${m}`),
+    event(e) {
+      const name = e.object.metadata.name as string;
+      if (e.type !== 'DELETED') return seen(e.object);
+      beats.delete(name);
+      actor.send({ type: 'NODE_DELETED', name });
+    },
+  });
 
   return {
     actor,
     stop() {
-      stopped = true;
-      stopWatch();
+      nodes.stop();
       actor.stop();
     },
   };

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { Node, Pod } from '../api/types.ts';
 import type { Client, ClientWatchEvent } from '../client/client.ts';
+import { startInformer, type Informer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';
 import { realClock, type Clock } from '../time/clock.ts';
 import { markUnschedulable } from './conditions.ts';
@@ -14,7 +15,6 @@ import { bindRejectedMessage, scheduledMessage } from './messages.ts';
 import { feasibleNodesToFind, place } from './placement.ts';
 import { DEFAULT_BACKOFF, SchedulingQueue, type BackoffOptions } from './queue.ts';
 import { EventRecorder } from './recorder.ts';
-import { reflect, type Reflector } from './reflector.ts';
 import { createView, type View } from './view.ts';
 
 /** The name pods without `spec.schedulerName` are meant for. */
@@ -269,30 +269,18 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     else if (relevantChange(prev, pod)) queue.activate(key);
   }
 
-  function onPodsListed(pods: Pod[]): void {
-    view.trigger.podsListed({ pods });
-    const seen = new Set<string>();
-    for (const pod of pods) {
-      if (!wantsScheduling(pod, name)) continue;
-      const key = keyOf(pod);
-      seen.add(key);
-      pending.set(key, pod);
-      queue.add(key);
-    }
-    for (const key of [...pending.keys()]) if (!seen.has(key)) drop(key);
-  }
-
   function onNode(e: ClientWatchEvent<Node>): void {
     if (e.type === 'DELETED') view.trigger.nodeGone({ name: e.object.metadata.name ?? '' });
     else view.trigger.nodeSeen({ node: e.object });
   }
 
-  const reflectors: Reflector[] = [
-    reflect<Node>(client, 'nodes', { listed: (nodes) => view.trigger.nodesListed({ nodes }), event: onNode }, clock, log),
-    reflect<Pod>(client, 'pods', { listed: onPodsListed, event: onPod }, clock, log),
-  ];
+  const informerLog = (m: string): void => log(`scheduler: ${m}`);
+  const informers: Informer<Node | Pod>[] = [
+    startInformer<Node>({ client, resource: 'nodes', clock, log: informerLog, event: onNode }),
+    startInformer<Pod>({ client, resource: 'pods', clock, log: informerLog, event: onPod }),
+  ] as Informer<Node | Pod>[];
   // Deciding before both lists are in would call pods unschedulable on an empty view.
-  const synced = Promise.all(reflectors.map((r) => r.synced)).then(() => {
+  const synced = Promise.all(informers.map((i) => i.synced)).then(() => {
     if (stopped) return;
     started = true;
     wake();
@@ -313,7 +301,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       })),
     stop: () => {
       stopped = true;
-      for (const r of reflectors) r.stop();
+      for (const i of informers) i.stop();
       queue.stop();
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);

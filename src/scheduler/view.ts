@@ -1,6 +1,6 @@
 // The scheduler's view of the cluster: node facts and the requests already placed on each node,
-// an @xstate/store fed incrementally by the pods and nodes watches. It is derived state only —
-// rebuilt from a list on start and after a 410 — so a decision reads memory, never the API.
+// an @xstate/store fed incrementally by the pods and nodes informers (whose relists arrive as
+// the changes they found) — so a decision reads memory, never the API.
 import { createStore } from '@xstate/store';
 import type { Node, Pod } from '../api/types.ts';
 import { nodeFacts, podKey, podRequests, type NodeFacts, type PodFacts, type Requests } from './facts.ts';
@@ -37,10 +37,8 @@ export type ViewEmitted = {
 };
 
 type ViewEvents = {
-  nodesListed: { nodes: Node[] };
   nodeSeen: { node: Node };
   nodeGone: { name: string };
-  podsListed: { pods: Pod[] };
   podSeen: { pod: Pod };
   podGone: { key: string };
   assumed: { pod: PodFacts; node: string };
@@ -116,14 +114,6 @@ export function createView() {
   return createStore<ViewContext, ViewEvents, ViewEmitted>({
     context: { nodes: new Map(), nodeList: [], nodeIndex: new Map(), usage: new Map(), placed: new Map(), version: 0 },
     on: {
-      nodesListed: (ctx, e, enq) => {
-        ctx.nodes.clear();
-        ctx.nodeList.length = 0;
-        ctx.nodeIndex.clear();
-        for (const n of e.nodes) putNode(ctx, nodeFacts(n));
-        enq.emit.capacity({ why: 'nodes listed' });
-        return renewed(ctx);
-      },
       nodeSeen: (ctx, e, enq) => {
         const facts = nodeFacts(e.node);
         const prev = ctx.nodes.get(facts.name);
@@ -135,21 +125,6 @@ export function createView() {
       },
       nodeGone: (ctx, e) => {
         removeNode(ctx, e.name);
-        return renewed(ctx);
-      },
-      podsListed: (ctx, e, enq) => {
-        const assumed = [...ctx.placed].filter(([, p]) => p.assumed);
-        ctx.placed.clear();
-        ctx.usage.clear();
-        const unbound = new Set<string>();
-        for (const pod of e.pods) {
-          const key = podKey(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
-          if (holdsResources(pod)) account(ctx, key, placementOf(pod));
-          else if (!pod.spec?.nodeName) unbound.add(key);
-        }
-        // Binds still in flight keep their reservation until they succeed or fail.
-        for (const [key, p] of assumed) if (unbound.has(key)) account(ctx, key, p);
-        enq.emit.capacity({ why: 'pods listed' });
         return renewed(ctx);
       },
       podSeen: (ctx, e, enq) => {

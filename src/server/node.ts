@@ -74,7 +74,7 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       const queue = new FrameQueue((frames) => {
         if (ws.readyState !== ws.OPEN) return;
         socket.cork();
-        for (const d of frames) ws.send(d, { binary: typeof d !== 'string' });
+        for (const d of frames) ws.send(typeof d === 'string' ? utf8Once(d) : d, { binary: typeof d !== 'string' });
         socket.uncork();
       });
       ws.on('close', () => queue.clear());
@@ -178,6 +178,18 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       });
     });
   });
+}
+
+// A watch group hands every member the same string: encode it to UTF-8 once per turn, not once
+// per socket (ws would convert it on each send).
+const encoded = new Map<string, Buffer>();
+function utf8Once(s: string): Buffer {
+  let b = encoded.get(s);
+  if (b === undefined) {
+    if (encoded.size === 0) queueMicrotask(() => encoded.clear());
+    encoded.set(s, (b = Buffer.from(s)));
+  }
+  return b;
 }
 
 function readRequest(req: IncomingMessage, body: Buffer): HttpRequest {

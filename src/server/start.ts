@@ -16,6 +16,7 @@ import { Limits } from './limits.ts';
 import { Drain } from './drain.ts';
 import { withRequestLog, type RequestLogEntry } from './access-log.ts';
 import { NodeAuthority } from './node-authority.ts';
+import { NODE_LEASE_NAMESPACE } from '../api/lease/lease.ts';
 import { realClock, type Clock } from '../time/clock.ts';
 
 /** TLS: auto-generated into `<data-dir>/tls` (extra SANs), or operator-provided files. */
@@ -90,8 +91,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const adminToken = o.auth ? ensureAdminToken(o.dataDir) : undefined;
   const authenticator = o.auth ? new Authenticator({ dataDir: o.dataDir, tokenFile: o.auth.tokenFile, adminToken }) : undefined;
   const security = { authenticator, limits: new Limits({ maxRequestsInflight: o.maxRequestsInflight }) };
-  const store = new LmdbStore({ path: join(o.dataDir, 'store'), now: () => clock.now() });
-  await ensureNamespace(store, 'default');
+  const store = new LmdbStore({ path: join(o.dataDir, 'store'), clock });
+  // As kube-apiserver's system namespaces: `default`, and kube-node-lease for the node agents' Leases.
+  for (const ns of ['default', NODE_LEASE_NAMESPACE]) await ensureNamespace(store, ns);
   const stopNamespaces = runNamespaceController(store, o.log);
   const inspect = new InspectHub(clock);
   const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security, nodes });

@@ -2,7 +2,9 @@
 // (over each transport) must be indistinguishable to the agent, the scheduler and the CLI.
 import { describe, it as test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientError, type Client, type ClientWatchEvent } from '../../src/client/client.ts';
+import { SimulatedClock } from 'xstate';
+import { ClientError, type Client, type ClientWatchEvent, type ListQuery, type WatchHandlers, type WatchQuery } from '../../src/client/client.ts';
+import { startInformer, type Informer, type InformerEvent } from '../../src/client/informer.ts';
 import type { KubeObject, Pod } from '../../src/api/types.ts';
 import type { LmdbStore } from '../../src/store/lmdb.ts';
 
@@ -39,6 +41,8 @@ export async function compactStore(store: LmdbStore): Promise<void> {
 export interface Recorder {
   events: ClientWatchEvent[];
   closed: { expired: boolean; message?: string }[];
+  /** Revisions of the BOOKMARKs received, in order. */
+  bookmarks: string[];
   /** `TYPE name` per event. */
   readonly seen: string[];
   stop: () => void;
@@ -49,12 +53,13 @@ export function record(client: Client, resource: string, q: Parameters<Client['w
   const r: Recorder = {
     events: [],
     closed: [],
+    bookmarks: [],
     get seen() {
       return r.events.map((e) => `${e.type} ${e.object.metadata.name}`);
     },
     stop: () => {},
   };
-  r.stop = client.watch(resource, q, { event: (e) => r.events.push(e), closed: (c) => r.closed.push(c) });
+  r.stop = client.watch(resource, q, { event: (e) => r.events.push(e), bookmark: (rv) => r.bookmarks.push(rv), closed: (c) => r.closed.push(c) });
   return r;
 }
 
@@ -73,6 +78,59 @@ export async function rejectsWith(p: Promise<unknown>, code: number, reason: str
     return e;
   }
   assert.fail(`expected ${code} ${reason}, but the call succeeded`);
+}
+
+/**
+ * `inner` with its watches under the test's control: each watch's query is recorded, the live one
+ * can be ended as a dropped connection would end it, and given a BOOKMARK; lists are counted.
+ */
+export function controlled(inner: Client) {
+  const queries: WatchQuery[] = [];
+  let lists = 0;
+  let live: { handlers: WatchHandlers; stop: () => void } | undefined;
+  const client: Client = Object.assign(Object.create(inner) as Client, {
+    list: <T extends KubeObject>(resource: string, q?: ListQuery) => {
+      lists++;
+      return inner.list<T>(resource, q);
+    },
+    watch: <T extends KubeObject>(resource: string, q: WatchQuery, h: WatchHandlers<T>) => {
+      queries.push(q);
+      const entry = { handlers: h as unknown as WatchHandlers, stop: () => {} };
+      entry.stop = inner.watch<T>(resource, q, h);
+      live = entry;
+      return () => {
+        if (live === entry) live = undefined;
+        entry.stop();
+      };
+    },
+  });
+  return {
+    client,
+    queries,
+    get lists() {
+      return lists;
+    },
+    /** Ends the live watch as not expired (a connection that dropped). */
+    cut(): void {
+      const w = live;
+      assert.ok(w, 'a live watch');
+      live = undefined;
+      w.stop();
+      w.handlers.closed({ expired: false, message: 'connection reset' });
+    },
+    bookmark(rv: string): void {
+      assert.ok(live, 'a live watch');
+      live.handlers.bookmark?.(rv);
+    },
+  };
+}
+
+/** An informer over `client` that records its events (`TYPE name`) and its log. */
+function inform(client: Client, namespace: string, clock: SimulatedClock, pageSize?: number) {
+  const events: InformerEvent<Pod>[] = [];
+  const logs: string[] = [];
+  const informer: Informer<Pod> = startInformer<Pod>({ client, resource: 'pods', namespace, clock, log: (m) => logs.push(m), event: (e) => events.push(e), ...(pageSize ? { pageSize } : {}) });
+  return { informer, events, logs, seen: () => events.map((e) => `${e.type} ${e.object.metadata.name}`) };
 }
 
 /** Registers the shared Client suite under `name`; `knownGaps` marks tests (by title) as todo, with why. */
@@ -324,6 +382,117 @@ export function clientContract(name: string, make: () => Promise<ClientFixture>,
       assert.equal(w.closed[0]?.expired, false);
       assert.ok(w.closed[0]?.message);
       assert.deepEqual(w.events, []);
+    });
+
+    it('sends a BOOKMARK after the initial events only when asked for bookmarks', async () => {
+      const ns = await namespace();
+      await c.create('pods', pod('a', ns));
+      const { resourceVersion } = await c.list('pods', { namespace: ns });
+      const asked = record(c, 'pods', { namespace: ns, allowWatchBookmarks: true });
+      const plain = record(c, 'pods', { namespace: ns });
+      await until(() => asked.bookmarks.length === 1 && plain.events.length === 1, 'the initial events and the bookmark');
+      assert.deepEqual(asked.seen, ['ADDED a']);
+      assert.ok(Number(asked.bookmarks[0]) >= Number(resourceVersion), `bookmark ${asked.bookmarks[0]} is at or after the list's ${resourceVersion}`);
+      await c.create('pods', pod('b', ns));
+      await until(() => asked.events.length === 2 && plain.events.length === 2, 'b');
+      assert.deepEqual(plain.bookmarks, []);
+      asked.stop();
+      plain.stop();
+    });
+
+    it('informer: synced only after every listed object was delivered as ADDED; then changes in order, cached', async () => {
+      const ns = await namespace();
+      for (const name of ['a', 'b', 'c']) await c.create('pods', pod(name, ns, { v: '1' }));
+      const clock = new SimulatedClock();
+      // Pages of two: the list takes two calls, and synced must wait for both.
+      const r = inform(c, ns, clock, 2);
+      const marks: string[] = [];
+      void r.informer.synced.then(() => marks.push(`synced after ${r.events.length}`));
+      assert.equal(r.informer.hasSynced(), false);
+      await r.informer.synced;
+      assert.equal(r.informer.hasSynced(), true);
+      assert.deepEqual(marks, ['synced after 3']);
+      assert.deepEqual(r.seen(), ['ADDED a', 'ADDED b', 'ADDED c']);
+      await c.create('pods', pod('d', ns));
+      await c.patch('pods', ns, 'a', { metadata: { labels: { v: '2' } } });
+      await c.delete('pods', ns, 'b');
+      await c.patch('pods', ns, 'a', { metadata: { labels: { v: '3' } } });
+      await until(() => r.events.length === 7, 'the live events');
+      assert.deepEqual(r.seen().slice(3), ['ADDED d', 'MODIFIED a', 'DELETED b', 'MODIFIED a']);
+      assert.equal(r.events[4]?.old?.metadata.labels?.v, '1', 'MODIFIED carries the version it replaces');
+      assert.equal(r.events[6]?.old?.metadata.labels?.v, '2');
+      assert.equal(r.informer.get(ns, 'a')?.metadata.labels?.v, '3');
+      assert.equal(r.informer.get(ns, 'b'), undefined);
+      assert.deepEqual(r.informer.list(ns).map((p) => p.metadata.name).sort(), ['a', 'c', 'd']);
+      assert.equal(r.informer.size, 3);
+      assert.equal(r.informer.resourceVersion, r.informer.get(ns, 'a')?.metadata.resourceVersion);
+      r.informer.stop();
+      await c.create('pods', pod('after-stop', ns));
+      const sentinel = record(c, 'pods', { namespace: ns, fieldSelector: 'metadata.name=after-stop' });
+      await until(() => sentinel.events.length === 1, 'the sentinel watch');
+      sentinel.stop();
+      assert.equal(r.events.length, 7, 'nothing after stop');
+      assert.deepEqual(r.logs, []);
+    });
+
+    // Compacting: after the tests that resume from old revisions.
+    it('informer: resumes from its last BOOKMARK after the watch drops, with no relist', async () => {
+      const ns = await namespace();
+      const other = await namespace();
+      await c.create('pods', pod('a', ns));
+      const ctl = controlled(c);
+      const clock = new SimulatedClock();
+      const r = inform(ctl.client, ns, clock);
+      await r.informer.synced;
+      assert.equal(ctl.queries[0]?.allowWatchBookmarks, true, 'the informer asks for bookmarks');
+      // Writes out of scope move the revision on; only a bookmark tells the informer.
+      for (let i = 0; i < 3; i++) await c.create('pods', pod(`x${i}`, other));
+      const { resourceVersion: now } = await c.list('pods', { namespace: other });
+      ctl.bookmark(now);
+      assert.equal(r.informer.resourceVersion, now);
+      ctl.cut();
+      // The revision the informer listed at is compacted away; the bookmark's is not.
+      await fx.compact();
+      clock.increment(250);
+      await c.create('pods', pod('b', ns));
+      await until(() => r.events.length === 2, 'b');
+      assert.deepEqual(r.seen(), ['ADDED a', 'ADDED b']);
+      assert.equal(ctl.queries.length, 2);
+      assert.equal(ctl.queries[1]?.resourceVersion, now, 'resumed from the bookmark');
+      assert.equal(ctl.lists, 1, 'no relist');
+      r.informer.stop();
+    });
+
+    it('informer: relists after a 410 and reports what changed while it was blind, exactly once', async () => {
+      const ns = await namespace();
+      for (const name of ['a', 'b', 'c', 'u']) await c.create('pods', pod(name, ns, { v: '1' }));
+      const ctl = controlled(c);
+      const clock = new SimulatedClock();
+      const r = inform(ctl.client, ns, clock);
+      await r.informer.synced;
+      const oldC = r.informer.get(ns, 'c');
+      ctl.cut();
+      // While nobody watches: a deleted, b changed, c replaced by a new pod of its name, d new, u untouched.
+      await c.delete('pods', ns, 'a');
+      await c.patch('pods', ns, 'b', { metadata: { labels: { v: '2' } } });
+      await c.delete('pods', ns, 'c');
+      const newC = await c.create<Pod>('pods', pod('c', ns));
+      await c.create('pods', pod('d', ns));
+      await fx.compact();
+      clock.increment(250);
+      await until(() => r.events.length === 9, 'the relist diff');
+      assert.deepEqual(r.seen().slice(4), ['DELETED a', 'MODIFIED b', 'DELETED c', 'ADDED c', 'ADDED d']);
+      assert.equal(r.events[5]?.object.metadata.labels?.v, '2');
+      assert.equal(r.events[6]?.object.metadata.uid, oldC?.metadata.uid);
+      assert.equal(r.events[7]?.object.metadata.uid, newC.metadata.uid);
+      assert.ok(r.logs.some((m) => /pods watch expired .*relisting/.test(m)), r.logs.join('\n'));
+      assert.equal(ctl.lists, 2);
+      // The watch goes on from the relist, and nothing is delivered twice.
+      await c.create('pods', pod('e', ns));
+      await until(() => r.events.length === 10, 'e');
+      assert.equal(r.seen()[9], 'ADDED e');
+      assert.deepEqual(r.informer.list(ns).map((p) => p.metadata.name).sort(), ['b', 'c', 'd', 'e', 'u']);
+      r.informer.stop();
     });
 
     // Last: compaction raises the floor of every resource.

@@ -84,12 +84,16 @@ describe('view: assumptions', () => {
     assert.deepEqual(signals, [], 'a failed bind wakes no one (two failing binds would wake each other forever)');
   });
 
-  it('keeps assumptions for still-unbound pods across a relist, and drops the rest', () => {
+  it('keeps assumptions for pods a relist still finds unbound, and drops deleted ones', () => {
     const { view, ctx } = watched();
     view.trigger.assumed({ pod: podF('a', { cpu: '1' }), node: 'n1' });
     view.trigger.assumed({ pod: podF('gone', { cpu: '1' }), node: 'n1' });
     view.trigger.podSeen({ pod: pod('old', { nodeName: 'n2', cpu: '1' }) });
-    view.trigger.podsListed({ pods: [pod('a', { cpu: '1' }), pod('b', { nodeName: 'n2', cpu: '2' })] });
+    // The informer's relist diff: a changed (still unbound), gone and old deleted, b new and bound.
+    view.trigger.podSeen({ pod: pod('a', { cpu: '1' }) });
+    view.trigger.podGone({ key: 'default/gone' });
+    view.trigger.podGone({ key: 'default/old' });
+    view.trigger.podSeen({ pod: pod('b', { nodeName: 'n2', cpu: '2' }) });
     assert.equal(ctx().usage.get('n1')?.cpu, 1000);
     assert.equal(ctx().usage.get('n2')?.cpu, 2000);
     assert.deepEqual([...ctx().placed.keys()].sort(), ['default/a', 'default/b']);
@@ -124,14 +128,6 @@ describe('view: nodes', () => {
     for (const [name, i] of nodeIndex) assert.equal(nodeList[i]?.name, name);
     assert.equal(nodes.get('b'), nodeList[nodeIndex.get('b') as number]);
     assert.equal(nodes.get('b')?.allocatable.cpu, 8000);
-  });
-
-  it('replaces all nodes on a list', () => {
-    const { view, ctx } = watched();
-    view.trigger.nodeSeen({ node: node('old') });
-    view.trigger.nodesListed({ nodes: [node('a'), node('b')] });
-    assert.deepEqual([...ctx().nodes.keys()], ['a', 'b']);
-    assert.deepEqual(ctx().nodeList.map((n) => n.name), ['a', 'b']);
   });
 
   it('renews the snapshot on every change so subscribers see it', () => {

@@ -1,5 +1,6 @@
-// The scheduler's list-then-watch: rebuilt from a list after a 410, resumed from the last
-// revision after any other end of the watch, and a failed list retried on the clock.
+// The scheduler on its informers: what a relist after a 410 finds is scheduled and accounted,
+// a watch that ended otherwise resumes from the last revision, a failed list is retried on the
+// clock and nothing is decided before both lists are in.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
@@ -37,12 +38,13 @@ function flaky(inner: Client) {
   };
 }
 
-describe('scheduler reflectors', () => {
+describe('scheduler informers', () => {
   it('relists nodes after a 410 and schedules what the lost events would have allowed', () =>
     withCluster(async (c) => {
       const f = flaky(c.client);
       const logs: string[] = [];
-      const sched = c.scheduler({ client: f.client, log: (m) => logs.push(m) });
+      const clock = new SimulatedClock();
+      const sched = c.scheduler({ client: f.client, clock, log: (m) => logs.push(m) });
       await sched.synced;
       f.cut('nodes');
       await c.client.create('nodes', node('n1'));
@@ -50,6 +52,8 @@ describe('scheduler reflectors', () => {
       await sched.idle();
       assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, undefined, 'the node event was lost');
       f.end('nodes', true);
+      // The watch had delivered nothing since its list: the relist waits out the first back-off.
+      clock.increment(250);
       await sched.idle();
       assert.equal((await c.client.get<Pod>('pods', 'default', 'p')).spec.nodeName, 'n1');
       assert.ok(logs.some((m) => /nodes watch expired/.test(m)));
@@ -109,7 +113,7 @@ describe('scheduler reflectors', () => {
       void sched.synced.then(() => (synced = true));
       await new Promise((r) => setImmediate(r));
       assert.equal(synced, false);
-      assert.ok(logs.some((m) => /listing nodes failed, retrying in 1s: try later/.test(m)));
+      assert.ok(logs.some((m) => /scheduler: listing nodes failed, retrying in 0.25s: try later/.test(m)));
       clock.increment(1000);
       await sched.idle();
       assert.equal(synced, true);
