@@ -50,7 +50,7 @@ export class Rest {
     private readonly authority?: NodeAuthority,
     private readonly clock: Clock = realClock,
   ) {
-    this.logs = new PodLogs(store, authority);
+    this.logs = new PodLogs(store, authority, clock);
   }
 
   async serve(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {

@@ -139,9 +139,9 @@ for (const transport of TRANSPORTS) {
     it('cuts a client that never answers the close frame once its wait is over, and stops', { timeout: 20_000 }, async () => {
       // The server's waits run on simulated time: only advancing it can end them.
       const clock = new SimulatedClock();
-      const { store, close } = await openStore();
+      const { store, close } = await openStore({ clock });
       const stopNs = runNamespaceController(store);
-      const listening = await listen(createApi(store, { kubeMinor: 31, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }), '127.0.0.1', 0, transport, undefined, undefined, clock);
+      const listening = await listen(createApi(store, { kubeMinor: 31, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, clock }), '127.0.0.1', 0, transport, undefined, undefined, clock);
       // A hand-made handshake; afterwards the client reads nothing and never answers.
       const sock = connect(listening.port, '127.0.0.1');
       sock.on('error', () => {});
