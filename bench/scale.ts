@@ -596,10 +596,12 @@ async function driverMain(): Promise<void> {
     const user = await SpecRunner.start<UserSpec, UserResult>(script, 'user', 'user process');
     children.push(user as SpecRunner<unknown, unknown>);
     const server0 = await within(server.run({ op: 'stats' }), 30_000, 'server stats');
+    const podsT0 = performance.now();
     const hollow0 = await Promise.all(hollow.map((h) => within(h.run({ op: 'stats' }), 30_000, 'hollow stats')));
     progress(`${pods} pods at ${rate}/s over ${connections} connections`);
     await within(server.run({ op: 'pods-start', prefix: PREFIX, pods, profile: values['cpu-prof'] ?? false }), 30_000, 'server pods-start');
     const u = await within(user.run({ port, token: adminToken, pods, rate, connections, drainSeconds }), ((2 * pods) / rate + 60 + drainSeconds + 60) * 1000, 'user');
+    const podsWallS = (performance.now() - podsT0) / 1000;
     const server1 = await within(server.run({ op: 'pods-end', ...(values['cpu-prof'] ? { profileDir: profDir } : {}) }), 120_000, 'server pods-end');
     const hollow1 = await Promise.all(hollow.map((h) => within(h.run({ op: 'stats' }), 30_000, 'hollow stats')));
     progress(`${u.created} created (${u.createRate}/s), ${u.bound} bound, ${u.running} Running`);
@@ -632,6 +634,8 @@ async function driverMain(): Promise<void> {
     const delivery = { user: dist(toUser), nodes: dist(toNodes) };
     const deliveryP99 = Math.max(delivery.user.p99_ms, delivery.nodes.p99_ms);
     const podsCpuS = (server1.cpuMs - server0.cpuMs) / 1000;
+    // What the idle nodes cost the server anyway (heartbeats), taken out to leave the pods' share.
+    const serverIdleCpuPerS = (serverIdle1.cpuMs - serverIdle0.cpuMs) / idleMs;
     const hollowCpuS = (sum(hollow1, cpuOf) - sum(hollow0, cpuOf)) / 1000;
 
     // Stop, in order: the user, the nodes, the server.
@@ -673,7 +677,11 @@ async function driverMain(): Promise<void> {
         peak_rss_mb: Math.round(server1.peakRssBytes / MB), peak_heap_mb: Math.round(server1.peakHeapBytes / MB),
         rss_mb_after: Math.round(server1.rssBytes / MB), heap_mb_after: Math.round(server1.heapBytes / MB),
         store_mb: round(server1.storeBytes / MB),
-        pods_phase_cpu_s: round(podsCpuS, 2), cpu_ms_per_pod: u.created ? round((podsCpuS * 1000) / u.created, 2) : null,
+        // cpu_util well under 1 with latencies far over budget: the server was starved of CPU (a busy box).
+        pods_phase_wall_s: round(podsWallS, 2), pods_phase_cpu_s: round(podsCpuS, 2), cpu_util: round(podsCpuS / podsWallS, 2),
+        idle_nodes_cpu_util: round(serverIdleCpuPerS, 3),
+        cpu_ms_per_pod: u.created ? round((podsCpuS * 1000) / u.created, 2) : null,
+        cpu_ms_per_pod_net_of_idle: u.created ? round(((podsCpuS - serverIdleCpuPerS * podsWallS) * 1000) / u.created, 2) : null,
         event_loop_delay_p99_ms: server1.eventLoopP99Ms, event_loop_delay_max_ms: server1.eventLoopMaxMs,
         log_lines: server1.logLines, log_sample: server1.logSample.slice(0, 5),
         stop_ms: 'stopMs' in serverStop ? Math.round(serverStop.stopMs ?? 0) : serverStop,
