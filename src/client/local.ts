@@ -3,14 +3,13 @@
 import { apiVersionOf, resourceDef } from '../api/resources.ts';
 import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.ts';
 import { mergePatch } from '../api/patch.ts';
-import type { DeleteOptions, KubeObject, Pod } from '../api/types.ts';
+import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { notFound } from '../api/status.ts';
-import { bindPod } from '../api/pod/binding.ts';
+import { toApiError } from '../api/error-status.ts';
+import { checkObject, pinIdentity } from '../api/check.ts';
+import { cloneJson } from '../api/clone.ts';
 import type { EventType, Store } from '../store/store.ts';
 import { hubOf, selectionKey } from '../store/hub.ts';
-import { toApiError } from '../server/errors.ts';
-import { checkObject, pinIdentity } from '../server/body.ts';
-import { rfc3339 } from '../store/time.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 
 /** Runs `f`, turning API and store failures into ClientErrors. */
@@ -59,7 +58,7 @@ export class LocalClient implements Client {
 
   create<T extends KubeObject>(resource: string, obj: T): Promise<T> {
     return guard(async () => {
-      const body = checkObject(structuredClone(obj), kindOf(resource), versionOf(resource));
+      const body = checkObject(cloneJson(obj), kindOf(resource), versionOf(resource));
       if (resourceDef(resource)?.namespaced) body.metadata.namespace = ns(resource, body);
       return (await this.store.create(resource, body)) as T;
     });
@@ -90,21 +89,21 @@ export class LocalClient implements Client {
 
   private replace<T extends KubeObject>(resource: string, obj: T, subresource: 'main' | 'status'): Promise<T> {
     return guard(async () => {
-      const body = checkObject(structuredClone(obj), kindOf(resource), versionOf(resource));
+      const body = checkObject(cloneJson(obj), kindOf(resource), versionOf(resource));
       return (await this.store.update(resource, ns(resource, body), body.metadata.name ?? '', () => body, { subresource })).object as T;
     });
   }
 
   bind(namespace: string, name: string, b: Binding): Promise<void> {
     return guard(async () => {
-      await this.store.update('pods', namespace, name, (cur) => bindPod(cur as Pod, b, rfc3339(Date.now())), { subresource: 'raw' });
+      await this.store.bind('pods', namespace, name, b);
     });
   }
 
   finalize(resource: string, namespace: string, name: string, opts: { uid?: string } = {}): Promise<void> {
     return guard(async () => {
-      // Served on pods only, as over HTTP.
-      if (resource !== 'pods') throw notFound(resource, name);
+      // Served where the resource definition says, as over HTTP.
+      if (!resourceDef(resource)?.finalizable) throw notFound(resource, name);
       await this.store.finalize(resource, namespace, name, opts);
     });
   }

@@ -3,8 +3,7 @@
 // serving certificates (nodes/servingcertificate).
 import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
 import { ApiError, badRequest, cause, invalid, methodNotAllowed, notFound, successStatus, unsupportedMediaType } from '../api/status.ts';
-import type { KubeObject, Pod } from '../api/types.ts';
-import { bindPod } from '../api/pod/binding.ts';
+import type { KubeObject } from '../api/types.ts';
 import { parseFieldSelector, parseLabelSelector, matchesLabels, matchesFields, fieldsOf } from '../api/selectors.ts';
 import { mergePatch, jsonPatch } from '../api/patch.ts';
 import { strategicMergePatch } from '../api/strategic.ts';
@@ -16,14 +15,15 @@ import type { Store, Subresource } from '../store/store.ts';
 import { selectionKey } from '../store/hub.ts';
 import { rfc3339 } from '../store/time.ts';
 import { zoneName } from '../runtime/names.ts';
-import { checkObject, decodeObject, mediaType, parseDocument, pinIdentity } from './body.ts';
+import { decodeObject, mediaType, parseDocument } from './body.ts';
+import { checkObject, pinIdentity } from '../api/check.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 import { json, type HttpReply, type HttpRequest, type Sink } from './http.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam, revisionParam } from './query.ts';
 import { runWatch, type Framing, type WatchLimits } from './watch.ts';
 import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import type { Node } from '../api/types.ts';
-import { realClock, type Clock } from '../time/clock.ts';
 
 export interface ResourceCall {
   def: ResourceDef;
@@ -184,7 +184,7 @@ export class Rest {
     const config = checkObject(parseDocument(req, APPLY_PATCH), def.kind, apiVersionOf(def));
     const warnings = checkFields(req, def, config);
     pinIdentity(config, name, def.namespaced ? call.namespace : undefined);
-    const now = rfc3339(Date.now());
+    const now = rfc3339(this.clock.now());
     const { object, created } = await this.store.update(def.resource, call.namespace ?? '', name, (current) => applyConfig(def.kind, current, config, { manager, force, now }), {
       subresource: sub,
       createIfMissing: sub === 'main',
@@ -243,7 +243,7 @@ export class Rest {
     const nodeName = target?.name as string;
     const meta = binding.metadata ?? {};
     const request = { nodeName, uid: meta.uid, resourceVersion: meta.resourceVersion, annotations: meta.annotations };
-    await this.store.update('pods', call.namespace ?? '', name, (current) => bindPod(current as Pod, request, rfc3339(Date.now())), { subresource: 'raw', dryRun: dryRunParam(req.query) });
+    await this.store.bind(call.def.resource, call.namespace ?? '', name, request, { dryRun: dryRunParam(req.query) });
     return json(201, successStatus(undefined, 201));
   }
 
@@ -255,12 +255,13 @@ export class Rest {
     if (e.kind !== undefined && e.kind !== 'Eviction') throw badRequest(`expected an Eviction, got kind ${JSON.stringify(e.kind)}`);
     if (e.metadata?.name !== undefined && e.metadata.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
     const opts = deleteOptions(new URLSearchParams(), e.deleteOptions ?? undefined);
-    await this.store.delete('pods', call.namespace ?? '', name, { ...opts, dryRun: dryRunParam(req.query) });
+    await this.store.delete(call.def.resource, call.namespace ?? '', name, { ...opts, dryRun: dryRunParam(req.query) });
     return json(201, successStatus(undefined, 201));
   }
 
   /** pods/finalize: the node agent's word that the zone is gone; removes the object. */
   private async finalize(req: HttpRequest, call: ResourceCall, name: string): Promise<HttpReply> {
+    if (!call.def.finalizable) throw notFoundPath();
     const body = req.body.length > 0 ? parseDocument(req) : undefined;
     const uid = (body as { metadata?: { uid?: unknown }; preconditions?: { uid?: unknown } } | undefined)?.preconditions?.uid;
     const removed = await this.store.finalize(call.def.resource, call.namespace ?? '', name, typeof uid === 'string' ? { uid } : {});

@@ -91,7 +91,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const adminToken = o.auth ? ensureAdminToken(o.dataDir) : undefined;
   const authenticator = o.auth ? new Authenticator({ dataDir: o.dataDir, tokenFile: o.auth.tokenFile, adminToken }) : undefined;
   const security = { authenticator, limits: new Limits({ maxRequestsInflight: o.maxRequestsInflight }) };
-  const store = new LmdbStore({ path: join(o.dataDir, 'store'), now: () => clock.now() });
+  const store = new LmdbStore({ path: join(o.dataDir, 'store'), clock });
   // As kube-apiserver's system namespaces: `default`, and kube-node-lease for the node agents' Leases.
   for (const ns of ['default', NODE_LEASE_NAMESPACE]) await ensureNamespace(store, ns);
   const stopNamespaces = runNamespaceController(store, o.log);
