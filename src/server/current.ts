@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.ts';
 import { hubOf, selectionKey } from '../store/hub.ts';
 import { keyRange, objectKey } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
-import type { EncodedObjects } from './encoded.ts';
+import { listOf, type EncodedObjects } from './encoded.ts';
 
 const DEFAULT_MAX_OBJECTS = 20_000;
 
@@ -17,8 +17,8 @@ interface View {
   sorted?: string[];
   /** Bumped by every event: the joined lists below are of this version. */
   version: number;
-  /** Per namespace ('' for all): the items' JSON joined with commas, as last listed. */
-  readonly joined: Map<string, { version: number; bytes: Buffer }>;
+  /** Per namespace ('' for all): the items' JSON joined with commas, and the last list document, as last listed. */
+  readonly joined: Map<string, { version: number; bytes: Buffer; body?: { revision: number; bytes: Buffer } }>;
   stop: () => void;
 }
 
@@ -55,6 +55,18 @@ export class CurrentObjects {
     const bytes = Buffer.concat(parts);
     view.joined.set(namespace ?? '', { version: view.version, bytes });
     return { items: bytes, revision };
+  }
+
+  /** The whole list document (`kind` is the list kind); the same bytes while nothing changes. */
+  document(resource: string, namespace: string | undefined, apiVersion: string, kind: string): Buffer | undefined {
+    const list = this.list(resource, namespace);
+    if (!list) return undefined;
+    const entry = this.views.get(resource);
+    const cached = entry === 'too large' ? undefined : entry?.joined.get(namespace ?? '');
+    if (cached?.body?.revision === list.revision) return cached.body.bytes;
+    const bytes = listOf({ apiVersion, kind, metadata: { resourceVersion: String(list.revision) } }, list.items);
+    if (cached) cached.body = { revision: list.revision, bytes };
+    return bytes;
   }
 
   /** Stops following the store. */

@@ -24,7 +24,7 @@ import { runWatch, type Framing, type WatchLimits } from './watch.ts';
 import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import type { Node } from '../api/types.ts';
-import { EncodedObjects, listOf } from './encoded.ts';
+import { EncodedObjects } from './encoded.ts';
 import { CurrentObjects } from './current.ts';
 
 export interface ResourceCall {
@@ -141,10 +141,8 @@ export class Rest {
     if (rv !== undefined && rv > 0) await this.waitForRevision(rv);
     const table = wantsTable(req.headers.accept ?? '');
     // The common list (everything, or a namespace): concatenated from the current objects' bytes.
-    const whole = !filter && !(limit !== undefined && limit > 0) && !cont && !table ? this.current.list(def.resource, call.namespace) : undefined;
-    if (whole) {
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: listOf({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata: { resourceVersion: String(whole.revision) } }, whole.items) };
-    }
+    const whole = !filter && !(limit !== undefined && limit > 0) && !cont && !table ? this.current.document(def.resource, call.namespace, apiVersionOf(def), def.listKind) : undefined;
+    if (whole) return { status: 200, headers: { 'content-type': 'application/json' }, body: whole };
     const result = this.store.list(def.resource, { namespace: call.namespace, limit, continue: cont || undefined, filter });
     const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
     if (result.continue) metadata.continue = result.continue;
