@@ -43,18 +43,23 @@ export class CurrentObjects {
     const revision = this.store.revision();
     const hit = view.joined.get(namespace ?? '');
     if (hit?.version === view.version) return { items: hit.bytes, revision };
-    const sorted = (view.sorted ??= [...view.objects.keys()].sort());
-    const { start, end } = keyRange(resource, namespace);
     const parts: Buffer[] = [];
-    for (let i = lowerBound(sorted, start); i < sorted.length; i++) {
-      const key = sorted[i] as string;
-      if (key >= end) break;
+    for (const key of this.keys(view, resource, namespace)) {
       if (parts.length > 0) parts.push(COMMA);
       parts.push(this.encoded.json(view.objects.get(key) as KubeObject));
     }
     const bytes = Buffer.concat(parts);
     view.joined.set(namespace ?? '', { version: view.version, bytes });
     return { items: bytes, revision };
+  }
+
+  /** The objects of `resource` (in `namespace`) in store order, and their revision; undefined: read the store. */
+  objects(resource: string, namespace?: string): { items: KubeObject[]; revision: number } | undefined {
+    const view = this.view(resource);
+    if (!view) return undefined;
+    const items: KubeObject[] = [];
+    for (const key of this.keys(view, resource, namespace)) items.push(view.objects.get(key) as KubeObject);
+    return { items, revision: this.store.revision() };
   }
 
   /** The whole list document (`kind` is the list kind); the same bytes while nothing changes. */
@@ -73,6 +78,17 @@ export class CurrentObjects {
   close(): void {
     for (const v of this.views.values()) if (v !== 'too large') v.stop();
     this.views.clear();
+  }
+
+  /** The keys of `namespace` (all when undefined), in store order. */
+  private *keys(view: View, resource: string, namespace?: string): Iterable<string> {
+    const sorted = (view.sorted ??= [...view.objects.keys()].sort());
+    const { start, end } = keyRange(resource, namespace);
+    for (let i = lowerBound(sorted, start); i < sorted.length; i++) {
+      const key = sorted[i] as string;
+      if (key >= end) return;
+      yield key;
+    }
   }
 
   private view(resource: string): View | undefined {
