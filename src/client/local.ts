@@ -7,7 +7,7 @@ import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { notFound } from '../api/status.ts';
 import { toApiError } from '../api/error-status.ts';
 import { checkObject, pinIdentity } from '../api/check.ts';
-import { cloneJson } from '../api/clone.ts';
+import { cloneJson } from '../api/json-value.ts';
 import type { EventType, Store } from '../store/store.ts';
 import { hubOf, selectionKey } from '../store/hub.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';

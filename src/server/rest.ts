@@ -55,7 +55,7 @@ export class Rest {
     private readonly authority?: NodeAuthority,
     private readonly clock: Clock = realClock,
   ) {
-    this.logs = new PodLogs(store, authority);
+    this.logs = new PodLogs(store, authority, clock);
     this.current = new CurrentObjects(store, this.encoded);
   }
 

@@ -96,7 +96,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   for (const ns of ['default', NODE_LEASE_NAMESPACE]) await ensureNamespace(store, ns);
   const stopNamespaces = runNamespaceController(store, o.log);
   const inspect = new InspectHub(clock);
-  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security, nodes });
+  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security, nodes, clock });
   const drain = new Drain(o.requestLog ? withRequestLog(handler, o.requestLog, clock) : handler, clock);
   let listening: Listening;
   try {

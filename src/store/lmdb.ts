@@ -12,7 +12,7 @@ import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
 import { invalidObject } from '../api/errors.ts';
 import type { BindingRequest } from '../api/pod/binding.ts';
-import { cloneJson } from '../api/clone.ts';
+import { cloneJson, jsonEqual } from '../api/json-value.ts';
 import { every, realClock, type Clock } from '../time/clock.ts';
 import { keyRange, objectKey } from './keys.ts';
 import { rfc3339 } from './time.ts';
@@ -65,6 +65,7 @@ interface Inflight {
 const DEFAULT_RETAIN_EVENTS = 10_000;
 const DEFAULT_RETAIN_MS = 5 * 60_000;
 const COMPACT_BATCH = 20_000;
+const LAST_WRITES_MAX = 200_000;
 
 /** The embedded default store. */
 export class LmdbStore implements Store {
@@ -85,6 +86,12 @@ export class LmdbStore implements Store {
   private compactedRev: number;
   private readonly inflight: Inflight[] = [];
   private readonly listeners = new Map<string, Set<WatchListener>>();
+  /**
+   * Per key, the revision of its last write since open (deletions too), for commitOnStored's
+   * check; emptied when it grows past LAST_WRITES_MAX, which bumps the epoch.
+   */
+  private readonly lastWrites = new Map<string, number>();
+  private lastWritesEpoch = 0;
   /** Namespace name → terminating, for the check every namespaced create makes; dropped on every namespace write. */
   private readonly namespaceStates = new Map<string, boolean>();
   private closed = false;
@@ -170,15 +177,15 @@ export class LmdbStore implements Store {
   async update(resource: string, namespace: string, name: string, mutate: (current: KubeObject | undefined) => KubeObject, opts: UpdateOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
     const def = mustDef(resource);
     const key = objectKey(resource, def.namespaced ? namespace : '', name);
-    const plan = await this.commit(() => {
-      const stored = this.objects.get(key);
+    const plan = await this.commitOnStored(key, (stored) => {
       if (!stored) {
         if (!opts.createIfMissing) throw new StoreError('NotFound', resource, name);
         const fresh = mutate(undefined);
         fresh.metadata = { ...fresh.metadata, name, ...(def.namespaced ? { namespace } : {}) };
         return this.planCreate(def, this.prepareCreate(def, fresh));
       }
-      const next = mutate(cloneJson(stored));
+      // A copy of what mutate returns: it may hand back the same object when asked again.
+      const next = cloneJson(mutate(cloneJson(stored)));
       return this.planUpdate(def, key, stored, next, opts.subresource ?? 'main');
     }, opts.dryRun);
     return { object: plan.object, created: plan.created === true };
@@ -190,8 +197,7 @@ export class LmdbStore implements Store {
     if (!bind) throw new StoreError('BadRequest', resource, name, `${resource} cannot be bound`);
     const key = objectKey(resource, def.namespaced ? namespace : '', name);
     const now = rfc3339(this.clock.now());
-    const plan = await this.commit(() => {
-      const stored = this.objects.get(key);
+    const plan = await this.commitOnStored(key, (stored) => {
       if (!stored) throw new StoreError('NotFound', resource, name);
       const next = cloneJson(stored);
       bind(next, binding, now);
@@ -305,6 +311,40 @@ export class LmdbStore implements Store {
     await this.root.close();
   }
 
+  /**
+   * A write computed from the stored object, as Kubernetes' GuaranteedUpdate: `plan` runs first on
+   * the committed object, outside the write lock; inside, the transaction only checks that the
+   * object has not been written since (else it plans again on the current one). Patching,
+   * defaulting and validation then stay out of the lock every concurrent writer waits on. An
+   * absent object is always planned inside (a create needs the namespace check there).
+   */
+  private commitOnStored(key: string, plan: (stored: KubeObject | undefined) => Plan, dryRun?: boolean): Promise<Plan> {
+    const epoch = this.lastWritesEpoch;
+    const seen = this.objects.get(key);
+    let early: { ok: true; plan: Plan } | { ok: false; error: unknown } | undefined;
+    if (seen) {
+      try {
+        early = { ok: true, plan: plan(seen) };
+      } catch (error) {
+        early = { ok: false, error };
+      }
+    }
+    return this.commit(() => {
+      if (!early || this.writtenSince(key, seen, epoch)) return plan(this.objects.get(key));
+      if (!early.ok) throw early.error;
+      return early.plan;
+    }, dryRun);
+  }
+
+  /** Whether `key` may have been written since `seen` was read from the committed state. */
+  private writtenSince(key: string, seen: KubeObject | undefined, epoch: number): boolean {
+    if (epoch !== this.lastWritesEpoch) return true;
+    const last = this.lastWrites.get(key);
+    // No write since open: what was read is what is stored.
+    if (last === undefined) return false;
+    return seen?.metadata.resourceVersion !== String(last);
+  }
+
   /** Runs `plan` inside the write transaction and writes what it returns, with a new revision. */
   private async commit(plan: () => Plan, dryRun = false): Promise<Plan> {
     if (this.closed) throw new Error('store is closed');
@@ -326,6 +366,11 @@ export class LmdbStore implements Store {
       if (planned.type === 'DELETED') this.objects.remove(planned.key);
       else this.objects.put(planned.key, object);
       if (planned.resource === 'namespaces') this.namespaceStates.clear();
+      if (this.lastWrites.size >= LAST_WRITES_MAX) {
+        this.lastWrites.clear();
+        this.lastWritesEpoch++;
+      }
+      this.lastWrites.set(planned.key, rev);
       const record: LogRecord = { t: planned.type, r: planned.resource, o: object, at: this.clock.now() };
       if (planned.prev) record.p = planned.prev;
       this.log.put(rev, record);
@@ -451,8 +496,8 @@ export class LmdbStore implements Store {
     const causes = def.strategy.validate(next);
     if (sub === 'main' && def.strategy.validateUpdate) causes.push(...def.strategy.validateUpdate(next, stored));
     if (causes.length > 0) throw invalidObject(def.resource, name, causes);
-    if (def.strategy.tracksGeneration && JSON.stringify(next.spec) !== JSON.stringify(stored.spec)) m.generation = (s.generation ?? 0) + 1;
-    if (JSON.stringify(next) === JSON.stringify(stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
+    if (def.strategy.tracksGeneration && !jsonEqual(next.spec, stored.spec)) m.generation = (s.generation ?? 0) + 1;
+    if (jsonEqual(next, stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
     // An object kept only by finalizers goes once the last one is removed.
     if (m.deletionTimestamp && !(m.finalizers?.length) && !(def.strategy.finalizers?.(next).length) && !def.strategy.gracePeriod) {
       return { type: 'DELETED', resource: def.resource, key, object: next, write: true };

@@ -61,6 +61,20 @@ describe('store writes', () => {
     await close();
   });
 
+  it('loses no update when many writers read-modify-write one object at once', async () => {
+    const { store, close } = await openStore();
+    await store.create('pods', pod('n', { metadata: { name: 'n', namespace: 'default', labels: { n: '0' } } }));
+    const bump = (p: KubeObject | undefined): KubeObject => ({ ...(p as KubeObject), metadata: { ...p?.metadata, labels: { n: String(Number(p?.metadata.labels?.n) + 1) } } });
+    const results = await Promise.all(Array.from({ length: 25 }, () => store.update('pods', 'default', 'n', bump)));
+    assert.equal(store.get('pods', 'default', 'n')?.metadata.labels?.n, '25');
+    assert.equal(new Set(results.map((r) => r.object.metadata.resourceVersion)).size, 25);
+    // Concurrent binds of one pod: exactly one wins.
+    const binds = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.bind('pods', 'default', 'n', { nodeName: `node-${i}` })));
+    assert.equal(binds.filter((b) => b.status === 'fulfilled').length, 1);
+    for (const b of binds) if (b.status === 'rejected') assert.ok(isStoreError('Conflict')(b.reason));
+    await close();
+  });
+
   it('refuses an update carrying a stale resourceVersion (409 Conflict)', async () => {
     const { store, close } = await openStore();
     const a = await store.create('pods', pod('a'));
