@@ -10,8 +10,8 @@ import { strategicMergePatch } from '../api/strategic.ts';
 import { unknownFields } from '../api/schema.ts';
 import { applyConfig } from '../api/apply.ts';
 import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/protobuf/decode.ts';
-import { parseIncludeObject, toTable, wantsTable } from '../api/table.ts';
-import type { Store, Subresource } from '../store/store.ts';
+import { parseIncludeObject, wantsTable } from '../api/table.ts';
+import type { ListResult, Store, Subresource } from '../store/store.ts';
 import { selectionKey } from '../store/hub.ts';
 import { rfc3339 } from '../store/time.ts';
 import { zoneName } from '../runtime/names.ts';
@@ -24,7 +24,7 @@ import { runWatch, type Framing, type WatchLimits } from './watch.ts';
 import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import type { Node } from '../api/types.ts';
-import { EncodedObjects, listOf } from './encoded.ts';
+import { EncodedObjects } from './encoded.ts';
 import { CurrentObjects } from './current.ts';
 
 export interface ResourceCall {
@@ -140,17 +140,19 @@ export class Rest {
     }
     if (rv !== undefined && rv > 0) await this.waitForRevision(rv);
     const table = wantsTable(req.headers.accept ?? '');
-    // The common list (everything, or a namespace): concatenated from the current objects' bytes.
-    const whole = !filter && !(limit !== undefined && limit > 0) && !cont && !table ? this.current.list(def.resource, call.namespace) : undefined;
-    if (whole) {
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: listOf({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata: { resourceVersion: String(whole.revision) } }, whole.items) };
+    const includeObject = table ? parseIncludeObject(q.get('includeObject')) : undefined;
+    // The common list (everything, or a namespace): from the current objects, no store read.
+    const whole = !filter && !(limit !== undefined && limit > 0) && !cont;
+    if (whole && !table) {
+      const doc = this.current.document(def.resource, call.namespace, apiVersionOf(def), def.listKind);
+      if (doc) return { status: 200, headers: { 'content-type': 'application/json' }, body: doc };
     }
-    const result = this.store.list(def.resource, { namespace: call.namespace, limit, continue: cont || undefined, filter });
+    const result: ListResult = (whole ? this.current.objects(def.resource, call.namespace) : undefined) ?? this.store.list(def.resource, { namespace: call.namespace, limit, continue: cont || undefined, filter });
     const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-    if (table) {
-      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: this.clock.now(), ...metadata }));
+    if (includeObject) {
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.table(def.resource, result.items, { includeObject, now: this.clock.now(), ...metadata }) };
     }
     return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.list({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata }, result.items) };
   }
@@ -167,7 +169,7 @@ export class Rest {
   private get(req: HttpRequest, call: ResourceCall, name: string): HttpReply {
     const obj = this.mustGet(call, name);
     if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: this.clock.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.table(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: this.clock.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }) };
     }
     return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.json(obj) };
   }
