@@ -1,54 +1,55 @@
-// Heap and CPU of 10,000 live pod actors: spawn, Pending → Running, a few reconcile ticks, stop.
+// Heap and CPU of 10,000 live pod actors: spawn, Pending → Running, a few reconcile ticks, stop;
+// then 40,000 pods of churn.
 //
-// The actors are the product's own machines: machines/cluster.ts (the agent's pod host) spawning
-// machines/pod.ts, as src/agent/pods.ts does, but with the runtime effects provided as cheap
-// in-memory promises (provision and check resolve at once, report and record only count), so
-// what is measured is the actor system and not the zone runtime, the store or the API. One
-// SimulatedClock on every root drives the pods' 30 s reconcile `after` tick: --ticks ticks pass
-// without waiting. Each tick fires every pod's timer (Idle → Checking), runs the checkZone
-// promise and returns to Idle, re-arming the timer.
+// The actors are the product's own machines: machines/cluster.ts (the agent's pod host) with its
+// pods in shards of ≤ SHARD_SIZE (machines/pod-shard.ts) spawning machines/pod.ts, as
+// src/agent/pods.ts does, but with the runtime effects provided as cheap in-memory promises
+// (provision and check resolve at once, report and record only count), so what is measured is the
+// actor system and not the zone runtime, the store or the API. One SimulatedClock on every root
+// drives the shards' 30 s reconcile tick: --ticks ticks pass without waiting. Each tick sends every
+// pod RECONCILE (Idle → Checking), runs the checkZone promise and returns to Idle.
 //
 // Layouts (each in its own child process with --expose-gc, so heaps do not mix):
-//   flat     one cluster actor with all --pods pods as children: the agent as it is today with
-//            --max-pods 10000 (XSTATE.md §0.2: O(children) per spawn/stop, O(pending timers) per
-//            actor stop, incl. every finished promise).
-//   nodes    one root with ⌈pods / --per-node⌉ (110) cluster actors as "node" parents, the pods
-//            spread under them: one actor system, so still one scheduler holding every timer.
+//   agent    one cluster root, the pods in its shards: the agent as src/agent/pods.ts runs it.
 //   systems  ⌈pods / --per-node⌉ independent cluster roots (one actor system per node agent, the
 //            shape of a fleet of agents with the default --max-pods 110), one shared clock.
+// Churn (agent layout only): --churn pods in rounds of --churn-round: bind, Running, delete
+// (shutdown → deprovision → finalize → the shard stops the actor), with heap samples after gc
+// every --churn-sample pods; churn_heap_slope_bytes_per_pod ≈ 0 means flat (a leak of per-pod
+// event types was ~184 B/pod, XSTATE.md §1.9).
 // Baseline (in each child, before the actors): the same number of plain objects with the pod
 // context's shape, in a Map by `pod/<key>`, with a state string and a timer on the same
 // SimulatedClock, driven through the same provision → Running → N ticks with the same promises.
 // `heap_ratio` / `*_cpu_ratio` are actor ÷ baseline, measured in one process.
 //
+// Goals (issue 14, `goals` in the JSON, agent layout): spawn ≥ 10,000 pods/s, stop with 10,000
+// live pods ≤ 1.5 s, heap with 10,000 pods ≤ 150 MB, flat over 40,000 pods of churn.
+//
 // Heap = heapUsed after repeated global.gc(), from before the pods' inputs are made (so a pod's
 // key and uid strings count, in both the actors and the baseline) to all Running; the inputs
 // array itself is dropped before the second reading. heap_left_after_stop ≈ 0 means no leak.
 // The driver forks each layout with --expose-gc; to run one layout by hand:
-//   REDDWARF_BENCH_ROLE=layout REDDWARF_BENCH_LAYOUT=flat node --expose-gc --import tsx bench/actors.ts
+//   REDDWARF_BENCH_ROLE=layout REDDWARF_BENCH_LAYOUT=agent node --expose-gc --import tsx bench/actors.ts
 // CPU = process.cpuUsage() user+system (ms) of the phase, wall = performance.now().
 //
 // Usage: node --import tsx bench/actors.ts [--pods 10000] [--ticks 3] [--tick-ms 30000]
-//        [--layouts systems,nodes,flat] [--flat-pods 2000] [--per-node 110] [--warmup 300]
-//        [--timeout-seconds 300]
-// The flat layout is O(N²) in spawn and stop (measured: 10,000 pods take ~95 s to spawn and ~70 s
-// to stop on a loaded 2-core box), so by default it runs with --flat-pods 2000 to keep the whole
-// bench near two minutes; `--layouts flat --flat-pods 10000` measures it at full size. Compare
-// `spawn.first_tenth_us_per_actor` with `last_tenth_us_per_actor`: equal for a constant cost per
-// spawn, growing with N for the flat layout.
+//        [--layouts agent,systems] [--per-node 110] [--warmup 300] [--churn 40000]
+//        [--churn-round 1000] [--churn-sample 10000] [--timeout-seconds 300]
+// Compare `spawn.first_tenth_us_per_actor` with `last_tenth_us_per_actor`: equal for a constant
+// cost per spawn, growing with N for a layout whose parents grow with N.
 // Progress goes to stderr; the last line of stdout is one JSON object.
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createActor, enqueueActions, fromPromise, setup, SimulatedClock, type AnyActorRef } from 'xstate';
-import { clusterMachine, type PodActor } from '../machines/cluster.ts';
+import { createActor, fromPromise, SimulatedClock, type AnyActorRef } from 'xstate';
+import { clusterMachine, hostingPods, SHARD_SIZE, type PodActor } from '../machines/cluster.ts';
 import { podMachine, type PodInput, type PodReport, type ZoneHealth, type ZoneUp } from '../machines/pod.ts';
 
 const ROLE_ENV = 'REDDWARF_BENCH_ROLE';
 const LAYOUT_ENV = 'REDDWARF_BENCH_LAYOUT';
-const LAYOUTS = ['systems', 'nodes', 'flat'] as const;
+const LAYOUTS = ['agent', 'systems'] as const;
 type Layout = (typeof LAYOUTS)[number];
 
 const { values: args } = parseArgs({
@@ -57,15 +58,18 @@ const { values: args } = parseArgs({
     ticks: { type: 'string', default: '3' },
     'tick-ms': { type: 'string', default: '30000' },
     layouts: { type: 'string', default: LAYOUTS.join(',') },
-    'flat-pods': { type: 'string', default: '2000' },
     'per-node': { type: 'string', default: '110' },
     warmup: { type: 'string', default: '300' },
+    churn: { type: 'string', default: '40000' },
+    'churn-round': { type: 'string', default: '1000' },
+    'churn-sample': { type: 'string', default: '10000' },
     'timeout-seconds': { type: 'string', default: '300' },
   },
 });
-const ALL_PODS = Number(args.pods);
-const FLAT_PODS = Number(args['flat-pods']);
-const PODS = process.env[LAYOUT_ENV] === 'flat' ? FLAT_PODS : ALL_PODS;
+const PODS = Number(args.pods);
+const CHURN = Number(args.churn);
+const CHURN_ROUND = Number(args['churn-round']);
+const CHURN_SAMPLE = Number(args['churn-sample']);
 const TICKS = Number(args.ticks);
 const TICK_MS = Number(args['tick-ms']);
 const PER_NODE = Number(args['per-node']);
@@ -99,11 +103,12 @@ class Phase {
 // ---------------------------------------------------------------------------------------------
 // The pod logic with in-memory effects.
 
-const counters = { provisioned: 0, running: 0, checks: 0, records: 0, failures: 0 };
+const counters = { provisioned: 0, running: 0, checks: 0, records: 0, failures: 0, finalized: 0 };
 const ipOf = (n: number): string => `10.${88 + (n >>> 16)}.${(n >>> 8) & 255}.${n & 255}`;
 
 const benchPod = podMachine.provide({
   actors: {
+    pullImages: fromPromise<void, { key: string }>(async () => {}),
     provisionZone: fromPromise<ZoneUp, { key: string }>(async () => ({ podIP: ipOf(counters.provisioned++) })),
     checkZone: fromPromise<ZoneHealth, { key: string }>(async () => {
       counters.checks++;
@@ -113,7 +118,9 @@ const benchPod = podMachine.provide({
     shutdownZone: fromPromise<void, { key: string; graceMs: number }>(async () => {}),
     haltZone: fromPromise<void, { key: string }>(async () => {}),
     deprovisionZone: fromPromise<{ problems: string[] }, { key: string }>(async () => ({ problems: [] })),
-    finalizePod: fromPromise<void, { key: string; uid: string }>(async () => {}),
+    finalizePod: fromPromise<void, { key: string; uid: string }>(async () => {
+      counters.finalized++;
+    }),
   },
   actions: {
     report: (_, r: PodReport) => {
@@ -126,7 +133,7 @@ const benchPod = podMachine.provide({
 });
 
 const hostLogic = clusterMachine.provide({
-  actors: { pod: benchPod },
+  actors: { shard: hostingPods(benchPod, TICK_MS) },
   actions: {
     childFailed: (_, { actorId, error }) => {
       counters.failures++;
@@ -135,27 +142,11 @@ const hostLogic = clusterMachine.provide({
   },
 });
 
-/** A root whose children are cluster actors used as per-node pod parents (layout `nodes`). */
-const nodesRoot = setup({
-  types: {} as { context: { groups: number }; input: { groups: number }; events: { type: `xstate.error.actor.${string}`; actorId: string; error: unknown } },
-  actors: { group: hostLogic },
-}).createMachine({
-  context: ({ input }) => ({ groups: input.groups }),
-  entry: enqueueActions(({ enqueue, context }) => {
-    for (let g = 0; g < context.groups; g++) enqueue.spawnChild('group', { id: `node-${g}`, systemId: `node-pods/${g}` });
-  }),
-  on: {
-    'xstate.error.actor.*': {
-      actions: () => {
-        counters.failures++;
-      },
-    },
-  },
-});
-
 interface Host {
   /** Binds pod `i`. */
   bind(i: number, input: PodInput): void;
+  /** Deletes a pod (agent layout). */
+  delete?(key: string): void;
   pods(): PodActor[];
   pendingTimers(): number;
   stop(): void;
@@ -172,24 +163,13 @@ function build(layout: Layout, clock: SimulatedClock, pods: number): Host {
     return out;
   };
   const timers = (systems: AnyActorRef[]): number => systems.reduce((n, r) => n + Object.keys(r.system.getSnapshot()._scheduledEvents).length, 0);
-  if (layout === 'flat') {
+  if (layout === 'agent') {
     const root = createActor(hostLogic, { systemId: 'cluster', clock });
     watchErrors(root);
     root.start();
     return {
       bind: (_i, input) => root.send({ type: 'POD_BOUND', input }),
-      pods: () => podsOf([root]),
-      pendingTimers: () => timers([root]),
-      stop: () => root.stop(),
-    };
-  }
-  if (layout === 'nodes') {
-    const root = createActor(nodesRoot, { input: { groups }, clock });
-    watchErrors(root);
-    root.start();
-    const refs = Array.from({ length: groups }, (_, g) => root.system.get(`node-pods/${g}`) as AnyActorRef);
-    return {
-      bind: (i, input) => refs[Math.floor(i / PER_NODE)]?.send({ type: 'POD_BOUND', input }),
+      delete: (key) => root.send({ type: 'POD_DELETING', key, graceMs: 30_000 }),
       pods: () => podsOf([root]),
       pendingTimers: () => timers([root]),
       stop: () => root.stop(),
@@ -211,7 +191,7 @@ function build(layout: Layout, clock: SimulatedClock, pods: number): Host {
   };
 }
 
-const inputOf = (i: number, prefix: string): PodInput => ({ key: `bench/${prefix}-${i}`, uid: randomUUID(), restartPolicy: 'Always', reconcileMs: TICK_MS });
+const inputOf = (i: number, prefix: string): PodInput => ({ key: `bench/${prefix}-${i}`, uid: randomUUID(), restartPolicy: 'Always' });
 
 /** Yields until `cond` holds (promise actors settle on the microtask queue, timers on the clock). */
 async function until(what: string, cond: () => boolean, limitMs = 600_000): Promise<void> {
@@ -359,7 +339,7 @@ async function runBaseline(n: number, prefix: string, measure: boolean): Promise
   const whole = new Phase();
   const spawnPhase = new Phase();
   for (const input of inputs) {
-    const p: PlainPod = { key: input.key, uid: input.uid, restartPolicy: input.restartPolicy, restartCount: 0, adopt: 'new', backoffMs: 10_000, graceMs: 30_000, reconcileMs: input.reconcileMs ?? 30_000, podIP: undefined, removed: false, problems: [], state: 'Provisioning' };
+    const p: PlainPod = { key: input.key, uid: input.uid, restartPolicy: input.restartPolicy, restartCount: 0, adopt: 'new', backoffMs: 10_000, graceMs: 30_000, reconcileMs: TICK_MS, podIP: undefined, removed: false, problems: [], state: 'Provisioning' };
     pods.set(`pod/${input.key}`, p);
     void provision().then((up) => {
       p.podIP = up.podIP;
@@ -399,18 +379,89 @@ async function runBaseline(n: number, prefix: string, measure: boolean): Promise
 
 // ---------------------------------------------------------------------------------------------
 
+interface ChurnRun {
+  pods: number;
+  wall_ms: number;
+  cpu_ms: number;
+  pods_per_s: number;
+  heap_samples_bytes: { after_pods: number; heap_bytes: number }[];
+  heap_slope_bytes_per_pod: number;
+  live_actors_after: number;
+}
+
+/** --churn pods through their whole life in rounds, heap sampled every --churn-sample pods. */
+async function runChurn(): Promise<ChurnRun> {
+  const clock = new SimulatedClock();
+  const host = build('agent', clock, CHURN_ROUND);
+  const samples: ChurnRun['heap_samples_bytes'] = [{ after_pods: 0, heap_bytes: await heap() }];
+  const p = new Phase();
+  let sampleCpu = 0;
+  for (let done = 0; done < CHURN;) {
+    const n = Math.min(CHURN_ROUND, CHURN - done);
+    const running0 = counters.running;
+    const finalized0 = counters.finalized;
+    const keys: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const input = inputOf(done + i, 'churn');
+      keys.push(input.key);
+      host.bind(done + i, input);
+    }
+    await until('churn round Running', () => counters.running - running0 >= n);
+    for (const k of keys) host.delete?.(k);
+    await until('churn round finalized', () => counters.finalized - finalized0 >= n && host.pods().length === 0);
+    done += n;
+    if (done % CHURN_SAMPLE === 0 || done === CHURN) {
+      const c = process.cpuUsage();
+      samples.push({ after_pods: done, heap_bytes: await heap() });
+      const spent = process.cpuUsage(c);
+      sampleCpu += (spent.user + spent.system) / 1000;
+      progress(`churn: ${done} pods, heap ${(samples.at(-1)?.heap_bytes ?? 0) / 2 ** 20 | 0} MB`);
+    }
+  }
+  const phase = p.done();
+  const live = host.pods().length;
+  host.stop();
+  // The slope over everything after the first sample (the first round warms caches up).
+  const tail = samples.slice(1);
+  const first = tail[0];
+  const last = tail.at(-1);
+  const slope = first && last && last.after_pods > first.after_pods ? (last.heap_bytes - first.heap_bytes) / (last.after_pods - first.after_pods) : 0;
+  return {
+    pods: CHURN,
+    wall_ms: phase.wall_ms,
+    cpu_ms: round(phase.cpu_ms - sampleCpu),
+    pods_per_s: Math.round(CHURN / (phase.wall_ms / 1000)),
+    heap_samples_bytes: samples,
+    heap_slope_bytes_per_pod: round(slope),
+    live_actors_after: live,
+  };
+}
+
+/** Issue 14's goals for the agent's actors, each with the measured value and pass/fail. */
+function goals(actors: ActorRun, churn: ChurnRun | undefined): Record<string, { goal: string; value: number | null; pass: boolean }> {
+  const heapMb = round(actors.heap_running_bytes / 2 ** 20);
+  return {
+    spawn_pods_per_s: { goal: '>= 10000', value: actors.spawn.actors_per_s, pass: actors.spawn.actors_per_s >= 10_000 },
+    stop_ms: { goal: '<= 1500', value: actors.stop.wall_ms, pass: actors.stop.wall_ms <= 1500 },
+    heap_running_mb: { goal: '<= 150', value: heapMb, pass: heapMb <= 150 },
+    // Flat: well under the ~184 B/pod of the per-child done-event leak, nothing left live.
+    churn_heap_slope_bytes_per_pod: { goal: `<= 20 over ${CHURN} pods`, value: churn ? churn.heap_slope_bytes_per_pod : null, pass: churn !== undefined && churn.heap_slope_bytes_per_pod <= 20 && churn.live_actors_after === 0 },
+  };
+}
+
 async function layoutMain(layout: Layout): Promise<void> {
   progress(`warm-up: ${WARMUP} pods`);
   await runBaseline(WARMUP, 'warm', false);
   await runActors(layout, WARMUP, 'warm', false);
   const baseline = await runBaseline(PODS, 'b', true);
   const actors = await runActors(layout, PODS, 'p', true);
+  const churn = layout === 'agent' && CHURN > 0 ? await runChurn() : undefined;
   const sum = (xs: { cpu_ms: number }[]): number => xs.reduce((a, x) => a + x.cpu_ms, 0);
   const ratio = (a: number, b: number): number => (b > 0 ? round(a / b, 2) : 0);
   const result = {
     layout,
     pods: PODS,
-    parents: layout === 'flat' ? 1 : Math.ceil(PODS / PER_NODE),
+    parents: layout === 'agent' ? Math.ceil(PODS / SHARD_SIZE) : Math.ceil(PODS / PER_NODE),
     actor_systems: layout === 'systems' ? Math.ceil(PODS / PER_NODE) : 1,
     ...actors,
     baseline,
@@ -418,6 +469,8 @@ async function layoutMain(layout: Layout): Promise<void> {
     running_cpu_ratio: ratio(actors.to_running.cpu_ms, baseline.to_running.cpu_ms),
     tick_cpu_ratio: ratio(sum(actors.ticks), sum(baseline.ticks)),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(churn ? { churn } : {}),
+    ...(layout === 'agent' ? { goals: goals(actors, churn) } : {}),
   };
   if (process.send) process.send({ op: 'result', result });
   else console.log(JSON.stringify(result));
@@ -430,7 +483,7 @@ async function driverMain(): Promise<void> {
   const t0 = performance.now();
   const results: Record<string, unknown> = {};
   for (const layout of layouts) {
-    progress(`${layout}: ${layout === 'flat' ? FLAT_PODS : ALL_PODS} pods, ${TICKS} ticks of ${TICK_MS} ms (simulated), ≤ ${PER_NODE} pods per parent where it applies`);
+    progress(`${layout}: ${PODS} pods, ${TICKS} ticks of ${TICK_MS} ms (simulated), ≤ ${layout === 'agent' ? SHARD_SIZE : PER_NODE} pods per parent`);
     const execArgv = [...process.execArgv.filter((a) => a !== '--expose-gc'), '--expose-gc'];
     const child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), { execArgv, env: { ...process.env, [ROLE_ENV]: 'layout', [LAYOUT_ENV]: layout }, stdio: ['ignore', 2, 2, 'ipc'] });
     results[layout] = await new Promise((resolve) => {
@@ -454,8 +507,10 @@ async function driverMain(): Promise<void> {
     cpus: availableParallelism(),
     platform: `${process.platform}-${process.arch}`,
     loadavg_1m: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
-    params: { pods: ALL_PODS, flat_pods: FLAT_PODS, ticks: TICKS, tick_ms: TICK_MS, per_node: PER_NODE, warmup: WARMUP, clock: 'SimulatedClock', effects: 'in-memory promises resolving at once' },
+    params: { pods: PODS, ticks: TICKS, tick_ms: TICK_MS, shard_size: SHARD_SIZE, per_node: PER_NODE, warmup: WARMUP, churn: CHURN, churn_round: CHURN_ROUND, clock: 'SimulatedClock', effects: 'in-memory promises resolving at once' },
     total_s: round((performance.now() - t0) / 1000),
+    goals: (results['agent'] as { goals?: unknown } | undefined)?.goals ?? null,
+    goals_pass: Object.values((results['agent'] as { goals?: Record<string, { pass: boolean }> } | undefined)?.goals ?? { none: { pass: false } }).every((g) => g.pass),
     results,
   }));
 }

@@ -18,7 +18,6 @@ export interface PodInput {
   /** Remaining grace when adopted while terminating. */
   graceMs?: number;
   podIP?: string;
-  reconcileMs?: number;
 }
 
 export interface PodContext {
@@ -31,7 +30,6 @@ export interface PodContext {
   /** Image pull back-off, kept apart from the zone's: kubelet's ImagePullBackOff (10 s doubling to 5 min). */
   pullBackoffMs: number;
   graceMs: number;
-  reconcileMs: number;
   podIP?: string;
   lastError?: string;
   /** The object is already gone from the API: nothing to finalize. */
@@ -42,6 +40,7 @@ export interface PodContext {
 export type PodEvent =
   | { type: 'DELETE'; graceMs: number }
   | { type: 'POD_REMOVED' }
+  /** Time to check the zone: the shard's tick (machines/pod-shard.ts), one timer for many pods. */
   | { type: 'RECONCILE' }
   /** The pod's spec changed in a way the running containers must follow (a new image). */
   | { type: 'SPEC_CHANGED' }
@@ -107,7 +106,6 @@ export const podMachine = setup({
     removed: ({ context }) => context.removed,
   },
   delays: {
-    reconcile: ({ context }) => context.reconcileMs,
     backoff: ({ context }) => context.backoffMs,
     pullBackoff: ({ context }) => context.pullBackoffMs,
     pullBackoffShown: PULL_BACKOFF_SHOWN_MS,
@@ -125,7 +123,6 @@ export const podMachine = setup({
     backoffMs: INITIAL_BACKOFF_MS,
     pullBackoffMs: INITIAL_BACKOFF_MS,
     graceMs: input.graceMs ?? 30_000,
-    reconcileMs: input.reconcileMs ?? 30_000,
     podIP: input.podIP,
     removed: false,
     problems: [],
@@ -202,7 +199,6 @@ export const podMachine = setup({
       initial: 'Idle',
       states: {
         Idle: {
-          after: { reconcile: 'Checking' },
           on: { RECONCILE: 'Checking', SPEC_CHANGED: 'Updating' },
         },
         // A new image for a running container: pulled, then that container alone restarts on it.

@@ -1,10 +1,11 @@
-// The node agent: registers its Node, heartbeats every 10 s, and hosts the pod actors of the pods
+// The node agent: registers its Node, renews its Lease every 10 s, and hosts the pod actors of the pods
 // bound to it. It talks to the API only through the Client, so it runs beside the API server
 // (`up`) or on another host (`agent --server`).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { Client } from '../client/client.ts';
+import type { Node } from '../api/types.ts';
 import { Ipam } from '../runtime/ipam.ts';
 import { hostResources, parseReservation } from '../runtime/host.ts';
 import { MockRuntime } from '../runtime/mock.ts';
@@ -12,7 +13,8 @@ import { startIllumosRuntime } from '../runtime/illumos/start.ts';
 import type { StorageFlags } from '../runtime/storage.ts';
 import type { ZoneRuntime } from '../runtime/runtime.ts';
 import type { Distribution } from '../runtime/brands.ts';
-import { heartbeat, HEARTBEAT_MS, registerOnce, type NodeIdentity } from './register.ts';
+import { registerOnce, startHeartbeats, type NodeIdentity } from './register.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 import { startPodHost, type PodHost } from './pods.ts';
 import { ImageStore } from '../images/store.ts';
 import { DirLayerBackend, ZfsLayerBackend } from '../images/layers.ts';
@@ -54,7 +56,7 @@ export interface AgentOptions {
   /** Mock runtime step delay (ms); tests pass 0. */
   mockStepDelayMs?: number;
   reconcileMs?: number;
-  /** Heartbeat period (kubelet's --node-status-update-frequency); 10 s by default. */
+  /** Heartbeat period: Lease renewal and Node status check (kubelet's --node-status-update-frequency); 10 s by default. */
   heartbeatMs?: number;
   /** Pull images from registries, or pretend (mock runtime default). */
   imagePulls?: 'real' | 'simulated';
@@ -73,6 +75,8 @@ export interface AgentOptions {
   /** Hollow nodes (bench/scale.ts): this runtime and IPAM instead of `runtime`'s and an LMDB env in `dataDir`. */
   runtimeImpl?: ZoneRuntime;
   ipam?: Ipam;
+  /** The agent's time: pod actors, container poll, retries, the mock runtime's steps; realClock by default. */
+  clock?: Clock;
   log: (m: string) => void;
 }
 
@@ -96,6 +100,7 @@ export function defaultRuntime(): 'mock' | 'illumos' {
 
 /** Starts the agent; resolves once its Node is registered and its pods are adopted. */
 export async function startAgent(o: AgentOptions): Promise<Agent> {
+  const clock = o.clock ?? realClock;
   const reserved = parseReservation(o.systemReservedCpu, o.systemReservedMemory);
   const identity: NodeIdentity = {
     name: o.nodeName, brands: o.brands, resources: hostResources(reserved, o.maxPods), runtime: o.runtime,
@@ -134,22 +139,23 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await env?.close();
       throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
     })
-    : new MockRuntime({ dir: join(o.dataDir, 'zones'), ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) }));
-  const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, log: o.log }) : undefined;
+    : new MockRuntime({ dir: join(o.dataDir, 'zones'), clock, ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) }));
+  const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, clock, log: o.log }) : undefined;
 
   let stopped = false;
+  let registered: Node | undefined;
   // Registration is retried until it works: the API server may not be up yet (SPEC §11.9).
   for (let delay = 250; !stopped; delay = Math.min(delay * 2, 10_000)) {
     try {
-      await registerOnce(o.client, identity, Date.now());
+      registered = await registerOnce(o.client, identity, clock.now());
       break;
     } catch (e) {
       o.log(`node ${o.nodeName}: registration failed (${(e as Error).message}); retrying in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(clock, delay);
     }
   }
     o.log(`node ${o.nodeName} registered (${o.runtime} runtime, brands ${o.brands.join(', ')}, pod CIDR ${ipam.cidr})`);
-  const nodeApiOpts = { runtime, log: o.log };
+  const nodeApiOpts = { runtime, clock, log: o.log };
   let nodeApi: Listening | undefined;
   if (o.nodeApi && !stopped) {
     nodeApi = await startNodeApi(o, identity, createNodeApi(nodeApiOpts)).catch((e: unknown) => {
@@ -159,13 +165,11 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     });
     if (nodeApi) {
       identity.apiPort = nodeApi.port;
-      await registerOnce(o.client, identity, Date.now()).catch((e: unknown) => o.log(`node ${o.nodeName}: could not advertise the node API port: ${(e as Error).message}; the next registration will`));
+      await registerOnce(o.client, identity, clock.now()).catch((e: unknown) => o.log(`node ${o.nodeName}: could not advertise the node API port: ${(e as Error).message}; the next registration will`));
       o.log(`node ${o.nodeName}: node API on https://${hostPort(o.nodeIp ?? '127.0.0.1', nodeApi.port)}`);
     }
   }
-  const beat = setInterval(() => {
-    heartbeat(o.client, identity, Date.now()).catch((e: unknown) => o.log(`heartbeat failed: ${(e as Error).message}; will retry`));
-  }, o.heartbeatMs ?? HEARTBEAT_MS);
+  const beats = startHeartbeats({ client: o.client, identity, clock, ...(o.heartbeatMs ? { periodMs: o.heartbeatMs } : {}), ...(registered ? { node: registered } : {}), log: o.log });
   const pods = startPodHost({
     client: o.client,
     node: o.nodeName,
@@ -174,6 +178,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ipam,
     zone: { zonepathPrefix: o.zonepathPrefix, link: o.directNic ?? o.etherstub, brands: o.brands, lxNeedsImage: o.runtime === 'illumos' },
     reconcileMs: o.reconcileMs,
+    clock,
     workload: podWorkload({ client: o.client, images: source, node: o.nodeName, brands: o.brands, ...(o.nodeIp ? { hostIP: o.nodeIp } : {}), podIP: (key) => ipam.lookup(key)?.ip }),
     log: o.log,
   });
@@ -187,11 +192,13 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...(nodeApi ? { nodeApiPort: nodeApi.port } : {}),
     async stop() {
       stopped = true;
-      clearInterval(beat);
+      beats.stop();
       gc?.stop();
       await nodeApi?.close();
       // Actors stop; zones keep running (workloads survive an agent restart).
       await pods.stop();
+      // The mock's host state is on disk before another agent reads it.
+      if (runtime instanceof MockRuntime) await runtime.flushed();
       await env?.close();
     },
   };

@@ -2,6 +2,7 @@
 // than the high threshold, unused images go, least recently used first, down to 5 points below it.
 import { statfs } from 'node:fs/promises';
 import type { ImageStore } from '../images/store.ts';
+import { every, realClock, type Clock } from '../time/clock.ts';
 
 /** How often the disk is looked at (kubelet's ImageGCPeriod). */
 export const IMAGE_GC_PERIOD_MS = 5 * 60_000;
@@ -11,6 +12,7 @@ export interface ImageGcOptions {
   /** Percent of the disk in use above which pruning starts. */
   highThresholdPercent: number;
   periodMs?: number;
+  clock?: Clock;
   log: (m: string) => void;
 }
 
@@ -32,9 +34,8 @@ export function startImageGc(o: ImageGcOptions): { check(): Promise<number>; sto
     if (removed.length > 0) o.log(`image gc: disk over ${o.highThresholdPercent}% used; removed ${removed.map((i) => i.ref).join(', ')}`);
     return removed.length;
   };
-  const timer = setInterval(() => {
+  const stop = every(o.clock ?? realClock, o.periodMs ?? IMAGE_GC_PERIOD_MS, () => {
     check().catch((e: unknown) => o.log(`image gc failed: ${(e as Error).message}`));
-  }, o.periodMs ?? IMAGE_GC_PERIOD_MS);
-  timer.unref();
-  return { check, stop: () => clearInterval(timer) };
+  });
+  return { check, stop };
 }

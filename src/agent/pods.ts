@@ -1,10 +1,13 @@
-// The agent's pod host: the cluster actor with one pod actor per pod bound to this node, fed by
-// the pod watch, and the runtime effects those actors invoke (provide()d here, in one place).
-import { createActor, fromPromise, type ActorOptions, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
-import { clusterMachine, podId } from '../../machines/cluster.ts';
+// The agent's pod host: the cluster actor with one pod actor per pod bound to this node (in
+// shards, machines/pod-shard.ts), fed by a pod informer, and the runtime effects those actors
+// invoke (provide()d here, in one place).
+import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
+import { clusterMachine, hostingPods, podId } from '../../machines/cluster.ts';
 import { podMachine, type Adoption, type PodEventRecord, type PodReport, type ZoneHealth, type ZoneUp } from '../../machines/pod.ts';
-import type { Pod } from '../api/types.ts';
+import type { Pod, PodStatus } from '../api/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
+import { startInformer } from '../client/informer.ts';
+import { every, realClock, sleep, type Clock } from '../time/clock.ts';
 import type { Ipam, IpAllocation } from '../runtime/ipam.ts';
 import { vnicName, zoneName } from '../runtime/names.ts';
 import type { ContainerRuntimeStatus, RuntimeContainer, ZoneBrand, ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
@@ -41,15 +44,15 @@ export interface PodHostOptions {
   /** Images and container resolution; without it containers run their command on the zone's userland. */
   workload?: PodWorkload;
   containerPollMs?: number;
-  now?: () => number;
-  clock?: ActorOptions<AnyActorLogic>['clock'];
+  /** Every timer of the host (actors, container poll, retries) and its timestamps; realClock by default. */
+  clock?: Clock;
   inspect?: Observer<InspectionEvent>;
   log: (m: string) => void;
 }
 
 export interface PodHost {
   actor: ReturnType<typeof createActor<typeof clusterMachine>>;
-  /** Resolves once the first list of this node's pods has been adopted. */
+  /** Resolves once every pod bound to this node at the first list has its actor. */
   ready: Promise<void>;
   /** Stops the actors; resolves when the effects they aborted have wound down (≤ 5 s). */
   stop(): Promise<void>;
@@ -71,11 +74,19 @@ const imageIdOf = (ref: string, digest: string): string => {
 
 const sameImages = (a: Map<string, string> | undefined, b: Map<string, string>): boolean => a !== undefined && a.size === b.size && [...b].every(([k, v]) => a.get(k) === v);
 
+/** A JSON merge patch (RFC 7386) turning status `from` into `to`: top-level fields, removed ones as null. */
+function mergePatch(from: PodStatus, to: PodStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...to };
+  for (const k of Object.keys(from)) if (!(k in to)) patch[k] = null;
+  return patch;
+}
+
 const sameStatuses = (a: ContainerRuntimeStatus[], b: ContainerRuntimeStatus[] | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Starts hosting the pods bound to `node` until stop(). Zones are left as they are on stop. */
 export function startPodHost(o: PodHostOptions): PodHost {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? realClock;
+  const now = (): number => clock.now();
   const pods = new Map<string, Pod>();
   const ns = (key: string): [string, string] => key.split('/') as [string, string];
 
@@ -195,32 +206,32 @@ export function startPodHost(o: PodHostOptions): PodHost {
   const pending = new Map<string, { report: PodReport; podIP?: string; restartCount: number }>();
   const lastReport = new Map<string, { report: PodReport; podIP?: string; restartCount: number }>();
   const facts = new Map<string, Map<string, ContainerFacts>>();
+  // The status as the server last answered our write: newer than the watch's copy until the watch catches up.
+  const written = new Map<string, { uid: string; status: PodStatus }>();
   const requestStatus = (key: string, r: { report: PodReport; podIP?: string; restartCount: number }): void => {
     lastReport.set(key, r);
     pending.set(key, r);
     void writeStatus(key);
   };
   const writing = new Set<string>();
+  /** One merge PATCH of the status per write, from what the agent knows: no GET, no conflict to retry. */
   const writeStatus = async (key: string): Promise<void> => {
     if (writing.has(key)) return;
     writing.add(key);
     try {
       for (let r = pending.get(key); r; r = pending.get(key)) {
         pending.delete(key);
+        const current = pods.get(key);
+        if (!current || stopped) break;
         const [namespace, name] = ns(key);
-        for (let attempt = 0; attempt < 5; attempt++) {
-          try {
-            const current = await o.client.get<Pod>('pods', namespace, name);
-            const status = statusFor(current, r.report, { podIP: r.podIP, hostIP: o.hostIP, restartCount: r.restartCount, now: now(), containers: factsFor(key) });
-            await o.client.updateStatus<Pod>('pods', { ...current, status });
-            break;
-          } catch (e) {
-            if (e instanceof ClientError && e.code === 404) break;
-            if (!(e instanceof ClientError && e.code === 409) || attempt === 4) {
-              o.log(`pod ${key}: status write failed: ${(e as Error).message}`);
-              break;
-            }
-          }
+        const mine = written.get(key);
+        const base = mine && mine.uid === current.metadata.uid ? { ...current, status: mine.status } : current;
+        const status = statusFor(base, r.report, { podIP: r.podIP, hostIP: o.hostIP, restartCount: r.restartCount, now: now(), containers: factsFor(key) });
+        try {
+          const updated = await o.client.patch<Pod>('pods', namespace, name, { metadata: { uid: current.metadata.uid }, status: mergePatch(base.status ?? {}, status) }, { status: true });
+          written.set(key, { uid: updated.metadata.uid ?? '', status: updated.status ?? status });
+        } catch (e) {
+          if (!(e instanceof ClientError && (e.code === 404 || e.code === 409))) o.log(`pod ${key}: status write failed: ${(e as Error).message}`);
         }
       }
     } finally {
@@ -302,6 +313,7 @@ export function startPodHost(o: PodHostOptions): PodHost {
         o.workload?.release(input.key);
         resolved.delete(input.key);
         applied.delete(input.key);
+        written.delete(input.key);
         facts.delete(input.key);
         runtimeStatuses.delete(input.key);
         return report;
@@ -322,34 +334,31 @@ export function startPodHost(o: PodHostOptions): PodHost {
   });
 
   const logic = clusterMachine.provide({
-    actors: { pod: hosted },
+    actors: { shard: hostingPods(hosted, o.reconcileMs) },
     actions: {
       childFailed: (_, { actorId, error }) => o.log(`actor ${actorId} failed: ${error instanceof Error ? error.message : String(error)}`),
     },
   });
   const host: PodHost = {
-    actor: createActor(logic, { systemId: 'cluster', ...(o.clock ? { clock: o.clock } : {}), ...(o.inspect ? { inspect: o.inspect } : {}) }),
+    actor: createActor(logic, { systemId: 'cluster', clock, ...(o.inspect ? { inspect: o.inspect } : {}) }),
     ready: Promise.resolve(),
     async stop() {
       stopped = true;
-      clearInterval(poller);
-      stopWatch();
+      stopPoller();
+      informer.stop();
       host.actor.stop();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => (timer = setTimeout(r, 5000)))]);
-      clearTimeout(timer);
+      await Promise.race([Promise.allSettled([...inflight]), sleep(clock, 5000)]);
     },
   };
   host.actor.subscribe({ error: (e) => o.log(`pod host actor failed: ${String(e)}`) });
   host.actor.start();
   // One timer for every pod's containers (XSTATE.md §0: no per-pod timers); polls never overlap.
   let polling = false;
-  const poller = setInterval(() => {
+  const stopPoller = every(clock, o.containerPollMs ?? CONTAINER_POLL_MS, () => {
     if (polling) return;
     polling = true;
     pollContainers().catch((e: unknown) => o.log(`container poll failed: ${(e as Error).message}`)).finally(() => (polling = false));
-  }, o.containerPollMs ?? CONTAINER_POLL_MS);
-  poller.unref();
+  });
 
   const graceLeft = (p: Pod): number => {
     const deadline = Date.parse(p.metadata.deletionTimestamp ?? '');
@@ -387,7 +396,7 @@ export function startPodHost(o: PodHostOptions): PodHost {
       const restartCount = (latest.status?.containerStatuses?.[0] as { restartCount?: number } | undefined)?.restartCount ?? 0;
       host.actor.send({
         type: 'POD_BOUND',
-        input: { key, uid: latest.metadata.uid ?? '', restartPolicy: latest.spec.restartPolicy ?? 'Always', restartCount, adopt, graceMs: graceLeft(latest), podIP: latest.status?.podIP, reconcileMs: o.reconcileMs },
+        input: { key, uid: latest.metadata.uid ?? '', restartPolicy: latest.spec.restartPolicy ?? 'Always', restartCount, adopt, graceMs: graceLeft(latest), podIP: latest.status?.podIP },
       });
       if (latest.metadata.deletionTimestamp && adopt !== 'terminating') host.actor.send({ type: 'POD_DELETING', key, graceMs: graceLeft(latest) });
       else if (adopt === 'running' || adopt === 'stopped') {
@@ -402,32 +411,31 @@ export function startPodHost(o: PodHostOptions): PodHost {
   };
 
   let stopped = false;
-  let stopWatch = (): void => {};
-  let resolveReady: () => void = () => {};
-  host.ready = new Promise((r) => (resolveReady = r));
-  const watch = (): void => {
-    const initial: Promise<void>[] = [];
-    let listing = true;
-    stopWatch = o.client.watch<Pod>('pods', { fieldSelector: `spec.nodeName=${o.node}` }, {
-      event(e) {
-        const key = keyOf(e.object);
-        if (e.type === 'DELETED') {
-          pods.delete(key);
-          host.actor.send({ type: 'POD_REMOVED', key });
-          return;
-        }
-        const done = onPod(e.object).catch((err: unknown) => o.log(`pod ${key}: ${(err as Error).message}`));
-        if (listing) initial.push(done);
-      },
-      closed({ expired }) {
-        if (stopped) return;
-        o.log(`pod watch ended${expired ? ' (expired): relisting' : ''}`);
-        setTimeout(watch, expired ? 0 : 1000).unref();
-      },
-    });
+  // The pods of this node: list (each adopted), then watch. `ready` waits for the list's adoptions,
+  // so the host's promise holds with any client: every pod bound here has its actor by then.
+  const initial: Promise<void>[] = [];
+  let listing = true;
+  const informer = startInformer<Pod>({
+    client: o.client,
+    resource: 'pods',
+    fieldSelector: `spec.nodeName=${o.node}`,
+    clock,
+    log: o.log,
+    event(e) {
+      const key = keyOf(e.object);
+      if (e.type === 'DELETED') {
+        pods.delete(key);
+        host.actor.send({ type: 'POD_REMOVED', key });
+        return;
+      }
+      const done = onPod(e.object).catch((err: unknown) => o.log(`pod ${key}: ${(err as Error).message}`));
+      if (listing) initial.push(done);
+    },
+  });
+  host.ready = informer.synced.then(async () => {
     listing = false;
-    void Promise.all(initial).then(() => resolveReady());
-  };
-  watch();
+    await Promise.all(initial);
+    initial.length = 0;
+  });
   return host;
 }

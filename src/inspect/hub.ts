@@ -118,7 +118,8 @@ export class InspectHub {
     for (let a: AnyActorRef | undefined = actor; a && a !== source.root; a = parentOf(a)) {
       const id = nameOf(a);
       if (filter.actor !== undefined && id === filter.actor) return true;
-      if (filter.node !== undefined && (id === `node/${filter.node}` || (source.node === filter.node && id.startsWith('pod/')))) return true;
+      // An agent's pods and the shards holding them (machines/pod-shard.ts: `pods/<n>`).
+      if (filter.node !== undefined && (id === `node/${filter.node}` || (source.node === filter.node && (id.startsWith('pod/') || id.startsWith('pods/'))))) return true;
     }
     return false;
   }

@@ -1,10 +1,11 @@
 // MockRuntime: a simulated illumos host for other platforms and tests. Zones, datasets and VNICs
-// live in one JSON file, so they survive an agent restart as on a real host (upstream's mock lost
-// them, SPEC §5.7); steps take a little time and can be made to fail.
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+// are kept in an append-only log (one line per change), so they survive an agent restart as on a
+// real host (upstream's mock lost them, SPEC §5.7) and each step costs the same whatever the number
+// of zones; steps take a little time on the runtime's Clock and can be made to fail.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFile, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { realClock, type Clock } from '../time/clock.ts';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from './errors.ts';
 import { BUNDLE_DIR, type ContainerRuntimeStatus, type DeprovisionReport, type RuntimeContainer, type ZoneRuntime, type ZoneSpec, type ZoneState, type ZoneStatus } from './runtime.ts';
 import { criLine } from './logs/cri.ts';
@@ -18,6 +19,8 @@ export interface MockRuntimeOptions {
   stepDelayMs?: number | readonly [number, number];
   /** Parent of the zone datasets (default `rpool/zones`). */
   zonesDataset?: string;
+  /** Step delays and timestamps (boot times, log lines); realClock by default. */
+  clock?: Clock;
 }
 
 /** A failure injected with `injectFault`. */
@@ -37,7 +40,7 @@ interface ZoneRecord {
   restarts?: Record<string, { count: number; startedAt: string }>;
 }
 
-/** The state file's shape. */
+/** The former state file's shape (read once, then carried over into the log). */
 interface HostFile {
   version: 1;
   nextZoneId: number;
@@ -46,19 +49,29 @@ interface HostFile {
   vnics: string[];
 }
 
+/** One line of the state log: a zone's record (null: gone), a dataset or VNIC there or not, the next zone id. */
+type LogEntry =
+  | { z: string; r: ZoneRecord | null }
+  | { d: string; on: boolean }
+  | { v: string; on: boolean }
+  | { n: number };
+
 interface Fault extends FaultOptions {
   step: ZoneStep;
   remaining: number;
   fired: () => void;
 }
 
-const STATE_FILE = 'mock-host.json';
+const STATE_LOG = 'mock-host.log';
+const LEGACY_FILE = 'mock-host.json';
+/** The log is rewritten as a snapshot once it holds this many lines more than 4 × the live entries. */
+const COMPACT_SLACK = 1000;
 const BOOTED: readonly ZoneState[] = ['running', 'ready', 'shutting_down', 'down'];
 
 /** The ZoneRuntime of hosts that are not illumos. */
 export class MockRuntime implements ZoneRuntime {
   readonly kind = 'mock' as const;
-  /** The state file. */
+  /** The state log. */
   readonly path: string;
   /** Where the simulated zone roots (holding only `.reddwarf/logs`) live. */
   readonly rootsDir: string;
@@ -70,16 +83,23 @@ export class MockRuntime implements ZoneRuntime {
   private nextZoneId = 1;
   private faults: Fault[] = [];
   private readonly logDirs = new Set<string>();
+  private readonly clock: Clock;
+  private readonly legacyPath: string;
+  /** Log lines not yet handed to a write. */
+  private unwritten: string[] = [];
   private saving: Promise<void> = Promise.resolve();
-  private tmpSeq = 0;
   private queued?: Promise<void>;
+  private logLines = 0;
+  private tmpSeq = 0;
 
   constructor(opts: MockRuntimeOptions) {
     const d = opts.stepDelayMs ?? [20, 50];
     this.delay = typeof d === 'number' ? [d, d] : d;
     this.zonesDataset = opts.zonesDataset ?? 'rpool/zones';
+    this.clock = opts.clock ?? realClock;
     mkdirSync(opts.dir, { recursive: true });
-    this.path = join(opts.dir, STATE_FILE);
+    this.path = join(opts.dir, STATE_LOG);
+    this.legacyPath = join(opts.dir, LEGACY_FILE);
     this.rootsDir = join(opts.dir, 'roots');
     this.load();
   }
@@ -96,12 +116,12 @@ export class MockRuntime implements ZoneRuntime {
     await runWithRollback(z, [
       {
         name: 'dataset',
-        run: (s) => this.step('dataset', z, s, () => this.datasetSet.has(dataset), () => void this.datasetSet.add(dataset)),
+        run: (s) => this.step('dataset', z, s, () => this.datasetSet.has(dataset), () => this.setDataset(dataset, true)),
         undo: () => this.destroyDataset(z),
       },
       {
         name: 'vnic',
-        run: (s) => this.step('vnic', z, s, () => this.vnicSet.has(vnic), () => void this.vnicSet.add(vnic)),
+        run: (s) => this.step('vnic', z, s, () => this.vnicSet.has(vnic), () => this.setVnic(vnic, true)),
         undo: () => this.deleteVnic(z, vnic),
       },
       {
@@ -177,7 +197,7 @@ export class MockRuntime implements ZoneRuntime {
     if (!r || r.state !== 'running' || r.spec.uid !== spec.uid) return [];
     return [...r.spec.initContainers.map((c) => ({ c, init: true })), ...r.spec.containers.map((c) => ({ c, init: false }))].map(({ c, init }) => {
       const restart = r.restarts?.[c.name];
-      const startedAt = restart?.startedAt ?? r.bootedAt ?? new Date().toISOString();
+      const startedAt = restart?.startedAt ?? r.bootedAt ?? new Date(this.clock.now()).toISOString();
       const count = restart?.count ?? 0;
       // Init containers "complete" at once: nothing runs them here.
       return init
@@ -197,7 +217,7 @@ export class MockRuntime implements ZoneRuntime {
       if (r.state !== 'running') throw new ZoneError(z, `cannot restart container ${container.name}: zone is ${r.state}`);
       r.spec.containers = r.spec.containers.map((c) => (c.name === container.name ? structuredClone(container) : c));
       const prev = r.restarts?.[container.name]?.count ?? 0;
-      r.restarts = { ...r.restarts, [container.name]: { count: prev + 1, startedAt: new Date().toISOString() } };
+      r.restarts = { ...r.restarts, [container.name]: { count: prev + 1, startedAt: new Date(this.clock.now()).toISOString() } };
     });
     this.note(z, `container ${container.name} restarted on image ${container.image?.ref ?? '(none)'}; the mock runtime runs no processes`);
   }
@@ -215,7 +235,7 @@ export class MockRuntime implements ZoneRuntime {
   private note(zoneName: string, text: string): void {
     const r = this.zones.get(zoneName);
     if (!r) return;
-    const line = criLine(Date.now(), 'stdout', `[mock runtime] ${text}`);
+    const line = criLine(this.clock.now(), 'stdout', `[mock runtime] ${text}`);
     for (const p of [...r.spec.initContainers, ...r.spec.containers]) {
       const dir = this.logDir(zoneName, p.name);
       try {
@@ -252,6 +272,7 @@ export class MockRuntime implements ZoneRuntime {
       record.state = 'installed';
       delete record.zoneId;
     }
+    this.record({ z: zoneName, r: this.zones.get(zoneName) ?? null });
     await this.save();
   }
 
@@ -310,7 +331,8 @@ export class MockRuntime implements ZoneRuntime {
     this.transition(zoneName, ['installed', 'ready'], 'running');
     const r = this.must(zoneName);
     r.zoneId = this.nextZoneId++;
-    r.bootedAt = new Date().toISOString();
+    this.record({ n: this.nextZoneId });
+    r.bootedAt = new Date(this.clock.now()).toISOString();
     this.note(zoneName, `zone ${zoneName} is running; the mock runtime runs no processes, so containers print nothing`);
   }
 
@@ -342,7 +364,7 @@ export class MockRuntime implements ZoneRuntime {
     return this.step('vnic-delete', zoneName, signal, () => !this.vnicSet.has(vnic), () => {
       // As dladm does: a link in use by a booted zone cannot go.
       if (this.usedByBootedZone((r) => r.spec.network.vnic === vnic)) throw new ZoneError(zoneName, `vnic ${vnic} is busy (in use by a running zone)`);
-      this.vnicSet.delete(vnic);
+      this.setVnic(vnic, false);
     });
   }
 
@@ -350,7 +372,7 @@ export class MockRuntime implements ZoneRuntime {
     const dataset = this.datasetOf(zoneName);
     return this.step('dataset-destroy', zoneName, signal, () => !this.datasetSet.has(dataset), () => {
       if (this.usedByBootedZone((r) => r.spec.zoneName === zoneName)) throw new ZoneError(zoneName, `cannot destroy '${dataset}': dataset is busy`);
-      this.datasetSet.delete(dataset);
+      this.setDataset(dataset, false);
     });
   }
 
@@ -360,13 +382,14 @@ export class MockRuntime implements ZoneRuntime {
 
   /**
    * Runs one step: nothing when `done()` already holds, else the step's delay, an injected fault if
-   * one is armed, then `effect` (which checks the state it needs at that moment) and a save.
+   * one is armed, then `effect` (which checks the state it needs at that moment) and a save of
+   * what it changed: the zone's record (and any dataset, VNIC or zone id it set) as log lines.
    */
   private async step(step: ZoneStep, zoneName: string, signal: AbortSignal | undefined, done: () => boolean, effect: () => void): Promise<void> {
     signal?.throwIfAborted();
     if (done()) return;
     const [min, max] = this.delay;
-    if (max > 0) await sleep(min + Math.random() * (max - min), undefined, signal ? { signal } : {});
+    if (max > 0) await delay(this.clock, min + Math.random() * (max - min), signal);
     const fault = this.takeFault(step, zoneName);
     if (fault) {
       fault.fired();
@@ -375,7 +398,25 @@ export class MockRuntime implements ZoneRuntime {
     }
     signal?.throwIfAborted();
     effect();
+    this.record({ z: zoneName, r: this.zones.get(zoneName) ?? null });
     await this.save();
+  }
+
+  private setDataset(dataset: string, on: boolean): void {
+    if (on) this.datasetSet.add(dataset);
+    else this.datasetSet.delete(dataset);
+    this.record({ d: dataset, on });
+  }
+
+  private setVnic(vnic: string, on: boolean): void {
+    if (on) this.vnicSet.add(vnic);
+    else this.vnicSet.delete(vnic);
+    this.record({ v: vnic, on });
+  }
+
+  /** Queues one change for the log. */
+  private record(e: LogEntry): void {
+    this.unwritten.push(`${JSON.stringify(e)}\n`);
   }
 
   private takeFault(step: ZoneStep, zoneName: string): Fault | undefined {
@@ -389,44 +430,103 @@ export class MockRuntime implements ZoneRuntime {
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      this.loadLegacy();
+      return;
     }
+    const lines = text.split('\n');
+    // A crash mid-append leaves a torn last line: that change never happened.
+    if (lines.at(-1) === '') lines.pop();
+    lines.forEach((line, i) => {
+      let e: LogEntry;
+      try {
+        e = JSON.parse(line) as LogEntry;
+      } catch (err) {
+        if (i === lines.length - 1) return;
+        throw new Error(`mock host state ${this.path} is not valid: line ${i + 1} is not JSON`, { cause: err });
+      }
+      this.apply(e);
+    });
+    this.logLines = lines.length;
+  }
+
+  /** The single JSON file of earlier versions: read, then rewritten as a log by the first compaction. */
+  private loadLegacy(): void {
+    if (!existsSync(this.legacyPath)) return;
     let file: HostFile;
     try {
-      file = JSON.parse(text) as HostFile;
+      file = JSON.parse(readFileSync(this.legacyPath, 'utf8')) as HostFile;
     } catch (e) {
-      throw new Error(`mock host state ${this.path} is not valid JSON`, { cause: e });
+      throw new Error(`mock host state ${this.legacyPath} is not valid JSON`, { cause: e });
     }
-    if (file.version !== 1) throw new Error(`mock host state ${this.path} has unknown version ${String(file.version)}`);
+    if (file.version !== 1) throw new Error(`mock host state ${this.legacyPath} has unknown version ${String(file.version)}`);
     this.nextZoneId = file.nextZoneId;
     for (const [name, record] of Object.entries(file.zones)) this.zones.set(name, record);
     for (const d of file.datasets) this.datasetSet.add(d);
     for (const v of file.vnics) this.vnicSet.add(v);
+    this.logLines = Infinity;
+  }
+
+  private apply(e: LogEntry): void {
+    if ('z' in e) {
+      if (e.r) this.zones.set(e.z, e.r);
+      else this.zones.delete(e.z);
+    } else if ('d' in e) {
+      if (e.on) this.datasetSet.add(e.d);
+      else this.datasetSet.delete(e.d);
+    } else if ('v' in e) {
+      if (e.on) this.vnicSet.add(e.v);
+      else this.vnicSet.delete(e.v);
+    } else this.nextZoneId = e.n;
   }
 
   /**
-   * Writes the state. One write is in flight and at most one waits behind it; the waiting one
-   * renders the state when it starts, so any number of steps meanwhile cost one write (a full
-   * rewrite per step grew with the number of zones: bench/startup.ts).
+   * Appends the queued changes. One write is in flight and at most one waits behind it, taking
+   * every change queued until it starts: a step costs its own lines, not the host's. When the log
+   * has grown well past the live state it is rewritten as a snapshot (tmp + fsync + rename).
    */
   private save(): Promise<void> {
     if (this.queued) return this.queued;
-    const write = this.saving.then(() => {
+    const write = this.saving.then(async () => {
       this.queued = undefined;
-      const file: HostFile = {
-        version: 1,
-        nextZoneId: this.nextZoneId,
-        zones: Object.fromEntries(this.zones),
-        datasets: this.datasets(),
-        vnics: this.vnics(),
-      };
-      return writeAtomically(this.path, `${this.path}.${process.pid}.${this.tmpSeq++}.tmp`, `${JSON.stringify(file)}\n`);
+      const lines = this.unwritten;
+      this.unwritten = [];
+      const live = this.zones.size + this.datasetSet.size + this.vnicSet.size + 1;
+      if (this.logLines + lines.length > COMPACT_SLACK + 4 * live) return this.compact();
+      if (lines.length === 0) return;
+      await appendFile(this.path, lines.join(''));
+      this.logLines += lines.length;
     });
     this.queued = write;
     this.saving = write.catch(() => {});
     return write;
   }
+
+  /** The log rewritten as one line per live zone, dataset and VNIC (the state as of now). */
+  private async compact(): Promise<void> {
+    const lines: string[] = [`${JSON.stringify({ n: this.nextZoneId } satisfies LogEntry)}\n`];
+    for (const [z, r] of this.zones) lines.push(`${JSON.stringify({ z, r } satisfies LogEntry)}\n`);
+    for (const d of this.datasetSet) lines.push(`${JSON.stringify({ d, on: true } satisfies LogEntry)}\n`);
+    for (const v of this.vnicSet) lines.push(`${JSON.stringify({ v, on: true } satisfies LogEntry)}\n`);
+    await writeAtomically(this.path, `${this.path}.${process.pid}.${this.tmpSeq++}.tmp`, lines.join(''));
+    this.logLines = lines.length;
+    await rm(this.legacyPath, { force: true });
+  }
+}
+
+/** Resolves after `ms` on `clock`; rejects with the abort reason when `signal` aborts first. */
+function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** tmp + fsync + rename: a reader (or a crash) sees the old file or the new one, never half of one. */

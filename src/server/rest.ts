@@ -24,6 +24,8 @@ import { runWatch, type Framing, type WatchLimits } from './watch.ts';
 import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import type { Node } from '../api/types.ts';
+import { EncodedObjects, listOf } from './encoded.ts';
+import { CurrentObjects } from './current.ts';
 
 export interface ResourceCall {
   def: ResourceDef;
@@ -42,6 +44,9 @@ const FRESHNESS_WAIT_MS = 3000;
 /** Serves one resource request; throws ApiError/StoreError for the caller to turn into a Status. */
 export class Rest {
   private readonly logs: PodLogs;
+  /** Each object version's JSON, for LIST and GET answers. */
+  private readonly encoded = new EncodedObjects();
+  private readonly current: CurrentObjects;
 
   constructor(
     private readonly store: Store,
@@ -50,7 +55,8 @@ export class Rest {
     private readonly authority?: NodeAuthority,
     private readonly clock: Clock = realClock,
   ) {
-    this.logs = new PodLogs(store, authority);
+    this.logs = new PodLogs(store, authority, clock);
+    this.current = new CurrentObjects(store, this.encoded);
   }
 
   async serve(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
@@ -133,14 +139,20 @@ export class Rest {
       if (match === 'Exact' && rv === 0) throw invalid('ListOptions', '', [cause.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')], 'meta.k8s.io');
     }
     if (rv !== undefined && rv > 0) await this.waitForRevision(rv);
+    const table = wantsTable(req.headers.accept ?? '');
+    // The common list (everything, or a namespace): concatenated from the current objects' bytes.
+    const whole = !filter && !(limit !== undefined && limit > 0) && !cont && !table ? this.current.list(def.resource, call.namespace) : undefined;
+    if (whole) {
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: listOf({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata: { resourceVersion: String(whole.revision) } }, whole.items) };
+    }
     const result = this.store.list(def.resource, { namespace: call.namespace, limit, continue: cont || undefined, filter });
     const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-    if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: Date.now(), ...metadata }));
+    if (table) {
+      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: this.clock.now(), ...metadata }));
     }
-    return json(200, { apiVersion: apiVersionOf(def), kind: def.listKind, metadata, items: result.items });
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.list({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata }, result.items) };
   }
 
   private async create(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
@@ -155,9 +167,9 @@ export class Rest {
   private get(req: HttpRequest, call: ResourceCall, name: string): HttpReply {
     const obj = this.mustGet(call, name);
     if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: Date.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
+      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: this.clock.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
     }
-    return json(200, obj);
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.json(obj) };
   }
 
   private async replace(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {

@@ -1,9 +1,11 @@
 // The agent's pod host on a real store and the simulated (mock) host: provisioning, rollback of a
-// failed step, adoption after an agent restart, and the way out through finalize.
+// failed step, adoption after an agent restart, and the way out through finalize. Time is a
+// SimulatedClock: the reconcile tick and the container poll run when a test moves it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { open } from 'lmdb';
+import { SimulatedClock } from 'xstate';
 import { LocalClient } from '../../src/client/local.ts';
 import { startPodHost, type PodHost } from '../../src/agent/pods.ts';
 import { Ipam } from '../../src/runtime/ipam.ts';
@@ -13,11 +15,18 @@ import type { CoreEvent, Pod } from '../../src/api/types.ts';
 import { openStore } from '../helpers/server.ts';
 import { podWorkload, simulatedSource } from '../../src/agent/workload.ts';
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+const POLL_MS = 2_000;
+
+/**
+ * Waits for the effects (store writes, mock steps) to make `cond` true; with `clock`, each round
+ * also moves simulated time one container poll on. Bounded in rounds, not timed.
+ */
+async function until(what: string, cond: () => boolean | Promise<boolean>, clock?: SimulatedClock): Promise<void> {
+  for (let round = 0; !(await cond()); round++) {
+    if (round > 2000) assert.fail(`never saw ${what}`);
+    clock?.increment(POLL_MS);
+    await new Promise((r) => setImmediate(r));
+    if (round % 10 === 9) await new Promise((r) => setTimeout(r, 1));
   }
 }
 
@@ -28,9 +37,10 @@ async function setup() {
   const ipam = Ipam.open(env, '10.88.0.0/16');
   const runtime = new MockRuntime({ dir: join(dir, 'zones'), stepDelayMs: 0 });
   const hosts: PodHost[] = [];
-  const host = (rt: MockRuntime = runtime, now?: () => number): PodHost => {
+  const clock = new SimulatedClock();
+  const host = (rt: MockRuntime = runtime): PodHost => {
     const workload = podWorkload({ client, images: simulatedSource(), node: 'n1', brands: ['lx'], hostIP: '192.0.2.7', podIP: (key) => ipam.lookup(key)?.ip });
-    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['lx'] }, workload, containerPollMs: 20, log: () => {}, ...(now ? { now } : {}) });
+    const h = startPodHost({ client, node: 'n1', hostIP: '192.0.2.7', runtime: rt, ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['lx'] }, workload, containerPollMs: POLL_MS, clock, log: () => {} });
     hosts.push(h);
     return h;
   };
@@ -38,7 +48,7 @@ async function setup() {
   const get = (name: string): Pod | undefined => store.get('pods', 'default', name) as Pod | undefined;
   const events = (name: string): string[] => store.list('events', { namespace: 'default' }).items.filter((e) => (e as CoreEvent).involvedObject.name === name).map((e) => (e as CoreEvent).reason ?? '');
   return {
-    store, client, ipam, runtime, host, pod, get, events, dir,
+    store, client, ipam, runtime, host, pod, get, events, dir, clock,
     async close() {
       for (const h of hosts) await h.stop();
       await env.close();
@@ -86,9 +96,10 @@ describe('agent pod host', () => {
     const t = await setup();
     // The agent names events <pod>.<ms × 10⁶ in hex>: take the name its first event would get.
     const at = Date.now() + 10_000_000_000;
+    t.clock.set(at);
     const taken = `web.${(BigInt(at) * 1_000_000n).toString(16)}`;
     await t.client.create<CoreEvent>('events', { metadata: { name: taken, namespace: 'default' }, involvedObject: { kind: 'Pod', namespace: 'default', name: 'web' }, reason: 'Scheduled', message: 'Successfully assigned default/web to n1' } as CoreEvent);
-    t.host(t.runtime, () => at);
+    t.host(t.runtime);
     await t.pod('web');
     await until('events', () => t.events('web').includes('Started'));
     assert.deepEqual(t.events('web').sort(), ['Provisioning', 'Pulled', 'Scheduled', 'Started']);
@@ -120,8 +131,8 @@ describe('agent pod host', () => {
     const again = new MockRuntime({ dir: join(t.dir, 'zones'), stepDelayMs: 0 });
     const second = t.host(again);
     await second.ready;
-    await until('actor', () => second.actor.system.get('pod/default/web') !== undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    // ready means adopted: the actor is there, already Running on the zone it found.
+    assert.deepEqual(second.actor.system.get('pod/default/web')?.getSnapshot().value, { Running: 'Idle' });
     assert.deepEqual(await again.list(), before, 'same zone, same id: not re-provisioned');
     assert.equal(t.get('web')?.status?.phase, 'Running');
     assert.equal(t.events('web').filter((e) => e === 'Provisioning').length, 1);
@@ -132,11 +143,11 @@ describe('agent pod host', () => {
     const t = await setup();
     t.host();
     await t.client.create<Pod>('pods', { metadata: { name: 'two', namespace: 'default' }, spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'app:1' }, { name: 'b', image: 'side:1' }] } });
-    await until('Running with statuses', () => t.get('two')?.status?.phase === 'Running' && (t.get('two')?.status?.containerStatuses ?? []).every((c) => c['ready'] === true));
+    await until('Running with statuses', () => t.get('two')?.status?.phase === 'Running' && (t.get('two')?.status?.containerStatuses ?? []).every((c) => c['ready'] === true), t.clock);
     const before = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
     assert.match(String(before.get('a')?.['imageID']), /^docker\.io\/library\/app@sha256:[0-9a-f]{64}$/);
     await t.client.patch<Pod>('pods', 'default', 'two', { spec: { containers: [{ name: 'a', image: 'app:2' }, { name: 'b', image: 'side:1' }] } });
-    await until('a restarted', () => t.get('two')?.status?.containerStatuses?.find((c) => c['name'] === 'a')?.['restartCount'] === 1);
+    await until('a restarted', () => t.get('two')?.status?.containerStatuses?.find((c) => c['name'] === 'a')?.['restartCount'] === 1, t.clock);
     const after = new Map((t.get('two')?.status?.containerStatuses ?? []).map((c) => [c['name'], c]));
     assert.notEqual(after.get('a')?.['imageID'], before.get('a')?.['imageID']);
     assert.equal(after.get('a')?.['image'], 'app:2');
@@ -159,7 +170,7 @@ describe('agent pod host', () => {
     await until('restarted on i:2', () => {
       const c = t.get('web')?.status?.containerStatuses?.[0];
       return c?.['image'] === 'i:2' && c['restartCount'] === 1;
-    });
+    }, t.clock);
     assert.equal(t.events('web').filter((e) => e === 'Provisioning').length, 1, 'adopted, not provisioned again');
     await t.close();
   });
@@ -183,8 +194,11 @@ describe('agent pod host', () => {
     await until('Running', () => t.get('web')?.status?.phase === 'Running');
     const zone = (await t.runtime.list())[0]?.zoneName as string;
     await t.runtime.crash(zone);
-    // Ask for the reconcile now instead of waiting 30 s (the node tick's RECONCILE event).
-    h.actor.send({ type: 'RECONCILE_ALL' });
+    // Nothing notices before the reconcile tick; the tick (30 s on) checks the zone.
+    t.clock.increment(29_000);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(h.actor.system.get('pod/default/web')?.getSnapshot().value, { Running: 'Idle' });
+    t.clock.increment(1_000);
     await until('BackOff', () => h.actor.system.get('pod/default/web')?.getSnapshot().value === 'BackOff');
     await until('BackOff event', () => t.events('web').includes('BackOff'));
     await until('CrashLoopBackOff status', () => t.get('web')?.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'CrashLoopBackOff');

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActor, fromPromise, SimulatedClock, type AnyActorRef } from 'xstate';
-import { clusterMachine, podId } from '../../machines/cluster.ts';
+import { clusterMachine, hostingPods, podId, SHARD_SIZE, shardId } from '../../machines/cluster.ts';
 import { podMachine, type PodInput, type PodReport, type PodEventRecord, type ZoneHealth, type ZoneUp } from '../../machines/pod.ts';
 
 /** Lets promise actors settle after the clock moved. */
@@ -16,6 +16,7 @@ interface Harness {
   events: PodEventRecord[];
   calls: string[];
   zone: { health: ZoneHealth; provisionFails?: string; restartFails: number; shutdownHangs: boolean; pullFails: number; updates: number };
+  root: ReturnType<typeof createActor<typeof clusterMachine>>;
   send(e: Parameters<ReturnType<typeof createActor<typeof clusterMachine>>['send']>[0]): void;
   pod(key?: string): AnyActorRef | undefined;
   state(key?: string): unknown;
@@ -85,7 +86,7 @@ function harness(): Harness {
       },
     },
   });
-  const root = createActor(clusterMachine.provide({ actors: { pod: hosted } }), { clock });
+  const root = createActor(clusterMachine.provide({ actors: { shard: hostingPods(hosted) } }), { clock });
   root.subscribe({ error: (e) => assert.fail(`cluster failed: ${String(e)}`) });
   root.start();
   const key0 = 'default/web';
@@ -95,6 +96,7 @@ function harness(): Harness {
     events,
     calls,
     zone,
+    root,
     send: (e) => root.send(e),
     pod: (key = key0) => root.system.get(podId(key)),
     state: (key = key0) => root.system.get(podId(key))?.getSnapshot().value,
@@ -235,7 +237,7 @@ describe('pod machine', () => {
     const calls: string[] = [];
     const root = createActor(clusterMachine.provide({
       actors: {
-        pod: podMachine.provide({
+        shard: hostingPods(podMachine.provide({
           actors: {
             pullImages: fromPromise(async () => {}),
             provisionZone: fromPromise(async () => ({ podIP: '10.88.0.9' })),
@@ -246,7 +248,7 @@ describe('pod machine', () => {
               if (fails-- > 0) throw new Error('API unreachable');
             }),
           },
-        }),
+        })),
       },
     }), { clock }).start();
     root.send({ type: 'POD_BOUND', input: input() });
@@ -366,5 +368,29 @@ describe('pod machine', () => {
     h.send({ type: 'POD_BOUND', input: input() });
     await settle();
     assert.equal(h.calls.filter((c) => c === 'provision').length, 1);
+  });
+
+  it('hosts pods in shards of at most SHARD_SIZE, one reconcile timer per shard, and refills freed slots', async () => {
+    const h = harness();
+    const n = SHARD_SIZE * 2 + 10;
+    for (let i = 0; i < n; i++) h.send({ type: 'POD_BOUND', input: input({ key: `default/p${i}` }) });
+    await settle();
+    const childrenOf = (i: number): number => Object.keys(h.root.system.get(shardId(i))?.getSnapshot().children ?? {}).length;
+    assert.deepEqual([0, 1, 2].map(childrenOf), [SHARD_SIZE, SHARD_SIZE, 10]);
+    assert.equal(h.root.system.get(shardId(3)), undefined);
+    assert.deepEqual(h.state('default/p0'), { Running: 'Idle' });
+    // Three timers for n pods: one tick per shard, which checks every pod in it.
+    assert.equal(Object.keys(h.root.system.getSnapshot()._scheduledEvents).length, 3);
+    h.clock.increment(30_000);
+    await settle();
+    assert.equal(h.calls.filter((c) => c === 'check').length, n);
+    // A pod of the first shard goes; the next pod takes its slot instead of opening a shard.
+    h.send({ type: 'POD_DELETING', key: 'default/p0', graceMs: 1_000 });
+    await settle();
+    assert.equal(h.pod('default/p0'), undefined);
+    assert.equal(childrenOf(0), SHARD_SIZE - 1);
+    h.send({ type: 'POD_BOUND', input: input({ key: 'default/late' }) });
+    assert.ok(h.root.system.get(shardId(0))?.getSnapshot().children[podId('default/late')]);
+    assert.equal(h.root.system.get(shardId(3)), undefined);
   });
 });

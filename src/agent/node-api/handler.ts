@@ -11,11 +11,14 @@ import type { ZoneRuntime } from '../../runtime/runtime.ts';
 import { instances, readContainerLog } from '../../runtime/logs/reader.ts';
 import { pumpTo } from '../../server/pump.ts';
 import { APISERVER_CLIENT_CN } from './protocol.ts';
+import { realClock, type Clock } from '../../time/clock.ts';
 
 export interface NodeApiOptions {
   runtime: Pick<ZoneRuntime, 'logDir' | 'state'>;
   /** How often a follower re-reads the container's status when no file event comes (default 250 ms). */
   pollMs?: number;
+  /** Paces the zone-state checks of a follow; realClock by default. */
+  clock?: Clock;
   log?: (m: string) => void;
 }
 
@@ -118,8 +121,9 @@ async function containerLogs(o: NodeApiOptions, req: HttpRequest, namespace: str
     } catch {
       // No status (yet, or a mock zone): the zone's own state decides.
     }
-    if (Date.now() - zoneCheckedAt >= ZONE_CHECK_MS) {
-      zoneCheckedAt = Date.now();
+    const now = (o.clock ?? realClock).now();
+    if (now - zoneCheckedAt >= ZONE_CHECK_MS) {
+      zoneCheckedAt = now;
       zoneGone = (await o.runtime.state(zone).catch(() => 'running')) !== 'running';
     }
     return zoneGone;

@@ -1,13 +1,13 @@
 // Lease policy (coordination.k8s.io/v1): a spec and no status, no generation. Fields of the wrong
-// type and MicroTimes not in Go's layout are decode errors (400), as kube-apiserver answers them;
+// type and MicroTimes not in Go's layout are decode errors (BadRequest), as kube-apiserver answers them;
 // times are stored in UTC, as the apiserver re-encodes them.
-import { badRequest } from '../status.ts';
+import { StoreError } from '../errors.ts';
 import type { Strategy } from '../strategy.ts';
 import type { KubeObject } from '../types.ts';
 import { microTime, parseMicroTime } from './lease.ts';
 import { validateLease } from './validation.ts';
 
-const cannot = (why: string): Error => badRequest(`Lease in version "v1" cannot be handled as a Lease: ${why}`);
+const cannot = (why: string): Error => new StoreError('BadRequest', 'leases', '', `Lease in version "v1" cannot be handled as a Lease: ${why}`);
 const unmarshal = (value: unknown, field: string, goType: string): Error =>
   cannot(`json: cannot unmarshal ${jsonType(value)} into Go struct field LeaseSpec.spec.${field} of type ${goType}`);
 
@@ -21,7 +21,7 @@ const STRINGS = ['holderIdentity', 'strategy', 'preferredHolder'] as const;
 const INT32S = ['leaseDurationSeconds', 'leaseTransitions'] as const;
 const MICRO_TIMES = ['acquireTime', 'renewTime'] as const;
 
-/** Checks the spec's field types and MicroTimes (throws 400) and normalises the times to UTC. */
+/** Checks the spec's field types and MicroTimes (refuses with BadRequest) and normalises the times to UTC. */
 export function decodeLeaseSpec(lease: KubeObject): void {
   const spec = lease.spec as unknown;
   if (spec === undefined || spec === null) return;
