@@ -163,7 +163,17 @@ export class Rest {
     const warnings = checkFields(req, def, obj);
     pinIdentity(obj, undefined, def.namespaced ? call.namespace : undefined);
     const created = await this.store.create(def.resource, obj, { dryRun: dryRunParam(req.query) });
-    return json(201, created, warnings);
+    return this.written(req, 201, created, warnings);
+  }
+
+  /**
+   * A write's answer: the object's JSON, built once and kept in the encoded-objects cache, where
+   * the LISTs and GETs that follow (and the list of current objects) take it from. A dry run's
+   * object carries the stored version's resourceVersion but not its content: never cached.
+   */
+  private written(req: HttpRequest, status: number, obj: KubeObject, headers: Record<string, string>): HttpReply {
+    if (dryRunParam(req.query)) return json(status, obj, headers);
+    return { status, headers: { 'content-type': 'application/json', ...headers }, body: this.encoded.json(obj) };
   }
 
   private get(req: HttpRequest, call: ResourceCall, name: string): HttpReply {
@@ -184,7 +194,7 @@ export class Rest {
       if (obj.metadata.managedFields === undefined && current?.metadata.managedFields) obj.metadata.managedFields = current.metadata.managedFields;
       return obj;
     }, { subresource: sub, dryRun: dryRunParam(req.query) });
-    return json(200, object, warnings);
+    return this.written(req, 200, object, warnings);
   }
 
   /** Server-side apply: create-or-update with field ownership (src/api/apply.ts). */
@@ -204,7 +214,7 @@ export class Rest {
       createIfMissing: sub === 'main',
       dryRun: dryRunParam(req.query),
     });
-    return json(created ? 201 : 200, object, warnings);
+    return this.written(req, created ? 201 : 200, object, warnings);
   }
 
   private async patch(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
@@ -231,7 +241,7 @@ export class Rest {
       pinIdentity(obj, name, def.namespaced ? call.namespace : undefined);
       return obj;
     }, { subresource: sub, dryRun: dryRunParam(req.query) });
-    return json(200, object, warnings);
+    return this.written(req, 200, object, warnings);
   }
 
   private async delete(req: HttpRequest, call: ResourceCall, name: string): Promise<HttpReply> {
