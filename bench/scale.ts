@@ -24,7 +24,9 @@
 //
 // SLOs (Kubernetes' where it has one):
 //   mutating calls   p99 ≤ 1 s per verb and resource (upstream's API call latency SLO), the
-//                    user's creates and every agent write alike; reported: the worst key.
+//                    user's creates and every agent write alike; reported: the worst key. The
+//                    user's run from the create's due time (open loop: time queued for one of
+//                    the --connections sockets counts, as a user would see it).
 //   pod startup      p99 ≤ 5 s create (201) → Running as the watch sees it, every pod Running.
 //   watch delivery   p99 ≤ 1 s from commit to seen, on the user's watch (ADDED) and on the nodes'
 //                    field-selected pod watches (the bind); the commit is when an in-process watch

@@ -1,11 +1,11 @@
-// The scheduling loop: pods without a node come in through the pods watch, wait in the queue, are
+// The scheduling loop: pods without a node come in through the pods informer, wait in the queue, are
 // placed against the in-memory view, assumed there (so the next decision sees them) and bound
 // through pods/binding without waiting; a pod that fits nowhere is marked Unschedulable, gets a
 // FailedScheduling event and backs off until its timer ends or the cluster changes.
 import { hostname } from 'node:os';
 import type { Node, Pod } from '../api/types.ts';
 import type { Client, ClientWatchEvent } from '../client/client.ts';
-import { startInformer, type Informer } from '../client/informer.ts';
+import { startInformer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';
 import { realClock, type Clock } from '../time/clock.ts';
 import { markUnschedulable } from './conditions.ts';
@@ -293,12 +293,10 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   }
 
   const informerLog = (m: string): void => log(`scheduler: ${m}`);
-  const informers: Informer<Node | Pod>[] = [
-    startInformer<Node>({ client, resource: 'nodes', clock, log: informerLog, event: onNode }),
-    startInformer<Pod>({ client, resource: 'pods', clock, log: informerLog, transform: slimIfBound, event: onPod }),
-  ] as Informer<Node | Pod>[];
+  const nodes = startInformer<Node>({ client, resource: 'nodes', clock, log: informerLog, event: onNode });
+  const pods = startInformer<Pod>({ client, resource: 'pods', clock, log: informerLog, transform: slimIfBound, event: onPod });
   // Deciding before both lists are in would call pods unschedulable on an empty view.
-  const synced = Promise.all(informers.map((i) => i.synced)).then(() => {
+  const synced = Promise.all([nodes.synced, pods.synced]).then(() => {
     if (stopped) return;
     started = true;
     wake();
@@ -319,7 +317,8 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       })),
     stop: () => {
       stopped = true;
-      for (const i of informers) i.stop();
+      nodes.stop();
+      pods.stop();
       queue.stop();
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
