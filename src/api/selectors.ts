@@ -322,6 +322,12 @@ function unescapeValue(s: string): string {
 }
 
 /** Parses a field selector (`f=v`, `f==v`, `f!=v`; comma = AND) for a plural resource; unknown labels are 400s. */
+/** The value a field selector pins `field` to with `=`, if it does (`spec.nodeName=n1` → n1). */
+export function pinnedField(text: string | null | undefined, resource: string, field: string): string | undefined {
+  if (!text) return undefined;
+  return parseFieldSelector(text, resource).requirements.find((r) => r.field === field && r.op === '=')?.value;
+}
+
 export function parseFieldSelector(text: string, resource: string): FieldSelector {
   const supported = FIELD_LABELS[resource] ?? DEFAULT_FIELD_LABELS;
   const legacy = LEGACY_FIELD_LABELS[resource];

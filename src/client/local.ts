@@ -1,7 +1,7 @@
 // The in-process Client: calls the store directly (control plane components in the API server's
 // own process), with the same errors and selector semantics as the HTTP API.
 import { apiVersionOf, resourceDef } from '../api/resources.ts';
-import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.ts';
+import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, pinnedField } from '../api/selectors.ts';
 import { mergePatch } from '../api/patch.ts';
 import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { notFound } from '../api/status.ts';
@@ -111,7 +111,8 @@ export class LocalClient implements Client {
   watch<T extends KubeObject>(resource: string, q: WatchQuery, h: WatchHandlers<T>): () => void {
     try {
       const hub = hubOf(this.store);
-      const sel = { namespace: q.namespace, matches: filterOf(resource, q) };
+      const nodeName = resource === 'pods' ? pinnedField(q.fieldSelector, 'pods', 'spec.nodeName') : undefined;
+      const sel = { namespace: q.namespace, matches: filterOf(resource, q), ...(nodeName !== undefined ? { nodeName } : {}) };
       const key = selectionKey(q.namespace, q.labelSelector, q.fieldSelector);
       const initial: { type: EventType; object: KubeObject }[] = [];
       let listedAt: number | undefined;

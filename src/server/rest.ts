@@ -4,7 +4,7 @@
 import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
 import { ApiError, badRequest, cause, invalid, methodNotAllowed, notFound, successStatus, unsupportedMediaType } from '../api/status.ts';
 import type { KubeObject } from '../api/types.ts';
-import { parseFieldSelector, parseLabelSelector, matchesLabels, matchesFields, fieldsOf } from '../api/selectors.ts';
+import { parseFieldSelector, parseLabelSelector, matchesLabels, matchesFields, fieldsOf, pinnedField } from '../api/selectors.ts';
 import { mergePatch, jsonPatch } from '../api/patch.ts';
 import { strategicMergePatch } from '../api/strategic.ts';
 import { unknownFields } from '../api/schema.ts';
@@ -17,7 +17,7 @@ import { rfc3339 } from '../store/time.ts';
 import { zoneName } from '../runtime/names.ts';
 import { decodeObject, mediaType, parseDocument } from './body.ts';
 import { checkObject, pinIdentity } from '../api/check.ts';
-import { realClock, type Clock } from '../time/clock.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 import { json, type HttpReply, type HttpRequest, type Sink } from './http.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam, revisionParam } from './query.ts';
 import { runWatch, type Framing, type WatchLimits } from './watch.ts';
@@ -99,6 +99,7 @@ export class Rest {
       def: call.def,
       namespace: call.namespace,
       matches,
+      nodeName: call.def.resource === 'pods' ? pinnedField(q.get('fieldSelector'), 'pods', 'spec.nodeName') : undefined,
       selector: selectionKey('', q.get('labelSelector') ?? '', q.get('fieldSelector') ?? ''),
       resourceVersion: revisionParam(q),
       sendInitialEvents: boolParam(q, 'sendInitialEvents'),
@@ -317,12 +318,12 @@ export class Rest {
   }
 
   private async waitForRevision(rv: number): Promise<void> {
-    const deadline = Date.now() + FRESHNESS_WAIT_MS;
+    const deadline = this.clock.now() + FRESHNESS_WAIT_MS;
     while (this.store.revision() < rv) {
-      if (Date.now() > deadline) {
+      if (this.clock.now() > deadline) {
         throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.store.revision()}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(this.clock, 20);
     }
   }
 }

@@ -24,6 +24,8 @@ export interface WatchSpec {
   namespace?: string;
   /** Object filter from the label and field selectors (namespace is checked separately). */
   matches: (obj: KubeObject) => boolean;
+  /** The node a `spec.nodeName=` field selector pins (the hub's index); `matches` still checks it. */
+  nodeName?: string | undefined;
   /** The selectors as the client wrote them: watchers with equal ones share a group. */
   selector?: string;
   /** undefined or 0: start with ADDED events for the current state; N: replay after N. */
@@ -159,7 +161,7 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
   // Topics carry shared bytes only: table watchers get their own first event.
   const topics: Topics | undefined = spec.table === undefined && (spec.framing === 'ws' || spec.framing === 'ws-msgpack') ? sink.topics : undefined;
   const key = [spec.framing, spec.table ?? '', spec.namespace ?? '', spec.selector ?? '', topics ? idOf(topics.publisher) : ''].join('\u0000');
-  const sel = { namespace: spec.namespace, matches: spec.matches };
+  const sel = { namespace: spec.namespace, matches: spec.matches, ...(spec.nodeName !== undefined ? { nodeName: spec.nodeName } : {}) };
   let ended = false;
   let wrote = false;
   const stops: (() => void)[] = [];

@@ -12,6 +12,11 @@ export interface Selection {
   namespace?: string;
   /** The label and field selectors (namespace is checked separately). */
   matches?: (obj: KubeObject) => boolean;
+  /**
+   * The `spec.nodeName=X` a field selector pins (each node agent's pod watch): the hub indexes
+   * such groups by node, so an event is checked only against its node's groups, not all of them.
+   */
+  nodeName?: string;
 }
 
 /** What a group does with its events: encode once, deliver to every member. */
@@ -30,16 +35,23 @@ interface Group<M> {
 
 interface Feed {
   readonly groups: Map<string, Group<unknown>>;
+  /** Groups pinned to one node, by node name (Kubernetes' watch cache indexes pods the same way). */
+  readonly byNode: Map<string, Set<Group<unknown>>>;
+  /** Every other group: they see every event. */
+  readonly open: Set<Group<unknown>>;
   readonly stop: () => void;
 }
 
+const inScope = (sel: Selection, o: KubeObject | undefined): boolean =>
+  o !== undefined && (sel.namespace === undefined || o.metadata.namespace === sel.namespace) && (sel.matches === undefined || sel.matches(o));
+
+const nodeOf = (o: KubeObject | undefined): string | undefined => (o?.spec as { nodeName?: string } | undefined)?.nodeName;
+
 /** The event type `sel` sees for `e`, or undefined: MODIFIED in or out of scope is ADDED or DELETED, as the watch cache reports it. */
 export function seen(sel: Selection, e: StoreEvent): EventType | undefined {
-  const inScope = (o: KubeObject | undefined): boolean =>
-    o !== undefined && (sel.namespace === undefined || o.metadata.namespace === sel.namespace) && (sel.matches === undefined || sel.matches(o));
-  const now = inScope(e.object);
+  const now = inScope(sel, e.object);
   if (e.type !== 'MODIFIED') return now ? e.type : undefined;
-  const before = e.prev === undefined ? now : inScope(e.prev);
+  const before = e.prev === undefined ? now : inScope(sel, e.prev);
   if (now && before) return 'MODIFIED';
   if (now) return 'ADDED';
   return before ? 'DELETED' : undefined;
@@ -82,6 +94,7 @@ export class WatchHub {
     if (!group) {
       group = { selection: sel, channel: channel(), members: new Set() };
       feed.groups.set(key, group as Group<unknown>);
+      index(feed, group as Group<unknown>, true);
     }
     group.members.add(member);
     const joined = group;
@@ -92,6 +105,7 @@ export class WatchHub {
       joined.members.delete(member);
       if (joined.members.size > 0 || feed.groups.get(key) !== joined) return;
       feed.groups.delete(key);
+      index(feed, joined as Group<unknown>, false);
       joined.channel.close?.();
       if (feed.groups.size === 0 && this.feeds.get(resource) === feed) {
         this.feeds.delete(resource);
@@ -118,21 +132,48 @@ export class WatchHub {
     let feed = this.feeds.get(resource);
     if (feed) return feed;
     const groups = new Map<string, Group<unknown>>();
-    const stop = this.store.watch(resource, undefined, (e) => {
-      for (const g of groups.values()) {
-        const type = seen(g.selection, e);
-        if (type === undefined) continue;
-        try {
-          g.channel.event(type, e, g.members);
-        } catch (err) {
-          // One broken group must not starve the others.
-          console.error(`watch group for ${resource} failed:`, err);
-        }
+    const byNode = new Map<string, Set<Group<unknown>>>();
+    const open = new Set<Group<unknown>>();
+    const deliver = (g: Group<unknown>, e: StoreEvent): void => {
+      const type = seen(g.selection, e);
+      if (type === undefined) return;
+      try {
+        g.channel.event(type, e, g.members);
+      } catch (err) {
+        // One broken group must not starve the others.
+        console.error(`watch group for ${resource} failed:`, err);
       }
+    };
+    const stop = this.store.watch(resource, undefined, (e) => {
+      for (const g of open) deliver(g, e);
+      if (byNode.size === 0) return;
+      const now = nodeOf(e.object);
+      const before = nodeOf(e.prev);
+      if (now !== undefined) for (const g of byNode.get(now) ?? []) deliver(g, e);
+      // A pod that moved between nodes (never by a bind, but by a replace) leaves its old node's groups.
+      if (before !== undefined && before !== now) for (const g of byNode.get(before) ?? []) deliver(g, e);
     });
-    feed = { groups, stop };
+    feed = { groups, byNode, open, stop };
     this.feeds.set(resource, feed);
     return feed;
+  }
+}
+
+/** Files a group under its node (or with the open groups), or takes it out again. */
+function index(feed: Feed, g: Group<unknown>, add: boolean): void {
+  const node = g.selection.nodeName;
+  if (node === undefined) {
+    if (add) feed.open.add(g);
+    else feed.open.delete(g);
+    return;
+  }
+  let set = feed.byNode.get(node);
+  if (add) {
+    if (!set) feed.byNode.set(node, (set = new Set()));
+    set.add(g);
+  } else if (set) {
+    set.delete(g);
+    if (set.size === 0) feed.byNode.delete(node);
   }
 }
 

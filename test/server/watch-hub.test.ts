@@ -188,6 +188,32 @@ describe('watch hub', () => {
     w.close();
   });
 
+  it('checks a pod event only against the watches of its node (spec.nodeName=… groups are indexed)', async () => {
+    const checked = new Map<string, number>();
+    const onNode = (node: string): FakeSink => {
+      const w = new FakeSink();
+      const matches = (o: KubeObject): boolean => {
+        checked.set(node, (checked.get(node) ?? 0) + 1);
+        return (o.spec as { nodeName?: string }).nodeName === node;
+      };
+      runWatch(store, spec({ resourceVersion: store.revision(), selector: `spec.nodeName=${node}`, matches, nodeName: node }), w);
+      return w;
+    };
+    const [n1, n2, n3] = ['n1', 'n2', 'n3'].map(onNode) as [FakeSink, FakeSink, FakeSink];
+    await store.create('pods', pod('idx'));
+    await store.bind('pods', 'default', 'idx', { nodeName: 'n2' });
+    const gone = await store.delete('pods', 'default', 'idx', { gracePeriodSeconds: 0 });
+    if (!gone.removed) await store.finalize('pods', 'default', 'idx');
+    assert.deepEqual(n1.names, []);
+    assert.deepEqual(n3.names, []);
+    assert.equal(n2.names[0], 'ADDED idx');
+    assert.equal(n2.names.at(-1), 'DELETED idx');
+    // Only n2's group looked at the pod: the unbound create and n1/n3 cost nothing.
+    assert.equal(checked.get('n1') ?? 0, 0);
+    assert.equal(checked.get('n3') ?? 0, 0);
+    for (const w of [n1, n2, n3]) w.close();
+  });
+
   it('ends a watch on a closing store with an ERROR Status instead of throwing', async () => {
     const closing = await openStore();
     await closing.store.close();
