@@ -5,7 +5,9 @@
 // client, each client sending its next request when the previous answer is in):
 //   create  50 clients POST pods into `default` until --creates (5,000) are acknowledged (or
 //           --create-seconds pass). Creates are durable: the server answers only after the LMDB
-//           commit is flushed to disk (concurrent creates share one commit).
+//           commit is flushed to disk (concurrent creates share one commit). `create_goals` in
+//           the JSON says, per transport, whether issue 14's goal is met (≥ 20,000/s, p99 ≤ 20 ms,
+//           ≥ 0.40 of raw).
 //   get     50 clients GET one pod for --seconds.
 //   list    8 clients LIST a namespace holding 1,000 pods for --seconds.
 // Beside each, in the same run and with the same client code, a bare uWebSockets.js app
@@ -272,6 +274,14 @@ function phase(rd: Summary, raw: Summary): Phase {
   return p;
 }
 
+/** Issue 14's goals, as pass/fail lines per transport. */
+function goals(r: Record<string, Phase>): Record<string, { goal: string; pass: boolean }> {
+  const out: Record<string, { goal: string; pass: boolean }> = {};
+  if (r.create) out.create = { goal: '>= 20000/s, p99 <= 20 ms, >= 0.40 of raw', pass: r.create.rps >= 20_000 && r.create.p99_ms <= 20 && r.create.ratio >= 0.4 };
+  if (r.list) out.list = { goal: 'LIST 1,000 pods p50 <= 15 ms, p99 <= 40 ms', pass: r.list.p50_ms <= 15 && r.list.p99_ms <= 40 };
+  return out;
+}
+
 const describe = (name: string, r: Summary): string =>
   `${name}: ${r.ok} ok, ${r.errors} errors in ${r.seconds}s = ${r.rps}/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms${r.firstError ? ` (first error: ${r.firstError})` : ''}`;
 
@@ -394,6 +404,7 @@ async function driverMain(): Promise<void> {
     baseline: 'raw uWebSockets.js App().any answering the same bytes (create: echo)',
     params: { creates, create_seconds: createSeconds, seconds, rounds, clients, list_clients: listClients, list_size: listSize, durable_creates: true },
     results,
+    goals: Object.fromEntries(Object.entries(results).map(([t, r]) => [t, goals(r)])),
   }));
 }
 

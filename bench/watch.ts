@@ -29,8 +29,14 @@
 // with fewer events_published than events_planned instead of an unbounded run. Watchers then get
 // --idle-seconds without any message before what they lack counts as lost.
 //
+// Each transport runs twice: `max` with the writers unthrottled, `paced` at --rate writes/s (0
+// skips it). Before them, `raw_publish` is the ceiling: a bare uWebSockets.js app publishing
+// --raw-events pod-sized messages to one topic all the watchers subscribe to, as fast as this
+// same watcher client takes them. `goals` holds issue 14's pass/fail lines: `sustained` (paced:
+// >= 1,000 writes/s, 0 lost, p99 <= 50 ms) and `fanout` (max delivered_per_s >= 0.6 of raw).
+//
 // Usage: node --import tsx bench/watch.ts [--transport uws|node] [--watchers 1000] [--events 10000]
-//        [--pods 2000] [--writers 50] [--write-seconds 40] [--idle-seconds 20]
+//        [--pods 2000] [--writers 50] [--rate 1000] [--raw-events N] [--write-seconds 40] [--idle-seconds 20]
 //        [--watch-buffer-bytes N] [--slow-watchers K]
 // To see the slow-watcher cut-off at work: K watchers stop reading until the writes are done, and
 // N lowers the server's 16 MiB limit, e.g. --slow-watchers 2 --watch-buffer-bytes 65536 with
@@ -42,6 +48,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import type { WebSocket as UwsWebSocket } from 'uWebSockets.js';
 
 const ROLE_ENV = 'REDDWARF_BENCH_ROLE';
 
@@ -332,6 +339,8 @@ interface WriteSpec {
   writers: number;
   /** No new write starts after this many seconds (the run stays bounded when fan-out is slow). */
   seconds: number;
+  /** Writes per second, all writers together; 0: as fast as the answers come. */
+  rate: number;
 }
 
 function request(agent: http.Agent, port: number, method: string, path: string, type: string, body: unknown): Promise<{ status: number; text: string }> {
@@ -357,7 +366,14 @@ async function write(s: WriteSpec): Promise<Msg> {
   const started = hrMs();
   const deadline = started + s.seconds * 1000;
   let truncated = false;
+  // Paced: write k (of all writers) starts no earlier than k / rate seconds in.
+  let issued = 0;
   const one = async (method: string, path: string, type: string, body: unknown, expect: number): Promise<boolean> => {
+    if (s.rate > 0) {
+      const at = started + (issued++ * 1000) / s.rate;
+      const wait = at - hrMs();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     if (hrMs() > deadline) {
       truncated = true;
       return false;
@@ -430,6 +446,75 @@ const log = (m: string): void => {
   process.stderr.write(`[bench:watch] ${m}\n`);
 };
 
+/**
+ * The ceiling: a bare uWebSockets.js app publishing `events` pod-sized messages to one topic that
+ * every watcher subscribes to, as fast as the watchers take them (a batch per turn while the
+ * server's send buffers stay small), measured by the same watcher client.
+ */
+async function rawPublish(watchers: number, events: number, sample: string): Promise<Record<string, unknown>> {
+  const { loadUws } = await import('../src/server/uws.ts');
+  const uws = loadUws();
+  const app = uws.App();
+  const sockets = new Set<UwsWebSocket<unknown>>();
+  app.ws('/*', {
+    maxBackpressure: 256 * 1024 * 1024,
+    open(ws) {
+      sockets.add(ws);
+      ws.subscribe('raw');
+    },
+    close(ws) {
+      sockets.delete(ws);
+    },
+  });
+  const { token, port } = await new Promise<{ token: unknown; port: number }>((resolve, reject) => {
+    app.listen('127.0.0.1', 0, (t) => (t ? resolve({ token: t, port: uws.us_socket_local_port(t as unknown as Parameters<typeof uws.us_socket_local_port>[0]) }) : reject(new Error('raw uWS cannot listen'))));
+  });
+  const proc = new Child('watchers');
+  try {
+    await proc.ready;
+    const base = 1_000_000;
+    const opened = await proc.ask({ op: 'open', spec: { port, watchers, rv: base, span: events + 1000, slow: 0 } satisfies OpenSpec }, 'opened');
+    const frames = Array.from({ length: events }, (_, k) => Buffer.from(sample.replace('"resourceVersion":"RV"', `"resourceVersion":"${base + k + 1}"`)));
+    const revs = new Float64Array(events);
+    const published = new Float64Array(events);
+    const started = hrMs();
+    let k = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        let backlog = 0;
+        for (const ws of sockets) backlog += ws.getBufferedAmount();
+        if (backlog <= sockets.size * 64 * 1024) {
+          for (let i = 0; i < 20 && k < events; i++, k++) {
+            revs[k] = base + k + 1;
+            published[k] = hrMs();
+            app.publish('raw', frames[k] as Buffer);
+          }
+        }
+        if (k < events) setImmediate(tick);
+        else resolve();
+      };
+      tick();
+    });
+    await proc.ask({ op: 'drain', finalRv: base + events, idleMs: 10_000 }, 'drained');
+    const r = await proc.ask({ op: 'report', revs, published }, 'report');
+    const wall = ((r.lastDelivery as number) - started) / 1000;
+    return {
+      watchers_open: watchers - (opened.failed as number),
+      events,
+      message_bytes: frames[0]?.length ?? 0,
+      delivered: r.delivered,
+      lost: r.lost,
+      wall_s: round(wall),
+      delivered_per_s: Math.round((r.delivered as number) / wall),
+      latency_ms: { p50: round(r.p50 as number), p99: round(r.p99 as number) },
+    };
+  } finally {
+    await proc.ask({ op: 'close' }, 'closed').catch(() => undefined);
+    proc.stop();
+    uws.us_listen_socket_close(token as Parameters<typeof uws.us_listen_socket_close>[0]);
+  }
+}
+
 async function driverMain(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -442,6 +527,8 @@ async function driverMain(): Promise<void> {
       'idle-seconds': { type: 'string', default: '20' },
       'watch-buffer-bytes': { type: 'string' },
       'slow-watchers': { type: 'string', default: '0' },
+      rate: { type: 'string', default: '1000' },
+      'raw-events': { type: 'string' },
     },
   });
   const { startServer, TRANSPORTS } = await import('../test/helpers/server.ts');
@@ -459,6 +546,8 @@ async function driverMain(): Promise<void> {
   const idleMs = Number(values['idle-seconds']) * 1000;
   const writeSeconds = Number(values['write-seconds']);
   const slow = Number(values['slow-watchers']);
+  const rate = Number(values.rate);
+  const rawEvents = Number(values['raw-events'] ?? events);
 
   const load0 = loadavg()[0] ?? 0;
   const guard = setTimeout(() => {
@@ -467,8 +556,9 @@ async function driverMain(): Promise<void> {
   }, 5 * 60_000);
   guard.unref();
 
-  const results: Record<string, Record<string, unknown>> = {};
-  for (const transport of transports) {
+  /** One run: fresh server, watchers and writers; `pace` writes/s (0: unthrottled). */
+  const runOnce = async (transport: Transport, pace: number): Promise<Record<string, unknown>> => {
+    let result: Record<string, unknown> | undefined;
     const server = await startServer(transport, { watchLimits });
     const port = Number(new URL(server.url).port);
     const watcherProc = new Child('watchers');
@@ -491,16 +581,16 @@ async function driverMain(): Promise<void> {
       try {
         await Promise.all([watcherProc.ready, writerProc.ready]);
         const opened = await watcherProc.ask({ op: 'open', spec: { port, watchers, rv, span: events + 1000, slow } satisfies OpenSpec }, 'opened');
-        log(`${transport}: ${watchers - (opened.failed as number)} of ${watchers} watchers open from resourceVersion ${rv} in ${opened.ms} ms${opened.firstFailure ? ` (first failure: ${opened.firstFailure})` : ''}`);
+        log(`${transport}${pace ? ` @${pace}/s` : ' max'}: ${watchers - (opened.failed as number)} of ${watchers} watchers open from resourceVersion ${rv} in ${opened.ms} ms${opened.firstFailure ? ` (first failure: ${opened.firstFailure})` : ''}`);
         const rssBefore = process.memoryUsage.rss();
-        log(`${transport}: ${writers} writers making ${events} pod events (${pods} creates + ${updatesPerPod} status patches each)`);
-        const written = await writerProc.ask({ op: 'write', spec: { port, pods, updatesPerPod, writers, seconds: writeSeconds } satisfies WriteSpec }, 'written');
+        log(`${transport}${pace ? ` @${pace}/s` : ' max'}: ${writers} writers making ${events} pod events (${pods} creates + ${updatesPerPod} status patches each)`);
+        const written = await writerProc.ask({ op: 'write', spec: { port, pods, updatesPerPod, writers, seconds: writeSeconds, rate: pace } satisfies WriteSpec }, 'written');
         const wrote = ((written.finished as number) - (written.started as number)) / 1000;
-        if (written.truncated) log(`${transport}: writers stopped at the ${writeSeconds} s limit (--write-seconds) before making all ${events} events`);
-        log(`${transport}: ${written.ok} writes ok, ${written.errors} errors in ${wrote.toFixed(2)} s (p50 ${(written.p50 as number).toFixed(1)} ms, p99 ${(written.p99 as number).toFixed(1)} ms)${written.firstError ? `; first error: ${written.firstError}` : ''}`);
+        if (written.truncated) log(`${transport}${pace ? ` @${pace}/s` : ' max'}: writers stopped at the ${writeSeconds} s limit (--write-seconds) before making all ${events} events`);
+        log(`${transport}${pace ? ` @${pace}/s` : ' max'}: ${written.ok} writes ok, ${written.errors} errors in ${wrote.toFixed(2)} s (p50 ${(written.p50 as number).toFixed(1)} ms, p99 ${(written.p99 as number).toFixed(1)} ms)${written.firstError ? `; first error: ${written.firstError}` : ''}`);
         const finalRv = revs[revs.length - 1] ?? rv;
         const drained = await watcherProc.ask({ op: 'drain', finalRv, idleMs }, 'drained');
-        if (drained.idle) log(`${transport}: ${drained.behind} watchers still lacked revision ${finalRv} after ${idleMs / 1000} s without a message`);
+        if (drained.idle) log(`${transport}${pace ? ` @${pace}/s` : ' max'}: ${drained.behind} watchers still lacked revision ${finalRv} after ${idleMs / 1000} s without a message`);
         const r = await watcherProc.ask({ op: 'report', revs: Float64Array.from(revs), published: Float64Array.from(published) }, 'report');
         const expected = watchers * revs.length;
         const wall = ((r.lastDelivery as number) - (written.started as number)) / 1000;
@@ -535,8 +625,8 @@ async function driverMain(): Promise<void> {
           server_rss_mb_before_writes: Math.round(rssBefore / 2 ** 20),
           server_peak_rss_mb: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20),
         };
-        log(`${transport}: delivered ${out.events_delivered} of ${expected} (lost ${out.events_lost}, dup ${out.duplicates}, out of order ${out.out_of_order}, cut ${out.watchers_cut}, closed ${out.watchers_closed}) in ${out.wall_s} s = ${out.delivered_per_s}/s; latency p50 ${out.latency_ms.p50} ms p99 ${out.latency_ms.p99} ms; server peak RSS ${out.server_peak_rss_mb} MiB`);
-        results[transport] = out;
+        log(`${transport}${pace ? ` @${pace}/s` : ' max'}: delivered ${out.events_delivered} of ${expected} (lost ${out.events_lost}, dup ${out.duplicates}, out of order ${out.out_of_order}, cut ${out.watchers_cut}, closed ${out.watchers_closed}) in ${out.wall_s} s = ${out.delivered_per_s}/s; latency p50 ${out.latency_ms.p50} ms p99 ${out.latency_ms.p99} ms; server peak RSS ${out.server_peak_rss_mb} MiB`);
+        result = out;
       } finally {
         unsubscribe();
       }
@@ -547,6 +637,33 @@ async function driverMain(): Promise<void> {
       writerProc.stop();
       await server.stop();
     }
+    if (!result) throw new Error(`${transport}: the run produced no result`);
+    return result;
+  };
+
+  const results: Record<string, Record<string, unknown>> = {};
+  const goals: Record<string, Record<string, { goal: string; pass: boolean; [k: string]: unknown }>> = {};
+  let raw: Record<string, unknown> | undefined;
+  if (transports.includes('uws') && rawEvents > 0) {
+    // A pod event as the server sends it, for message size.
+    const sample = JSON.stringify({ type: 'MODIFIED', object: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'w-1', namespace: 'default', uid: '3f0c6a0e-2a57-4f7e-8d0e-5f2f5b1b1c11', resourceVersion: 'RV', creationTimestamp: '2026-01-01T00:00:00Z', labels: { app: 'watch-bench' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27', ports: [{ containerPort: 80, protocol: 'TCP' }], imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', resources: {} }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', enableServiceLinks: true, preemptionPolicy: 'PreemptLowerPriority', priority: 0, securityContext: {} }, status: { phase: 'Running', message: 'step 1', podIP: '10.0.1.1', qosClass: 'BestEffort' } } });
+    raw = await rawPublish(watchers, rawEvents, sample);
+    log(`raw uWS publish: ${raw.delivered} delivered (lost ${raw.lost}) in ${raw.wall_s} s = ${raw.delivered_per_s}/s`);
+  }
+  for (const transport of transports) {
+    const max = await runOnce(transport, 0);
+    const paced = rate > 0 ? await runOnce(transport, rate) : undefined;
+    results[transport] = paced ? { max, paced } : { max };
+    const g: Record<string, { goal: string; pass: boolean; [k: string]: unknown }> = {};
+    if (paced) {
+      const lat = paced.latency_ms as { p99: number };
+      g.sustained = { goal: `>= 1000 writes/s sustained, 0 lost, p99 commit->deliver <= 50 ms (paced at ${rate}/s)`, pass: rate >= 1000 && (paced.writes_per_s as number) >= 0.95 * rate && paced.events_lost === 0 && lat.p99 <= 50, writes_per_s: paced.writes_per_s, lost: paced.events_lost, p99_ms: lat.p99 };
+    }
+    if (raw) {
+      const ratio = round((max.delivered_per_s as number) / (raw.delivered_per_s as number));
+      g.fanout = { goal: 'max deliveries/s >= 0.6 of raw uWS publish', pass: ratio >= 0.6, ratio, delivered_per_s: max.delivered_per_s, raw_per_s: raw.delivered_per_s };
+    }
+    goals[transport] = g;
   }
   console.log(JSON.stringify({
     bench: 'watch',
@@ -554,8 +671,10 @@ async function driverMain(): Promise<void> {
     cpus: availableParallelism(),
     platform: `${process.platform}-${process.arch}`,
     loadavg_1m: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
-    params: { watchers, events, pods, updates_per_pod: updatesPerPod, writers, write_seconds: writeSeconds, watch_buffer_bytes: watchLimits.maxBufferedBytes, slow_watchers: slow, framing: 'WebSocket (ws client, no compression)', latency: 'store publish (after LMDB flush) → watcher receive' },
+    params: { watchers, events, pods, updates_per_pod: updatesPerPod, writers, rate, raw_events: rawEvents, write_seconds: writeSeconds, watch_buffer_bytes: watchLimits.maxBufferedBytes, slow_watchers: slow, framing: 'WebSocket (ws client, no compression)', latency: 'store publish (after LMDB flush) → watcher receive' },
+    ...(raw ? { raw_publish: raw } : {}),
     results,
+    goals,
   }));
 }
 

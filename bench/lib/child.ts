@@ -36,9 +36,9 @@ export class SpecRunner<S, R> {
     child.on('exit', (code) => this.waiting?.reject(new Error(`${label} exited with ${code}`)));
   }
 
-  /** Forks `script` with ROLE_ENV=`role` and resolves once it says it is ready. */
-  static start<S, R>(script: string, role: string, label: string): Promise<SpecRunner<S, R>> {
-    const child = fork(script, [], { env: { ...process.env, [ROLE_ENV]: role }, stdio: ['ignore', 2, 2, 'ipc'], serialization: 'advanced' });
+  /** Forks `script` with ROLE_ENV=`role` (and node flags `execArgv` beside this process's) and resolves once it says it is ready. */
+  static start<S, R>(script: string, role: string, label: string, execArgv: string[] = []): Promise<SpecRunner<S, R>> {
+    const child = fork(script, [], { env: { ...process.env, [ROLE_ENV]: role }, execArgv: [...process.execArgv, ...execArgv], stdio: ['ignore', 2, 2, 'ipc'], serialization: 'advanced' });
     return new Promise((resolve, reject) => {
       child.once('message', () => resolve(new SpecRunner<S, R>(child, label)));
       child.once('error', reject);

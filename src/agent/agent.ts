@@ -1,10 +1,11 @@
-// The node agent: registers its Node, heartbeats every 10 s, and hosts the pod actors of the pods
+// The node agent: registers its Node, renews its Lease every 10 s, and hosts the pod actors of the pods
 // bound to it. It talks to the API only through the Client, so it runs beside the API server
 // (`up`) or on another host (`agent --server`).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { Client } from '../client/client.ts';
+import type { Node } from '../api/types.ts';
 import { Ipam } from '../runtime/ipam.ts';
 import { hostResources, parseReservation } from '../runtime/host.ts';
 import { MockRuntime } from '../runtime/mock.ts';
@@ -12,7 +13,8 @@ import { startIllumosRuntime } from '../runtime/illumos/start.ts';
 import type { StorageFlags } from '../runtime/storage.ts';
 import type { ZoneRuntime } from '../runtime/runtime.ts';
 import type { Distribution } from '../runtime/brands.ts';
-import { heartbeat, HEARTBEAT_MS, registerOnce, type NodeIdentity } from './register.ts';
+import { registerOnce, startHeartbeats, type NodeIdentity } from './register.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 import { startPodHost, type PodHost } from './pods.ts';
 import { ImageStore } from '../images/store.ts';
 import { DirLayerBackend, ZfsLayerBackend } from '../images/layers.ts';
@@ -26,7 +28,6 @@ import { listenNodeApi, requestServingCert } from './node-api/server.ts';
 import type { HttpHandler } from '../server/http.ts';
 import type { Listening } from '../server/listen.ts';
 import type { NodeServingCert } from '../server/node-authority.ts';
-import { realClock, sleep, type Clock } from '../time/clock.ts';
 
 /** The supervisor's first container restart back-off, doubling to 5 min: kubelet's. */
 const RESTART_BACKOFF_MS = 10_000;
@@ -55,7 +56,7 @@ export interface AgentOptions {
   /** Mock runtime step delay (ms); tests pass 0. */
   mockStepDelayMs?: number;
   reconcileMs?: number;
-  /** Heartbeat period (kubelet's --node-status-update-frequency); 10 s by default. */
+  /** Heartbeat period: Lease renewal and Node status check (kubelet's --node-status-update-frequency); 10 s by default. */
   heartbeatMs?: number;
   /** Pull images from registries, or pretend (mock runtime default). */
   imagePulls?: 'real' | 'simulated';
@@ -71,6 +72,9 @@ export interface AgentOptions {
    * Unset: not on a socket (an API server in this process calls `Agent.nodeApi` directly).
    */
   nodeApi?: { port: number; cert?: (node: string, sans: string[]) => Promise<NodeServingCert & { key?: string }> };
+  /** Hollow nodes (bench/scale.ts): this runtime and IPAM instead of `runtime`'s and an LMDB env in `dataDir`. */
+  runtimeImpl?: ZoneRuntime;
+  ipam?: Ipam;
   /** The agent's time: pod actors, container poll, retries, the mock runtime's steps; realClock by default. */
   clock?: Clock;
   log: (m: string) => void;
@@ -103,8 +107,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...(o.nodeIp ? { ip: o.nodeIp } : {}), ...(o.distribution ? { distribution: o.distribution } : {}),
   };
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
-  const env: RootDatabase = open({ path: join(o.dataDir, 'agent'), compression: false });
-  const ipam = Ipam.open(env, o.podCidr);
+  const env: RootDatabase | undefined = o.ipam ? undefined : open({ path: join(o.dataDir, 'agent'), compression: false });
+  const ipam = o.ipam ?? Ipam.open(env as RootDatabase, o.podCidr);
   // Images: a real store (ZFS layer chains on illumos, directories elsewhere) or simulated pulls.
   const pulls = o.imagePulls ?? (o.runtime === 'illumos' ? 'real' : 'simulated');
   let images: ImageStore | undefined;
@@ -117,7 +121,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const source: ImageSource = images ? storeSource(images) : simulatedSource();
   const supervisorDir = join(o.dataDir, 'supervisor');
   // illumos: base datasets, etherstub and gateway are prepared here; failing that is fatal (SPEC §5.9).
-  const runtime: ZoneRuntime = o.runtime === 'illumos'
+  const runtime: ZoneRuntime = o.runtimeImpl ?? (o.runtime === 'illumos'
     ? await startIllumosRuntime({
       storage: o.storage ?? {},
       etherstub: o.etherstub,
@@ -132,17 +136,18 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         logMaxFiles: o.logMaxFiles ?? 5,
       },
     }).catch(async (e: unknown) => {
-      await env.close();
+      await env?.close();
       throw new Error(`Failed to initialize the illumos runtime: ${(e as Error).message}`, { cause: e });
     })
-    : new MockRuntime({ dir: join(o.dataDir, 'zones'), clock, ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) });
+    : new MockRuntime({ dir: join(o.dataDir, 'zones'), clock, ...(o.mockStepDelayMs !== undefined ? { stepDelayMs: o.mockStepDelayMs } : {}) }));
   const gc = images ? startImageGc({ store: images, highThresholdPercent: o.imageGcHighThreshold ?? 85, clock, log: o.log }) : undefined;
 
   let stopped = false;
+  let registered: Node | undefined;
   // Registration is retried until it works: the API server may not be up yet (SPEC §11.9).
   for (let delay = 250; !stopped; delay = Math.min(delay * 2, 10_000)) {
     try {
-      await registerOnce(o.client, identity, clock.now());
+      registered = await registerOnce(o.client, identity, clock.now());
       break;
     } catch (e) {
       o.log(`node ${o.nodeName}: registration failed (${(e as Error).message}); retrying in ${delay} ms`);
@@ -164,9 +169,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       o.log(`node ${o.nodeName}: node API on https://${hostPort(o.nodeIp ?? '127.0.0.1', nodeApi.port)}`);
     }
   }
-  const beat = setInterval(() => {
-    heartbeat(o.client, identity, Date.now()).catch((e: unknown) => o.log(`heartbeat failed: ${(e as Error).message}; will retry`));
-  }, o.heartbeatMs ?? HEARTBEAT_MS);
+  const beats = startHeartbeats({ client: o.client, identity, clock, ...(o.heartbeatMs ? { periodMs: o.heartbeatMs } : {}), ...(registered ? { node: registered } : {}), log: o.log });
   const pods = startPodHost({
     client: o.client,
     node: o.nodeName,
@@ -189,14 +192,14 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...(nodeApi ? { nodeApiPort: nodeApi.port } : {}),
     async stop() {
       stopped = true;
-      clearInterval(beat);
+      beats.stop();
       gc?.stop();
       await nodeApi?.close();
       // Actors stop; zones keep running (workloads survive an agent restart).
       await pods.stop();
       // The mock's host state is on disk before another agent reads it.
       if (runtime instanceof MockRuntime) await runtime.flushed();
-      await env.close();
+      await env?.close();
     },
   };
 }

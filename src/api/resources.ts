@@ -12,6 +12,7 @@ import { serviceStrategy } from './service/strategy.ts';
 import { eventStrategy } from './event/strategy.ts';
 import { secretStrategy } from './secret/strategy.ts';
 import { runtimeClassStrategy } from './runtimeclass/strategy.ts';
+import { leaseStrategy } from './lease/strategy.ts';
 
 export interface ResourceDef {
   /** API group: '' for core (served under /api), e.g. `node.k8s.io` (under /apis). */
@@ -31,6 +32,10 @@ export interface ResourceDef {
   readonly subresources: readonly string[];
   /** DELETE answers with the (last state of the) object rather than a Status (ReturnDeletedObject). */
   readonly returnsDeleted?: boolean;
+  /** Clients may remove an object outright, whatever its state (pods/finalize: the node agent's last word). */
+  readonly finalizable?: boolean;
+  /** May still be created in a Terminating namespace (events, as the NamespaceLifecycle admission allows). */
+  readonly createsInTerminatingNamespace?: boolean;
   readonly strategy: Strategy;
 }
 
@@ -44,15 +49,17 @@ export interface GroupVersion {
 const ALL_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] as const;
 const CORE = { group: '', version: 'v1' } as const;
 const NODE_K8S_IO = { group: 'node.k8s.io', version: 'v1' } as const;
+const COORDINATION_K8S_IO = { group: 'coordination.k8s.io', version: 'v1' } as const;
 
 export const RESOURCES: readonly ResourceDef[] = [
-  { ...CORE, resource: 'pods', singular: 'pod', kind: 'Pod', listKind: 'PodList', namespaced: true, shortNames: ['po'], categories: ['all'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'eviction', 'finalize', 'log'], returnsDeleted: true, strategy: podStrategy as Strategy },
+  { ...CORE, resource: 'pods', singular: 'pod', kind: 'Pod', listKind: 'PodList', namespaced: true, shortNames: ['po'], categories: ['all'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'eviction', 'finalize', 'log'], returnsDeleted: true, finalizable: true, strategy: podStrategy as Strategy },
   { ...CORE, resource: 'nodes', singular: 'node', kind: 'Node', listKind: 'NodeList', namespaced: false, shortNames: ['no'], categories: [], verbs: ALL_VERBS, subresources: ['status', 'servingcertificate'], strategy: nodeStrategy as Strategy },
   { ...CORE, resource: 'namespaces', singular: 'namespace', kind: 'Namespace', listKind: 'NamespaceList', namespaced: false, shortNames: ['ns'], categories: [], verbs: ALL_VERBS, subresources: ['status'], returnsDeleted: true, strategy: namespaceStrategy as Strategy },
   { ...CORE, resource: 'services', singular: 'service', kind: 'Service', listKind: 'ServiceList', namespaced: true, shortNames: ['svc'], categories: ['all'], verbs: ALL_VERBS, subresources: ['status'], returnsDeleted: true, strategy: serviceStrategy as Strategy },
-  { ...CORE, resource: 'events', singular: 'event', kind: 'Event', listKind: 'EventList', namespaced: true, shortNames: ['ev'], categories: [], verbs: ALL_VERBS, subresources: [], strategy: eventStrategy as Strategy },
+  { ...CORE, resource: 'events', singular: 'event', kind: 'Event', listKind: 'EventList', namespaced: true, shortNames: ['ev'], categories: [], verbs: ALL_VERBS, subresources: [], createsInTerminatingNamespace: true, strategy: eventStrategy as Strategy },
   { ...CORE, resource: 'secrets', singular: 'secret', kind: 'Secret', listKind: 'SecretList', namespaced: true, shortNames: [], categories: [], verbs: ALL_VERBS, subresources: [], strategy: secretStrategy as Strategy },
   { ...NODE_K8S_IO, resource: 'runtimeclasses', singular: 'runtimeclass', kind: 'RuntimeClass', listKind: 'RuntimeClassList', namespaced: false, shortNames: [], categories: [], verbs: ALL_VERBS, subresources: [], strategy: runtimeClassStrategy as Strategy },
+  { ...COORDINATION_K8S_IO, resource: 'leases', singular: 'lease', kind: 'Lease', listKind: 'LeaseList', namespaced: true, shortNames: [], categories: [], verbs: ALL_VERBS, subresources: [], strategy: leaseStrategy },
 ];
 
 /** `v1` for core, `<group>/<version>` otherwise: the apiVersion of the def's objects. */

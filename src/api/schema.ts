@@ -244,6 +244,7 @@ const KINDS: Readonly<Record<string, SchemaNode>> = {
     overhead: struct('', { podFixed: QUANTITIES }),
     scheduling: struct('', { nodeSelector: STRINGS, tolerations: arr(struct('key operator value effect tolerationSeconds')) }),
   }),
+  Lease: topLevel({ spec: struct('holderIdentity leaseDurationSeconds acquireTime renewTime leaseTransitions strategy preferredHolder') }),
   // Go's DeleteOptions has no metadata, but one uniform top level (apiVersion, kind, metadata) is
   // simpler for callers, and a stray metadata on a delete body harms nothing.
   DeleteOptions: extend(deleteOptions, '', { metadata: objectMeta }),

@@ -1,7 +1,10 @@
 // Per-kind policy, kept pure: the store's one mutation path calls these hooks (the Kubernetes
-// registry's generic store + per-resource strategy split).
+// registry's generic store + per-resource strategy split). Every write reaches the store through
+// one of them — main, status or binding — so no caller writes what its subresource may not.
+// Hooks refuse with a StoreError (src/api/errors.ts), never with an HTTP status.
 import type { DeleteOptions, KubeObject } from './types.ts';
 import type { StatusCause } from './status.ts';
+import type { BindingRequest } from './pod/binding.ts';
 
 /** A read of one stored object inside the write's transaction (namespace '' for cluster-scoped kinds). */
 export type ReadObject = (resource: string, namespace: string, name: string) => KubeObject | undefined;
@@ -15,9 +18,16 @@ export interface Strategy<T extends KubeObject = KubeObject> {
   prepareForStatusUpdate(next: T, prev: T): void;
   /**
    * Admission on create that reads other objects (a pod's RuntimeClass); it may fill in fields or
-   * throw an ApiError (403 as kube-apiserver's admission plugins answer). Runs after prepareForCreate.
+   * refuse with StoreError('Forbidden') as kube-apiserver's admission plugins do. Runs after
+   * prepareForCreate, before validate.
    */
   admitCreate?(obj: T, read: ReadObject): void;
+  /**
+   * The binding subresource: checks `binding` against the stored object (preconditions, not
+   * terminating, not bound yet: a Conflict otherwise) and assigns it, in place. `now` is the
+   * RFC 3339 time of the write. Absent: the kind cannot be bound.
+   */
+  bind?(obj: T, binding: BindingRequest, now: string): void;
   /** Field errors of a whole object (create and update). */
   validate(obj: T): StatusCause[];
   /** Field errors that only exist on update (immutable fields). */

@@ -163,6 +163,11 @@ const COLUMNS: Record<string, ColumnDefinition[]> = {
     col('Handler', 'handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class; in reddwarf, the zone brand.'),
     AGE,
   ],
+  leases: [
+    NAME,
+    col('Holder', 'holderIdentity contains the identity of the holder of a current lease.'),
+    AGE,
+  ],
   events: [
     col('Last Seen', 'The time at which the most recent occurrence of this event was recorded.'),
     col('Type', 'Type of this event (Normal, Warning), new types could be added in the future'),
@@ -441,6 +446,7 @@ function buildRow(resource: string, obj: KubeObject, now: number): Built {
     case 'events': return eventRow(obj as CoreEvent, now);
     case 'secrets': return { cells: [obj.metadata.name ?? '', str(obj.type), Object.keys(rec(obj.data) ?? {}).length, translateTimestampSince(obj.metadata.creationTimestamp, now)] };
     case 'runtimeclasses': return { cells: [obj.metadata.name ?? '', str(obj.handler), translateTimestampSince(obj.metadata.creationTimestamp, now)] };
+    case 'leases': return { cells: [obj.metadata.name ?? '', str(rec(obj.spec)?.holderIdentity), translateTimestampSince(obj.metadata.creationTimestamp, now)] };
     default: return { cells: [obj.metadata.name ?? '', translateTimestampSince(obj.metadata.creationTimestamp, now)] };
   }
 }

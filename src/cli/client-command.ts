@@ -7,6 +7,7 @@ import { ClientError } from '../client/client.ts';
 import { readKubeconfig, type KubeconfigAccess } from '../client/kubeconfig.ts';
 import { RemoteClient } from '../client/remote.ts';
 import { withFlags } from './flags.ts';
+import { keepAliveClock, type Clock } from '../time/clock.ts';
 
 /** Flags every client command takes. */
 export const clientFlags = () => ({
@@ -33,6 +34,8 @@ export function errorLine(e: unknown): string {
 export abstract class ClientCommand extends withFlags(clientFlags) {
   private remote: RemoteClient | undefined;
   private kc: KubeconfigAccess | undefined;
+  /** Ages, timeouts and polls: wall-clock time, with timers that keep a waiting command alive. */
+  clock: Clock = keepAliveClock;
 
   /** The kubeconfig's access details (read once). */
   get access(): KubeconfigAccess {
@@ -75,19 +78,25 @@ export abstract class ClientCommand extends withFlags(clientFlags) {
   }
 }
 
-/** The server's /version answer, or why it could not be had. */
-export async function serverVersion(a: KubeconfigAccess, timeoutMs = 3_000): Promise<{ gitVersion?: string; error?: string }> {
+/** The server's /version answer, or why it could not be had within `timeoutMs` on `clock`. */
+export async function serverVersion(a: KubeconfigAccess, clock: Clock, timeoutMs = 3_000): Promise<{ gitVersion?: string; error?: string }> {
   return new Promise((resolve) => {
     const url = new URL(a.server.replace(/\/+$/, '') + '/version');
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (a.token) headers.authorization = `Bearer ${a.token}`;
     const tls = url.protocol === 'https:' ? { ca: a.ca, rejectUnauthorized: !a.insecureSkipTlsVerify } : {};
-    const req = request(url, { headers, timeout: timeoutMs, ...tls }, (res) => {
+    const timer = clock.setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const req = request(url, { headers, ...tls }, (res) => {
       let body = '';
       res.setEncoding('utf8');
+      res.on('error', (e) => {
+        clock.clearTimeout(timer);
+        resolve({ error: e.message });
+      });
       res.on('data', (d: string) => (body += d));
       res.on('end', () => {
+        clock.clearTimeout(timer);
         try {
           const v = JSON.parse(body) as { gitVersion?: string };
           resolve(res.statusCode === 200 && v.gitVersion ? { gitVersion: v.gitVersion } : { error: `answered ${res.statusCode ?? 0}` });
@@ -96,8 +105,10 @@ export async function serverVersion(a: KubeconfigAccess, timeoutMs = 3_000): Pro
         }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => resolve({ error: e.message }));
+    req.on('error', (e) => {
+      clock.clearTimeout(timer);
+      resolve({ error: e.message });
+    });
     req.end();
   });
 }

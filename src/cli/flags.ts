@@ -54,7 +54,7 @@ export const agentFlags = () => ({
   imagesDataset: Option.String('--images-dataset', { description: 'dataset of images (default: <pool>/images)' }),
   volumesDataset: Option.String('--volumes-dataset', { description: 'dataset of persistent volumes (default: <pool>/volumes)' }),
   directNic: Option.String('--direct-nic', { description: 'physical link for pod VNICs instead of the etherstub (illumos)' }),
-  nodeStatusUpdateFrequency: Option.String('--node-status-update-frequency', '10s', { description: 'how often the agent posts its Node status (heartbeat)' }),
+  nodeStatusUpdateFrequency: Option.String('--node-status-update-frequency', '10s', { description: 'how often the agent renews its Lease in kube-node-lease and checks its Node status (written when it changes, or every 5 min)' }),
   imagePulls: Option.String('--image-pulls', 'auto', { description: 'real (pull images from registries) or simulated (images exist nowhere; the mock runtime\'s default, so it works offline); auto: real on illumos' }),
   insecureRegistry: Option.Array('--insecure-registry', [], { description: 'host:port of a registry reached over plain HTTP (repeatable, comma-separated); all others use HTTPS' }),
   containerLogMaxSize: Option.String('--container-log-max-size', '10Mi', { description: 'a container log file is rotated at this size' }),

@@ -1,5 +1,6 @@
 // Assembles the processes the commands run: the control plane (API server, scheduler, node
-// liveness) and the node agent, from parsed flags.
+// liveness) and the node agent, from parsed flags. Here the wall clock is chosen: `realClock`
+// goes to every part unless a caller (a test, a bench) passes another.
 import { UsageError } from 'clipanion';
 import { fromCallback } from 'xstate';
 import { LocalClient } from '../client/local.ts';
@@ -21,16 +22,18 @@ import type { ApiServerOptions } from '../server/start.ts';
 import { logAt, logEnabled } from './log.ts';
 import { DEFAULT_NODE_API_PORT } from '../agent/node-api/protocol.ts';
 import type { NodeServingCert } from '../server/node-authority.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 export interface RunningControlPlane {
   server: ApiServer;
   client: Client;
   plane: ControlPlane;
+  clock: Clock;
   stop(): Promise<void>;
 }
 
 /** Starts the API server and the control plane actors on it. */
-export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => void): Promise<RunningControlPlane> {
+export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => void, clock: Clock = realClock): Promise<RunningControlPlane> {
   let bind: { host: string; port: number };
   try {
     bind = parseBind(f.bind);
@@ -43,21 +46,22 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
   const graceMs = parseDuration('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
   const allowedOrigins = f.allowedOrigins.split(',').map((o) => o.trim()).filter(Boolean);
   const security = securityOptions(f, bind.host, log);
-  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, inspectorUrl: f.inspectorUrl, log, ...security, requestLog: logEnabled('debug') ? (e) => logAt('debug', 'request', { ...e }) : undefined });
+  const server = await startApiServer({ ...bind, dataDir: f.dataDir, http: f.http as 'auto' | 'uws' | 'node', kubeMinor: minor, allowedOrigins, inspectorUrl: f.inspectorUrl, log, ...security, requestLog: logEnabled('debug') ? (e) => logAt('debug', 'request', { ...e }) : undefined, clock });
   const client = new LocalClient(server.store);
   let stopScheduler: Promise<void> | undefined;
   const scheduler = fromCallback(() => {
-    const s = startScheduler({ client, log });
+    const s = startScheduler({ client, log, clock });
     return () => {
       stopScheduler = s.stop();
     };
   });
-  const plane = startControlPlane({ client, nodeMonitorGraceMs: graceMs, scheduler, log });
+  const plane = startControlPlane({ client, nodeMonitorGraceMs: graceMs, scheduler, log, clock, now: () => clock.now() });
   const unregister = server.inspect.register('control-plane', plane.actor);
   return {
     server,
     client,
     plane,
+    clock,
     async stop() {
       unregister();
       plane.stop();

@@ -1,4 +1,5 @@
 // Waiting for the operator's SIGTERM or SIGINT, then shutting down within the deadline.
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** How long a graceful shutdown may take before the process exits anyway (SPEC §8: 5 s). */
 export const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -18,24 +19,24 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 
 /**
  * Waits for SIGTERM/SIGINT, then runs `stop`. A second signal, or a stop that outlives the
- * deadline, ends the process at once: an operator's shutdown never hangs.
+ * deadline (on `clock`), ends the process at once: an operator's shutdown never hangs.
  */
-export async function stopOnSignal(log: (m: string) => void, what: string, stop: () => Promise<void>): Promise<void> {
+export async function stopOnSignal(log: (m: string) => void, what: string, stop: () => Promise<void>, clock: Clock = realClock): Promise<void> {
   const signal = await waitForSignal();
   log(`${signal}: ${what}`);
   const force = (why: string) => (): void => {
     log(why);
     process.exit(1);
   };
-  const deadline = setTimeout(force(`shutdown took over ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting now`), SHUTDOWN_DEADLINE_MS);
-  deadline.unref();
+  // realClock's timers are unref'd: the deadline alone never holds the process open.
+  const deadline = clock.setTimeout(force(`shutdown took over ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting now`), SHUTDOWN_DEADLINE_MS);
   const again = force('second signal: exiting now');
   process.once('SIGTERM', again);
   process.once('SIGINT', again);
   try {
     await stop();
   } finally {
-    clearTimeout(deadline);
+    clock.clearTimeout(deadline);
     process.off('SIGTERM', again);
     process.off('SIGINT', again);
   }

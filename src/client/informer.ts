@@ -44,6 +44,12 @@ export interface InformerOptions<T extends KubeObject> extends InformerHandlers<
   backoff?: InformerBackoff;
   /** Objects per list page. */
   pageSize?: number;
+  /**
+   * Applied to every listed or watched object before it is cached and delivered (client-go's
+   * SetTransform): keep only what the consumer reads, and the cache holds that much. It must keep
+   * metadata's name, namespace, uid and resourceVersion.
+   */
+  transform?: (obj: T) => T;
 }
 
 /** A running informer. */
@@ -75,6 +81,7 @@ export function startInformer<T extends KubeObject>(o: InformerOptions<T>): Info
   const { client, resource, clock, log } = o;
   const backoff = o.backoff ?? DEFAULT_INFORMER_BACKOFF;
   const pageSize = o.pageSize ?? PAGE;
+  const transform = o.transform;
   const scope: Pick<WatchQuery, 'namespace' | 'labelSelector' | 'fieldSelector'> = {};
   if (o.namespace !== undefined) scope.namespace = o.namespace;
   if (o.labelSelector) scope.labelSelector = o.labelSelector;
@@ -147,11 +154,11 @@ export function startInformer<T extends KubeObject>(o: InformerOptions<T>): Info
 
   function onEvent(e: ClientWatchEvent<T>): void {
     rv = e.object.metadata.resourceVersion ?? rv;
-    if (e.type !== 'DELETED') return upsert(e.object);
+    if (e.type !== 'DELETED') return upsert(transform ? transform(e.object) : e.object);
     const old = cached(nsOf(e.object), nameOf(e.object));
     if (old === undefined) return;
     remove(nsOf(e.object), nameOf(e.object));
-    deliver({ type: 'DELETED', object: e.object, old });
+    deliver({ type: 'DELETED', object: transform ? transform(e.object) : e.object, old });
   }
 
   /** Makes the cache the listed state: DELETED for what vanished, then ADDED/MODIFIED in list order. */
@@ -171,7 +178,7 @@ export function startInformer<T extends KubeObject>(o: InformerOptions<T>): Info
         }
       }
     }
-    for (const obj of items) upsert(obj);
+    for (const obj of items) upsert(transform ? transform(obj) : obj);
   }
 
   /** Every object in scope, page by page, at one revision. */
@@ -240,27 +247,34 @@ export function startInformer<T extends KubeObject>(o: InformerOptions<T>): Info
     stopWatch = end;
     const query: WatchQuery = { ...scope, allowWatchBookmarks: true };
     if (rv) query.resourceVersion = rv;
-    stop = client.watch<T>(resource, query, {
-      event: (e) => {
-        if (alive()) onEvent(e);
-      },
-      bookmark: (revision) => {
-        if (alive()) rv = revision;
-      },
-      closed: (why) => {
-        if (over || stopped) return;
-        end();
-        if (why.expired) {
-          // Events were compacted away: only a fresh list can tell what changed.
-          log(`${resource} watch expired (${why.message ?? '410 Gone'}), relisting`);
-          if (productive || !afterList) void relist();
-          else later(() => void relist());
-        } else {
-          log(`${resource} watch ended${why.message ? ` (${why.message})` : ''}, resuming from revision ${rv} in ${retryMs / 1000}s`);
-          later(() => watch(false));
-        }
-      },
-    });
+    const closed = (why: { expired: boolean; message?: string }): void => {
+      if (over || stopped) return;
+      end();
+      if (why.expired) {
+        // Events were compacted away: only a fresh list can tell what changed.
+        log(`${resource} watch expired (${why.message ?? '410 Gone'}), relisting`);
+        if (productive || !afterList) void relist();
+        else later(() => void relist());
+      } else {
+        log(`${resource} watch ended${why.message ? ` (${why.message})` : ''}, resuming from revision ${rv} in ${retryMs / 1000}s`);
+        later(() => watch(false));
+      }
+    };
+    try {
+      stop = client.watch<T>(resource, query, {
+        event: (e) => {
+          if (alive()) onEvent(e);
+        },
+        bookmark: (revision) => {
+          if (alive()) rv = revision;
+        },
+        closed,
+      });
+    } catch (e) {
+      // Clients report failures through closed(); one that throws is treated the same way.
+      closed({ expired: false, message: (e as Error).message });
+      return;
+    }
     // Ended before the watch call returned: let go of what it holds now.
     if (over) stop();
   }

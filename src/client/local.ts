@@ -3,13 +3,13 @@
 import { apiVersionOf, resourceDef } from '../api/resources.ts';
 import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.ts';
 import { mergePatch } from '../api/patch.ts';
-import type { DeleteOptions, KubeObject, Pod } from '../api/types.ts';
+import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { notFound } from '../api/status.ts';
-import { bindPod } from '../api/pod/binding.ts';
-import type { Store } from '../store/store.ts';
-import { toApiError } from '../server/errors.ts';
-import { checkObject, pinIdentity } from '../server/body.ts';
-import { rfc3339 } from '../store/time.ts';
+import { toApiError } from '../api/error-status.ts';
+import { checkObject, pinIdentity } from '../api/check.ts';
+import { cloneJson } from '../api/json-value.ts';
+import type { EventType, Store } from '../store/store.ts';
+import { hubOf, selectionKey } from '../store/hub.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 
 /** Runs `f`, turning API and store failures into ClientErrors. */
@@ -58,7 +58,7 @@ export class LocalClient implements Client {
 
   create<T extends KubeObject>(resource: string, obj: T): Promise<T> {
     return guard(async () => {
-      const body = checkObject(structuredClone(obj), kindOf(resource), versionOf(resource));
+      const body = checkObject(cloneJson(obj), kindOf(resource), versionOf(resource));
       if (resourceDef(resource)?.namespaced) body.metadata.namespace = ns(resource, body);
       return (await this.store.create(resource, body)) as T;
     });
@@ -89,56 +89,55 @@ export class LocalClient implements Client {
 
   private replace<T extends KubeObject>(resource: string, obj: T, subresource: 'main' | 'status'): Promise<T> {
     return guard(async () => {
-      const body = checkObject(structuredClone(obj), kindOf(resource), versionOf(resource));
+      const body = checkObject(cloneJson(obj), kindOf(resource), versionOf(resource));
       return (await this.store.update(resource, ns(resource, body), body.metadata.name ?? '', () => body, { subresource })).object as T;
     });
   }
 
   bind(namespace: string, name: string, b: Binding): Promise<void> {
     return guard(async () => {
-      await this.store.update('pods', namespace, name, (cur) => bindPod(cur as Pod, b, rfc3339(Date.now())), { subresource: 'raw' });
+      await this.store.bind('pods', namespace, name, b);
     });
   }
 
   finalize(resource: string, namespace: string, name: string, opts: { uid?: string } = {}): Promise<void> {
     return guard(async () => {
-      // Served on pods only, as over HTTP.
-      if (resource !== 'pods') throw notFound(resource, name);
+      // Served where the resource definition says, as over HTTP.
+      if (!resourceDef(resource)?.finalizable) throw notFound(resource, name);
       await this.store.finalize(resource, namespace, name, opts);
     });
   }
 
   watch<T extends KubeObject>(resource: string, q: WatchQuery, h: WatchHandlers<T>): () => void {
-    let from: number;
     try {
-      const filter = filterOf(resource, q);
-      const inScope = (o: KubeObject | undefined): boolean => o !== undefined && (q.namespace === undefined || o.metadata.namespace === q.namespace) && filter(o);
+      const hub = hubOf(this.store);
+      const sel = { namespace: q.namespace, matches: filterOf(resource, q) };
+      const key = selectionKey(q.namespace, q.labelSelector, q.fieldSelector);
+      const initial: { type: EventType; object: KubeObject }[] = [];
+      let listedAt: number | undefined;
       if (q.resourceVersion === undefined || q.resourceVersion === '0') {
-        const snapshot = this.store.list(resource, { namespace: q.namespace, filter });
-        from = snapshot.revision;
-        const stop = this.subscribe(resource, from, inScope, h);
-        for (const o of snapshot.items) h.event({ type: 'ADDED', object: o as T });
-        if (q.allowWatchBookmarks) h.bookmark?.(String(from));
-        return stop;
+        const snapshot = hub.snapshot(resource, sel);
+        listedAt = snapshot.revision;
+        for (const object of snapshot.items) initial.push({ type: 'ADDED', object });
+      } else {
+        hub.replay(resource, Number(q.resourceVersion), sel, (type, e) => initial.push({ type, object: e.object }));
       }
-      from = Number(q.resourceVersion);
-      return this.subscribe(resource, from, inScope, h);
+      // Joined in the same synchronous step as the snapshot or replay: no event falls in between.
+      let stopped = false;
+      const leave = hub.listen(resource, key, sel, (type, object) => h.event({ type, object: object as T }));
+      for (const e of initial) {
+        if (stopped) break;
+        h.event(e as { type: EventType; object: T });
+      }
+      if (!stopped && listedAt !== undefined && q.allowWatchBookmarks) h.bookmark?.(String(listedAt));
+      return () => {
+        stopped = true;
+        leave();
+      };
     } catch (e) {
       const err = toApiError(e);
       queueMicrotask(() => h.closed({ expired: err.code === 410, message: err.message }));
       return () => {};
     }
-  }
-
-  private subscribe<T extends KubeObject>(resource: string, from: number, inScope: (o: KubeObject | undefined) => boolean, h: WatchHandlers<T>): () => void {
-    return this.store.watch(resource, from, (e) => {
-      const now = inScope(e.object);
-      const before = e.type === 'MODIFIED' && e.prev !== undefined ? inScope(e.prev) : now;
-      if (e.type === 'MODIFIED') {
-        if (now && before) h.event({ type: 'MODIFIED', object: e.object as T });
-        else if (now) h.event({ type: 'ADDED', object: e.object as T });
-        else if (before) h.event({ type: 'DELETED', object: e.object as T });
-      } else if (now) h.event({ type: e.type, object: e.object as T });
-    });
   }
 }

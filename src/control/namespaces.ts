@@ -3,6 +3,7 @@
 import { RESOURCES } from '../api/resources.ts';
 import type { Store } from '../store/store.ts';
 import { StoreError } from '../store/store.ts';
+import { hubOf, selectionKey } from '../store/hub.ts';
 
 const NAMESPACED = RESOURCES.filter((r) => r.namespaced).map((r) => r.resource);
 
@@ -40,14 +41,16 @@ export function runNamespaceController(store: Store, log: (m: string) => void = 
     }
   };
 
+  // Through the watch hub: these share its one subscription per resource with every other watcher.
+  const hub = hubOf(store);
   const stops = [
-    store.watch('namespaces', store.revision(), (e) => {
-      if (e.type !== 'DELETED' && e.object.metadata.deletionTimestamp) void sweep(e.object.metadata.name as string);
+    hub.listen('namespaces', selectionKey(), {}, (type, obj) => {
+      if (type !== 'DELETED' && obj.metadata.deletionTimestamp) void sweep(obj.metadata.name as string);
     }),
     ...NAMESPACED.map((resource) =>
-      store.watch(resource, store.revision(), (e) => {
-        const ns = e.object.metadata.namespace;
-        if (e.type === 'DELETED' && ns && store.get('namespaces', '', ns)?.metadata.deletionTimestamp) void sweep(ns);
+      hub.listen(resource, selectionKey(), {}, (type, obj) => {
+        const ns = obj.metadata.namespace;
+        if (type === 'DELETED' && ns && store.get('namespaces', '', ns)?.metadata.deletionTimestamp) void sweep(ns);
       })),
   ];
   // Namespaces left Terminating by an earlier run.

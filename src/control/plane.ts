@@ -1,15 +1,16 @@
 // The control plane's actor host: the cluster actor with one node actor per Node (liveness) and
-// the scheduler actor, fed by a Node informer through the Client.
+// the scheduler actor, fed by a Node informer and a node Lease informer through the Client.
 import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
 import { clusterMachine, nodeId } from '../../machines/cluster.ts';
 import { nodeMachine } from '../../machines/node.ts';
 import type { Node } from '../api/types.ts';
+import { NODE_LEASE_NAMESPACE, type Lease } from '../api/lease/lease.ts';
 import type { Client } from '../client/client.ts';
 import { ClientError } from '../client/client.ts';
 import { startInformer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';
 import { realClock, type Clock } from '../time/clock.ts';
-import { lastHeartbeat, readyCondition, withReady } from './nodes.ts';
+import { NodeLiveness, readyCondition, withReady } from './nodes.ts';
 import { runtimeClassEnsurer } from './runtimeclasses.ts';
 
 export interface ControlPlaneOptions {
@@ -82,20 +83,13 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
   actor.subscribe({ error: (e) => o.log(`cluster actor failed: ${String(e)}`) });
   actor.start();
 
-  const beats = new Map<string, number | undefined>();
   const ensureRuntimeClasses = runtimeClassEnsurer(o.client, o.log);
-  const seen = (node: Node): void => {
-    const name = node.metadata.name as string;
-    ensureRuntimeClasses(node);
-    const hb = lastHeartbeat(node);
-    if (!actor.system.get(nodeId(name))) {
-      const remainingMs = hb === undefined ? o.nodeMonitorGraceMs : o.nodeMonitorGraceMs - (now() - hb);
-      actor.send({ type: 'NODE_SEEN', input: { name, graceMs: o.nodeMonitorGraceMs, remainingMs } });
-    } else if (hb !== undefined && hb !== beats.get(name) && readyCondition(node)?.status === 'True') {
-      actor.send({ type: 'NODE_HEARTBEAT', name });
-    }
-    beats.set(name, hb);
-  };
+  const liveness = new NodeLiveness({
+    graceMs: o.nodeMonitorGraceMs,
+    now,
+    exists: (name) => actor.system.get(nodeId(name)) !== undefined,
+    send: (e) => actor.send(e),
+  });
 
   const timers = o.clock ?? realClock;
   const clock: Clock = { now, setTimeout: (fn, ms) => timers.setTimeout(fn, ms), clearTimeout: (id) => timers.clearTimeout(id) };
@@ -106,16 +100,31 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
     log: (m) => o.log(`control plane: ${m}`),
     event(e) {
       const name = e.object.metadata.name as string;
-      if (e.type !== 'DELETED') return seen(e.object);
-      beats.delete(name);
-      actor.send({ type: 'NODE_DELETED', name });
+      if (e.type === 'DELETED') return liveness.nodeDeleted(name);
+      ensureRuntimeClasses(e.object);
+      liveness.nodeSeen(e.object);
     },
   });
+  // Node liveness also comes from the nodes' Leases (kubelet renews one every 10 s); node actors
+  // start once the Leases have been listed, so a fresh Lease is never missed.
+  const leases = startInformer<Lease>({
+    client: o.client,
+    resource: 'leases',
+    namespace: NODE_LEASE_NAMESPACE,
+    clock,
+    log: (m) => o.log(`control plane: ${m}`),
+    event(e) {
+      if (e.type === 'DELETED') liveness.leaseDeleted(e.object.metadata.name as string);
+      else liveness.leaseSeen(e.object);
+    },
+  });
+  void leases.synced.then(() => liveness.leasesSynced());
 
   return {
     actor,
     stop() {
       nodes.stop();
+      leases.stop();
       actor.stop();
     },
   };

@@ -10,6 +10,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { credentialsId, type RegistryCredentials } from './credentials.ts';
 import { ImagePullError } from './errors.ts';
 import { apiHost, type ImageRef } from './reference.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 export const MEDIA = {
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
@@ -54,6 +55,8 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   /** The platform an index is resolved to (default linux/amd64). */
   platform?: { os: string; architecture: string };
+  /** Times the connect and body-stall timeouts (default realClock). */
+  clock?: Clock;
 }
 
 export interface RequestOptions {
@@ -122,11 +125,13 @@ export class RegistryClient {
   private readonly timeoutMs: number;
   private readonly platform: { os: string; architecture: string };
   private readonly auth = new Map<string, string>();
+  private readonly clock: Clock;
 
   constructor(opts: RegistryClientOptions = {}) {
     this.insecure = new Set(opts.insecureRegistries ?? []);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
+    this.clock = opts.clock ?? realClock;
   }
 
   /** `https://host` or, for an insecure registry, `http://host`. */
@@ -323,19 +328,19 @@ export class RegistryClient {
       timedOut = true;
       ac.abort(new ImagePullError('unreachable', `${ref.name}: ${new URL(url).host} did not answer within ${this.timeoutMs / 1000} s`));
     };
-    let timer = setTimeout(onTimeout, this.timeoutMs);
+    let timer = this.clock.setTimeout(onTimeout, this.timeoutMs);
     const onAbort = (): void => ac.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const done = (): void => {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
     const sent: Sent = {
       res: undefined as unknown as Response,
       abort: (r) => ac.abort(r),
       touch: () => {
-        clearTimeout(timer);
-        timer = setTimeout(onTimeout, this.timeoutMs);
+        this.clock.clearTimeout(timer);
+        timer = this.clock.setTimeout(onTimeout, this.timeoutMs);
       },
       done,
     };

@@ -13,6 +13,7 @@ import { backendFromConfig, chainIds, type BackendConfig, type CloneTarget, type
 import type { PullPolicy } from './policy.ts';
 import { RegistryClient, type Descriptor, type ResolvedManifest } from './registry.ts';
 import { digestRef, InvalidReference, parseImageRef, type ImageRef } from './reference.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** What the image config says about the process (OCI image config `config`). */
 export interface ImageConfig {
@@ -66,6 +67,8 @@ export interface ImageStoreOptions {
   /** Registry timeout (ms), default 30 s. */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Pull durations, last-used times and registry timeouts (default realClock). */
+  clock?: Clock;
 }
 
 export interface PullOptions {
@@ -116,10 +119,12 @@ export class ImageStore {
   /** Chains an in-flight pull relies on: prune leaves them alone. */
   private readonly building = new Map<string, number>();
   private readonly log: (line: string) => void;
+  private readonly clock: Clock;
 
   private constructor(readonly dir: string, readonly backend: LayerBackend, index: IndexFile, opts: ImageStoreOptions) {
     this.index = index;
-    this.client = new RegistryClient({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+    this.clock = opts.clock ?? realClock;
+    this.client = new RegistryClient({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), clock: this.clock });
     this.log = opts.log ?? (() => {});
   }
 
@@ -175,7 +180,7 @@ export class ImageStore {
     if (!img) throw new ImagePullError('not-present', `image ${digest} is not in the store`);
     const list = (this.index.users[podKey] ??= []);
     if (!list.includes(digest)) list.push(digest);
-    img.lastUsed = Date.now();
+    img.lastUsed = this.clock.now();
     this.save();
   }
 
@@ -199,7 +204,7 @@ export class ImageStore {
    * download. A caller's abort only cancels the download when every caller sharing it aborted.
    */
   async pull(refText: string, opts: PullOptions = {}): Promise<PullResult> {
-    const started = Date.now();
+    const started = this.clock.now();
     let ref: ImageRef;
     try {
       ref = parseImageRef(refText);
@@ -211,7 +216,7 @@ export class ImageStore {
       const have = this.get(ref.name);
       if (have && (await this.backend.has(have.top))) {
         this.touch(have.digest);
-        return { image: have, bytes: 0, durationMs: Date.now() - started, pulled: false };
+        return { image: have, bytes: 0, durationMs: this.clock.now() - started, pulled: false };
       }
       if (policy === 'Never') throw new ImagePullError('not-present', `image ${ref.name} is not present with imagePullPolicy Never`);
     }
@@ -268,7 +273,7 @@ export class ImageStore {
     const img = this.index.images[image.digest] ?? image;
     img.ref = ref.name;
     if (!img.refs.includes(ref.name)) img.refs.push(ref.name);
-    img.lastUsed = Date.now();
+    img.lastUsed = this.clock.now();
     this.index.images[img.digest] = img;
     // A tag moved to a new digest: the old image keeps its other names.
     const old = this.index.refs[ref.name];
@@ -279,7 +284,7 @@ export class ImageStore {
     }
     this.index.refs[ref.name] = img.digest;
     this.save();
-    const durationMs = Date.now() - started;
+    const durationMs = this.clock.now() - started;
     this.log(`pulled ${ref.name} (${img.digest}) in ${durationMs} ms, ${bytes} bytes fetched`);
     return { image: img, bytes, durationMs, pulled: bytes > 0 || !existing };
   }
@@ -369,7 +374,7 @@ export class ImageStore {
         layers: m.layers.map((l) => l.digest),
         chains,
         top: chains.at(-1) ?? '',
-        lastUsed: Date.now(),
+        lastUsed: this.clock.now(),
       };
       if (!image.top) throw new ImagePullError('invalid', `${ref.name}: an image without layers`);
       this.reload();
@@ -498,7 +503,7 @@ export class ImageStore {
     this.reload();
     const img = this.index.images[digest];
     if (!img) return;
-    img.lastUsed = Date.now();
+    img.lastUsed = this.clock.now();
     this.save();
   }
 

@@ -79,13 +79,13 @@ export function nameOf(a: AnyActorRef): string {
   return a.id === a.sessionId && config?.id ? config.id : a.id;
 }
 
-function base(type: InspectorMessage['type'], actor: AnyActorRef): InspectorMessage {
-  return { type, sessionId: actor.sessionId, rootId: rootOf(actor).sessionId, _version: PROTOCOL_VERSION, createdAt: String(Date.now()), id: null };
+function base(type: InspectorMessage['type'], actor: AnyActorRef, now: number): InspectorMessage {
+  return { type, sessionId: actor.sessionId, rootId: rootOf(actor).sessionId, _version: PROTOCOL_VERSION, createdAt: String(now), id: null };
 }
 
 /** The @xstate.actor message that introduces `actor`, with its current snapshot (also used to replay live actors). */
-export function actorMessage(actor: AnyActorRef): InspectorMessage {
-  const m = base('@xstate.actor', actor);
+export function actorMessage(actor: AnyActorRef, now: number): InspectorMessage {
+  const m = base('@xstate.actor', actor, now);
   m.name = nameOf(actor);
   m.definition = definitionOf(actor);
   const parent = parentOf(actor);
@@ -95,19 +95,22 @@ export function actorMessage(actor: AnyActorRef): InspectorMessage {
   return m;
 }
 
-/** The inspector message for an inspection event, or undefined for those it does not draw (microsteps, actions). */
-export function convert(e: InspectionEvent): InspectorMessage | undefined {
+/**
+ * The inspector message for an inspection event (stamped `now`), or undefined for those it does
+ * not draw (microsteps, actions).
+ */
+export function convert(e: InspectionEvent, now: number): InspectorMessage | undefined {
   switch (e.type) {
     case '@xstate.actor':
-      return actorMessage(e.actorRef as AnyActorRef);
+      return actorMessage(e.actorRef as AnyActorRef, now);
     case '@xstate.event': {
-      const m = base('@xstate.event', e.actorRef as AnyActorRef);
+      const m = base('@xstate.event', e.actorRef as AnyActorRef, now);
       m.event = plain(e.event);
       if (e.sourceRef) m.sourceId = e.sourceRef.sessionId;
       return m;
     }
     case '@xstate.snapshot': {
-      const m = base('@xstate.snapshot', e.actorRef as AnyActorRef);
+      const m = base('@xstate.snapshot', e.actorRef as AnyActorRef, now);
       m.event = plain(e.event);
       m.snapshot = plain(e.snapshot);
       return m;

@@ -5,6 +5,7 @@
 import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
 import type { Sink } from '../server/http.ts';
 import { actorMessage, convert, nameOf, type InspectorMessage } from './convert.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 interface SystemLike {
   getAll(): Record<string, AnyActorRef>;
@@ -39,6 +40,9 @@ export class InspectHub {
   private readonly sources: Source[] = [];
   private readonly clients = new Set<Client>();
 
+  /** `clock` stamps the messages' createdAt. */
+  constructor(private readonly clock: Clock = realClock) {}
+
   /** Makes an actor system visible (its root actor); `node` names an agent's node. */
   register(name: string, root: AnyActorRef, node?: string): () => void {
     const source: Source = { name, root, node, system: root.system as unknown as SystemLike };
@@ -61,7 +65,7 @@ export class InspectHub {
     // Replay: every live actor the page asked for, parents before children (a walk of the tree,
     // so actors without a system id, such as invoked promises, are there too).
     for (const source of this.sources) {
-      for (const a of liveActors(source.root)) if (this.wants(filter, source, a)) sink.write(JSON.stringify(this.named(source, a, actorMessage(a))));
+      for (const a of liveActors(source.root)) if (this.wants(filter, source, a)) sink.write(JSON.stringify(this.named(source, a, actorMessage(a, this.clock.now()))));
     }
     this.clients.add(client);
     if (this.clients.size === 1) for (const s of this.sources) this.attach(s);
@@ -80,7 +84,7 @@ export class InspectHub {
     source.subscription = source.system.inspect((e) => {
       // Inspection runs inside the actors' transitions: it must never throw into them.
       try {
-        const m = convert(e);
+        const m = convert(e, this.clock.now());
         if (m) this.fanOut(source, e.actorRef as AnyActorRef, this.named(source, e.actorRef as AnyActorRef, m));
       } catch (err) {
         console.error('inspection message dropped:', err);

@@ -32,6 +32,8 @@ interface Due {
 /** Keys of pods to schedule; the scheduler pops one, decides, then removes, backs off or requeues it. */
 export class SchedulingQueue {
   private readonly entries = new Map<string, Entry>();
+  /** The keys in backoff, so a flush costs what waits, not what is queued. */
+  private readonly waiting = new Set<string>();
   private active: string[] = [];
   private head = 0;
   private readonly heap: Due[] = [];
@@ -60,6 +62,7 @@ export class SchedulingQueue {
     if (!e) return this.add(key);
     if (e.state === 'active') return;
     e.state = 'active';
+    this.waiting.delete(key);
     this.push(key);
   }
 
@@ -68,6 +71,7 @@ export class SchedulingQueue {
     const e = this.entries.get(key);
     if (e?.state !== 'backoff') return;
     e.state = 'active';
+    this.waiting.delete(key);
     this.push(key);
   }
 
@@ -79,6 +83,7 @@ export class SchedulingQueue {
     const { initialMs, maxMs } = this.backoffOptions;
     const delay = Math.min(maxMs, initialMs * 2 ** Math.min(e.attempts - 1, 30));
     e.state = 'backoff';
+    this.waiting.add(key);
     e.due = this.clock.now() + delay;
     e.seq = ++this.seq;
     heapPush(this.heap, { due: e.due, seq: e.seq, key });
@@ -89,17 +94,17 @@ export class SchedulingQueue {
   /** Forgets a pod (bound, deleted, no longer ours). */
   remove(key: string): void {
     this.entries.delete(key);
+    this.waiting.delete(key);
   }
 
   /** Every waiting pod becomes active (a node was added or changed, capacity was freed). */
   flush(): number {
-    let moved = 0;
-    for (const [key, e] of this.entries) {
-      if (e.state !== 'backoff') continue;
-      e.state = 'active';
+    const moved = this.waiting.size;
+    for (const key of this.waiting) {
+      (this.entries.get(key) as Entry).state = 'active';
       this.push(key, false);
-      moved++;
     }
+    this.waiting.clear();
     if (moved > 0) this.onActive();
     return moved;
   }
@@ -178,6 +183,7 @@ export class SchedulingQueue {
       const e = this.entries.get(key);
       if (e?.state !== 'backoff' || e.seq !== seq) continue;
       e.state = 'active';
+      this.waiting.delete(key);
       this.push(key, false);
       moved++;
     }

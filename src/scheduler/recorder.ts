@@ -1,6 +1,9 @@
 // core/v1 Events about pods, as Kubernetes' event recorder writes them: a repeated event (same
 // pod, reason and message) bumps `count` and `lastTimestamp` of the existing Event instead of
-// adding one per retry. Writes for one pod are serialised so counts never race.
+// adding one per retry. Writes for one pod are serialised so counts never race. One-off events
+// (Scheduled) skip that bookkeeping and queue behind a bounded backlog written a few at a time,
+// so they never hold up binds; when the backlog is full they are dropped and counted, as
+// client-go's broadcaster drops events beyond its 1,000-event queue.
 import type { CoreEvent, Pod } from '../api/types.ts';
 import type { Client } from '../client/client.ts';
 import { rfc3339 } from '../store/time.ts';
@@ -29,17 +32,74 @@ interface Last {
 // valid DNS-1123 subdomain (253 characters) even for the longest pod names.
 const MAX_NAME = 253;
 
+/** Bounds of the one-off events' backlog. */
+export interface PostLimits {
+  /** Writes in flight at once. */
+  inflight: number;
+  /** Events waiting to be written; more are dropped. */
+  queued: number;
+}
+
+export const DEFAULT_POST_LIMITS: PostLimits = { inflight: 128, queued: 1000 };
+
+interface Posted {
+  pod: Pod;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  done: () => void;
+}
+
 /** Writes Events about pods through the Client. */
 export class EventRecorder {
   private readonly last = new Map<string, Last>();
   private readonly chains = new Map<string, Promise<void>>();
   private seq = 0;
+  private readonly backlog: Posted[] = [];
+  private backlogHead = 0;
+  private posting = 0;
+  /** One-off events dropped because the backlog was full. */
+  dropped = 0;
 
   constructor(
     private readonly client: Client,
     private readonly clock: Clock,
     private readonly opts: RecorderOptions,
+    private readonly limits: PostLimits = DEFAULT_POST_LIMITS,
   ) {}
+
+  /**
+   * Queues an event that never repeats for this pod (no aggregation); resolves once it is written,
+   * or at once when the backlog is full and it is dropped. Failures are logged, never thrown.
+   */
+  post(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    if (this.backlog.length - this.backlogHead >= this.limits.queued) {
+      if (this.dropped++ === 0) this.opts.log(`scheduler: more than ${this.limits.queued} events waiting to be written; dropping events until the backlog shrinks`);
+      return Promise.resolve();
+    }
+    return new Promise<void>((done) => {
+      this.backlog.push({ pod, type, reason, message, done });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.posting < this.limits.inflight && this.backlogHead < this.backlog.length) {
+      const e = this.backlog[this.backlogHead++] as Posted;
+      if (this.backlogHead === this.backlog.length) {
+        this.backlog.length = 0;
+        this.backlogHead = 0;
+      }
+      this.posting++;
+      this.create(e.pod, e.type, e.reason, e.message)
+        .catch((err: unknown) => this.opts.log(`scheduler: event for pod ${e.pod.metadata.namespace}/${e.pod.metadata.name} not written: ${(err as Error).message}`))
+        .finally(() => {
+          this.posting--;
+          e.done();
+          this.pump();
+        });
+    }
+  }
 
   /** Records an event about `pod`; resolves once written (failures are logged, never thrown). */
   record(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
@@ -48,6 +108,7 @@ export class EventRecorder {
 
   /** Drops what is remembered about a pod (it was bound or deleted). */
   forget(key: string): Promise<void> {
+    if (!this.last.has(key) && !this.chains.has(key)) return Promise.resolve();
     return this.chain(key, async () => {
       this.last.delete(key);
     });
@@ -86,13 +147,22 @@ export class EventRecorder {
         if (!isNotFound(e)) throw e;
       }
     }
+    const name = await this.create(pod, type, reason, message);
+    this.last.set(key, { uid, reason, message, name, count: 1 });
+  }
+
+  /** Creates a new Event (a fresh name on a clash); resolves to its name. */
+  private async create(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<string> {
+    const namespace = pod.metadata.namespace ?? '';
+    const podName = pod.metadata.name ?? '';
+    const now = rfc3339(this.clock.now());
     for (let attempt = 0; ; attempt++) {
       const name = this.eventName(podName);
       const event: CoreEvent = {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name, namespace },
-        involvedObject: { kind: 'Pod', namespace, name: podName, uid, apiVersion: 'v1', resourceVersion: pod.metadata.resourceVersion ?? '' },
+        involvedObject: { kind: 'Pod', namespace, name: podName, uid: pod.metadata.uid ?? '', apiVersion: 'v1', resourceVersion: pod.metadata.resourceVersion ?? '' },
         reason,
         message,
         type,
@@ -105,12 +175,11 @@ export class EventRecorder {
       };
       try {
         await this.client.create('events', event);
+        return name;
       } catch (e) {
         if (isAlreadyExists(e) && attempt < 3) continue;
         throw e;
       }
-      this.last.set(key, { uid, reason, message, name, count: 1 });
-      return;
     }
   }
 

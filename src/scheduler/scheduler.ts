@@ -1,11 +1,11 @@
-// The scheduling loop: pods without a node come in through the pods watch, wait in the queue, are
+// The scheduling loop: pods without a node come in through the pods informer, wait in the queue, are
 // placed against the in-memory view, assumed there (so the next decision sees them) and bound
 // through pods/binding without waiting; a pod that fits nowhere is marked Unschedulable, gets a
 // FailedScheduling event and backs off until its timer ends or the cluster changes.
 import { hostname } from 'node:os';
 import type { Node, Pod } from '../api/types.ts';
 import type { Client, ClientWatchEvent } from '../client/client.ts';
-import { startInformer, type Informer } from '../client/informer.ts';
+import { startInformer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';
 import { realClock, type Clock } from '../time/clock.ts';
 import { markUnschedulable } from './conditions.ts';
@@ -15,7 +15,7 @@ import { bindRejectedMessage, scheduledMessage } from './messages.ts';
 import { feasibleNodesToFind, place } from './placement.ts';
 import { DEFAULT_BACKOFF, SchedulingQueue, type BackoffOptions } from './queue.ts';
 import { EventRecorder } from './recorder.ts';
-import { createView, type View } from './view.ts';
+import { createView, holdsResources, type View } from './view.ts';
 
 /** The name pods without `spec.schedulerName` are meant for. */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -52,6 +52,8 @@ export interface SchedulerStats {
   gone: number;
   /** Binds that failed otherwise. */
   errors: number;
+  /** Scheduled events dropped because too many were waiting to be written. */
+  eventsDropped: number;
 }
 
 /** A running scheduling loop. */
@@ -88,6 +90,21 @@ function relevantChange(prev: Pod, next: Pod): boolean {
     || JSON.stringify(prev.metadata.annotations) !== JSON.stringify(next.metadata.annotations);
 }
 
+/**
+ * What the informer keeps of a bound pod: the view reads its node, requests and phase; nothing
+ * reads the rest, and thousands of bound pods are most of the cache. Pending pods stay whole (a
+ * status write sends the whole pod back).
+ */
+function slimIfBound(pod: Pod): Pod {
+  if (!pod.spec?.nodeName) return pod;
+  const m = pod.metadata;
+  const metadata: Pod['metadata'] = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion };
+  if (m.deletionTimestamp) metadata.deletionTimestamp = m.deletionTimestamp;
+  const slim: Pod = { metadata, spec: { nodeName: pod.spec.nodeName, containers: pod.spec.containers } };
+  if (pod.status?.phase) slim.status = { phase: pod.status.phase };
+  return slim;
+}
+
 const keyOf = (pod: Pod): string => podKey(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
 
 /** Starts scheduling through `opts.client` until stop() is called. */
@@ -101,7 +118,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   const recorder = new EventRecorder(client, clock, { component: name, instance: `${name}-${hostname()}`, log });
   /** The newest version seen of every pod waiting for a node. */
   const pending = new Map<string, Pod>();
-  const stats: SchedulerStats = { bound: 0, unschedulable: 0, conflicts: 0, gone: 0, errors: 0 };
+  const stats: Omit<SchedulerStats, 'eventsDropped'> = { bound: 0, unschedulable: 0, conflicts: 0, gone: 0, errors: 0 };
   let stopped = false;
   let started = false;
   let pumpQueued = false;
@@ -173,9 +190,9 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     const pod = pending.get(key);
     if (!pod || !wantsScheduling(pod, name)) return drop(key);
     const facts = podFacts(pod);
-    const { nodeList, usage } = view.getSnapshot().context;
+    const { nodeList, usageList } = view.getSnapshot().context;
     const enough = feasibleNodesToFind(nodeList.length, opts.percentageOfNodesToScore);
-    const decision = place(facts, nodeList, usage, { start: nextStart, enough });
+    const decision = place(facts, nodeList, usageList, { start: nextStart, enough });
     nextStart = nodeList.length > 0 ? (nextStart + decision.examined) % nodeList.length : 0;
     if (!decision.fits) return unschedulable(pod, facts, decision.message);
     view.trigger.assumed({ pod: facts, node: decision.node });
@@ -200,7 +217,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
           queue.remove(facts.key);
         }
         if (stopped) return;
-        track(recorder.record(pod, 'Normal', 'Scheduled', scheduledMessage(facts.namespace, facts.name, node)), `event for pod ${facts.key}`);
+        track(recorder.post(pod, 'Normal', 'Scheduled', scheduledMessage(facts.namespace, facts.name, node)), `event for pod ${facts.key}`);
         void recorder.forget(facts.key);
       },
       (e: unknown) => {
@@ -257,7 +274,8 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       view.trigger.podGone({ key });
       return drop(key);
     }
-    view.trigger.podSeen({ pod });
+    // Most pods hold nothing yet and were never placed: nothing for the view to do.
+    if (holdsResources(pod) || view.getSnapshot().context.placed.has(key)) view.trigger.podSeen({ pod });
     if (!wantsScheduling(pod, name)) {
       if (pending.has(key) || queue.has(key)) drop(key);
       return;
@@ -275,12 +293,10 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   }
 
   const informerLog = (m: string): void => log(`scheduler: ${m}`);
-  const informers: Informer<Node | Pod>[] = [
-    startInformer<Node>({ client, resource: 'nodes', clock, log: informerLog, event: onNode }),
-    startInformer<Pod>({ client, resource: 'pods', clock, log: informerLog, event: onPod }),
-  ] as Informer<Node | Pod>[];
+  const nodes = startInformer<Node>({ client, resource: 'nodes', clock, log: informerLog, event: onNode });
+  const pods = startInformer<Pod>({ client, resource: 'pods', clock, log: informerLog, transform: slimIfBound, event: onPod });
   // Deciding before both lists are in would call pods unschedulable on an empty view.
-  const synced = Promise.all(informers.map((i) => i.synced)).then(() => {
+  const synced = Promise.all([nodes.synced, pods.synced]).then(() => {
     if (stopped) return;
     started = true;
     wake();
@@ -291,7 +307,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     synced,
     stats: () => {
       const c = queue.counts();
-      return { ...stats, queued: c.active + c.popped, waiting: c.backoff, inflight };
+      return { ...stats, eventsDropped: recorder.dropped, queued: c.active + c.popped, waiting: c.backoff, inflight };
     },
     idle: () =>
       synced.then(() => new Promise<void>((resolve) => {
@@ -301,7 +317,8 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       })),
     stop: () => {
       stopped = true;
-      for (const i of informers) i.stop();
+      nodes.stop();
+      pods.stop();
       queue.stop();
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);

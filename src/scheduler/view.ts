@@ -23,6 +23,8 @@ export interface ViewContext {
   nodeList: NodeFacts[];
   /** Position of each node in nodeList. */
   nodeIndex: Map<string, number>;
+  /** The usage of nodeList[i] at i (the same objects as in `usage`): a decision reads by position, not by name. */
+  usageList: Usage[];
   /** Per node name (whether or not the node is known yet): what its pods request. */
   usage: Map<string, Usage>;
   /** Per pod key: the pods that hold resources on a node. */
@@ -87,8 +89,12 @@ function account(ctx: ViewContext, key: string, next: Placement | undefined): vo
 function putNode(ctx: ViewContext, facts: NodeFacts): void {
   ctx.nodes.set(facts.name, facts);
   const i = ctx.nodeIndex.get(facts.name);
-  if (i !== undefined) ctx.nodeList[i] = facts;
-  else ctx.nodeIndex.set(facts.name, ctx.nodeList.push(facts) - 1);
+  if (i !== undefined) {
+    ctx.nodeList[i] = facts;
+    return;
+  }
+  ctx.nodeIndex.set(facts.name, ctx.nodeList.push(facts) - 1);
+  ctx.usageList.push(usageOf(ctx, facts.name));
 }
 
 function removeNode(ctx: ViewContext, name: string): void {
@@ -96,8 +102,10 @@ function removeNode(ctx: ViewContext, name: string): void {
   if (i === undefined) return;
   // Swap-remove: the list's order carries no meaning.
   const last = ctx.nodeList.pop() as NodeFacts;
+  const lastUsage = ctx.usageList.pop() as Usage;
   if (last.name !== name) {
     ctx.nodeList[i] = last;
+    ctx.usageList[i] = lastUsage;
     ctx.nodeIndex.set(last.name, i);
   }
   ctx.nodeIndex.delete(name);
@@ -112,7 +120,7 @@ const renewed = (ctx: ViewContext): ViewContext => ({ ...ctx, version: ctx.versi
 /** A new, empty view. */
 export function createView() {
   return createStore<ViewContext, ViewEvents, ViewEmitted>({
-    context: { nodes: new Map(), nodeList: [], nodeIndex: new Map(), usage: new Map(), placed: new Map(), version: 0 },
+    context: { nodes: new Map(), nodeList: [], nodeIndex: new Map(), usageList: [], usage: new Map(), placed: new Map(), version: 0 },
     on: {
       nodeSeen: (ctx, e, enq) => {
         const facts = nodeFacts(e.node);
@@ -131,7 +139,15 @@ export function createView() {
         const pod = e.pod;
         const key = podKey(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
         const prev = ctx.placed.get(key);
-        if (holdsResources(pod)) account(ctx, key, placementOf(pod));
+        if (holdsResources(pod)) {
+          if (prev !== undefined && prev.uid === (pod.metadata.uid ?? '') && prev.node === pod.spec.nodeName) {
+            // The bind this scheduler assumed, confirmed (or a status change): requests are as counted.
+            if (!prev.assumed) return ctx;
+            prev.assumed = false;
+            return renewed(ctx);
+          }
+          account(ctx, key, placementOf(pod));
+        }
         else if (prev && !(prev.assumed && !pod.spec?.nodeName)) {
           account(ctx, key, undefined);
           enq.emit.capacity({ why: `pod ${key} finished` });

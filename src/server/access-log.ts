@@ -3,6 +3,7 @@
 import { attributesOf } from './authorize.ts';
 import { isStream, type HttpHandler, type HttpReply, type HttpRequest } from './http.ts';
 import { route } from './router.ts';
+import type { Clock } from '../time/clock.ts';
 
 export interface RequestLogEntry {
   user: string;
@@ -17,19 +18,19 @@ function verb(req: HttpRequest, upgrade: boolean): string {
   return r?.type === 'resource' ? attributesOf(req, r, upgrade).verb : req.method.toLowerCase();
 }
 
-/** Logs every request once its reply is produced; a stream (watch) once it ends. */
-export function withRequestLog(inner: HttpHandler, log: (e: RequestLogEntry) => void): HttpHandler {
+/** Logs every request once its reply is produced; a stream (watch) once it ends; `clock` times them. */
+export function withRequestLog(inner: HttpHandler, log: (e: RequestLogEntry) => void, clock: Clock): HttpHandler {
   const entry = (req: HttpRequest, upgrade: boolean, status: number, started: number): RequestLogEntry => ({
     user: req.user ?? 'anonymous',
     verb: verb(req, upgrade),
     path: req.path,
     status,
-    durationMs: Math.round((performance.now() - started) * 10) / 10,
+    durationMs: clock.now() - started,
   });
   return {
     maxBodyBytes: inner.maxBodyBytes,
     async handle(req): Promise<HttpReply> {
-      const started = performance.now();
+      const started = clock.now();
       const reply = await inner.handle(req);
       if (!isStream(reply)) {
         log(entry(req, false, reply.status, started));
@@ -44,7 +45,7 @@ export function withRequestLog(inner: HttpHandler, log: (e: RequestLogEntry) => 
       };
     },
     upgrade(req) {
-      const started = performance.now();
+      const started = clock.now();
       const answer = inner.upgrade(req);
       if ('reply' in answer) {
         log(entry(req, true, answer.reply.status, started));

@@ -15,6 +15,7 @@ import { route } from './router.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import { guard, type SecurityOptions } from './authorize.ts';
 import { DEFAULT_WATCH_LIMITS, MSGPACK_SUBPROTOCOL, type WatchLimits } from './watch.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 export interface ApiOptions {
   /** The Kubernetes minor version /version reports (it picks the kubectl binary of gcloud's dispatcher). */
@@ -30,6 +31,8 @@ export interface ApiOptions {
   security?: SecurityOptions;
   /** The cluster CA and the node API client credentials: pods/log and node serving certificates need them. */
   nodes?: NodeAuthority;
+  /** Time for the handlers (apply's timestamps); realClock unless a test simulates it. */
+  clock?: Clock;
 }
 
 export const DEFAULT_KUBE_MINOR = 31;
@@ -37,7 +40,7 @@ export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 /** Builds the handler that answers every API request. */
 export function createApi(store: Store, opts: ApiOptions): HttpHandler {
-  const rest = new Rest(store, opts.watchLimits ?? DEFAULT_WATCH_LIMITS, opts.nodes);
+  const rest = new Rest(store, opts.watchLimits ?? DEFAULT_WATCH_LIMITS, opts.nodes, opts.clock ?? realClock);
   // One OpenAPI v3 document per group-version, each pinned by its hash; v2 holds them all.
   const v3Docs = new Map<string, { hash: string; body: string }>();
   for (const gv of GROUP_VERSIONS) {

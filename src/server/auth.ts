@@ -6,6 +6,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { ApiError } from '../api/status.ts';
 import type { HttpRequest } from './http.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 export interface UserInfo {
   name: string;
@@ -112,11 +113,11 @@ function writeJoin(dataDir: string, tokens: JoinRecord[]): void {
  * Creates a node join token (`reddwarf token create`). A token made with `node` acts only for
  * that node; one made without is bound to the first node name it is used with.
  */
-export function createJoinToken(dataDir: string, node?: string): string {
+export function createJoinToken(dataDir: string, node?: string, clock: Clock = realClock): string {
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(16).toString('hex');
   const tokens = readJoin(dataDir);
-  const rec: JoinRecord = { id, hash: sha(secret), created: new Date().toISOString() };
+  const rec: JoinRecord = { id, hash: sha(secret), created: new Date(clock.now()).toISOString() };
   if (node) rec.node = node;
   tokens.push(rec);
   writeJoin(dataDir, tokens);

@@ -1,10 +1,11 @@
 // Authorization: what a user may do. Three roles by group — admin (system:masters: everything),
 // view (system:viewers: get/list/watch of everything but Secrets, as Kubernetes' view role) and
 // node (system:nodes, user system:node:<name>: its own Node, the pods bound to it and the Secrets
-// they name as imagePullSecrets, RuntimeClasses, events; as kube-apiserver's Node authorizer +
-// NodeRestriction).
+// they name as imagePullSecrets, RuntimeClasses, events, its Lease in kube-node-lease; as
+// kube-apiserver's Node authorizer + NodeRestriction).
 // Every authenticated user may read the discovery documents, as system:discovery allows.
 import { ApiError } from '../api/status.ts';
+import { NODE_LEASE_NAMESPACE } from '../api/lease/lease.ts';
 import { parseFieldSelector } from '../api/selectors.ts';
 import type { Store } from '../store/store.ts';
 import { MASTERS, NODE_PREFIX, NODES, VIEWERS, unauthorized, type Authenticator, type UserInfo } from './auth.ts';
@@ -26,6 +27,7 @@ export interface Attributes {
 const READ = new Set(['get', 'list', 'watch']);
 /** Resources the view role may not read. */
 const VIEW_DENIED = new Set(['secrets']);
+const NODE_LEASE_VERBS = new Set(['get', 'create', 'update', 'patch', 'delete']);
 const INSPECT_PATHS = new Set(['/inspect', '/inspect/events']);
 
 const isViewer = (user: UserInfo): boolean => user.groups.includes(VIEWERS) || user.groups.includes('reddwarf:view');
@@ -139,6 +141,8 @@ export class Authorizer {
         return this.referencedBy(node, a.namespace, a.name) ? undefined : `no relationship found between node ${JSON.stringify(node)} and this object`;
       case 'runtimeclasses':
         return READ.has(a.verb) ? undefined : denied;
+      case 'leases':
+        return nodeLeaseRule(node, a, req);
       case 'namespaces':
         return a.verb === 'get' && a.subresource === undefined ? undefined : denied;
       default:
@@ -159,6 +163,17 @@ export class Authorizer {
     const pod = this.store.get('pods', namespace, name) as { spec?: { nodeName?: string } } | undefined;
     return pod?.spec?.nodeName;
   }
+}
+
+/**
+ * A node's heartbeat Lease: its own (named after it) in kube-node-lease, as kube-apiserver's Node
+ * authorizer (verbs, namespace) and NodeRestriction admission (the name on create) allow.
+ */
+function nodeLeaseRule(node: string, a: Attributes, req: HttpRequest): string | undefined {
+  if (!NODE_LEASE_VERBS.has(a.verb) || a.subresource !== undefined) return 'can only get, create, update, patch, or delete a node lease';
+  if (a.namespace !== NODE_LEASE_NAMESPACE) return `can only access leases in the ${JSON.stringify(NODE_LEASE_NAMESPACE)} system namespace`;
+  const name = a.verb === 'create' ? bodyName(req) : a.name;
+  return name === node ? undefined : 'can only access node lease with the same name as the requesting node';
 }
 
 /** metadata.name of a JSON body, if it has one. */

@@ -3,11 +3,15 @@
 import { ApiError } from '../api/status.ts';
 import { errorReply } from './errors.ts';
 import type { HttpHandler } from './http.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** A count of requests in some phase, and a way to wait (bounded) until there are none. */
 export class InFlight {
   private n = 0;
   private idle: (() => void)[] = [];
+
+  /** `clock` bounds the wait in settled(). */
+  constructor(private readonly clock: Clock = realClock) {}
 
   /** Counts one; the returned function (idempotent) uncounts it. */
   start(): () => void {
@@ -24,9 +28,9 @@ export class InFlight {
   settled(timeoutMs: number): Promise<void> {
     if (this.n === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = this.clock.setTimeout(resolve, timeoutMs);
       this.idle.push(() => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         resolve();
       });
     });
@@ -37,11 +41,12 @@ export class InFlight {
 export const shuttingDown = (): ApiError => new ApiError(503, 'ServiceUnavailable', 'the server is shutting down');
 
 export class Drain {
-  private readonly inflight = new InFlight();
+  private readonly inflight: InFlight;
   private draining = false;
   readonly handler: HttpHandler;
 
-  constructor(inner: HttpHandler) {
+  constructor(inner: HttpHandler, clock: Clock = realClock) {
+    this.inflight = new InFlight(clock);
     const refusal = () => errorReply(shuttingDown());
     this.handler = {
       maxBodyBytes: inner.maxBodyBytes,

@@ -28,6 +28,25 @@ export interface Sink {
   onClose(cb: () => void): void;
   /** Called each time the transport's send buffer has drained (HTTP streams; producers waiting on buffered() resume). */
   onDrain?(cb: () => void): void;
+  /** Topic fan-out (uWebSockets.js WebSockets): one publish reaches every sink subscribed to the topic. */
+  topics?: Topics;
+}
+
+/** One server's topic publisher: the same object for every sink of that server. */
+export interface Publisher {
+  publish(topic: string, data: string | Uint8Array, binary: boolean): void;
+}
+
+/** A sink's side of topic fan-out. */
+export interface Topics {
+  readonly publisher: Publisher;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /**
+   * Sends `frames` to this sink now, in order with what was published to it before (write()
+   * may batch to the end of the turn, which could overtake or fall behind a publish).
+   */
+  send(frames: readonly (string | Uint8Array)[]): void;
 }
 
 export interface PlainReply {

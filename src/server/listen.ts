@@ -2,6 +2,7 @@
 // elsewhere (illumos has no uWS build) or when asked with `--http node`.
 import type { HttpHandler } from './http.ts';
 import type * as UwsAdapterModule from './uws.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 type UwsAdapter = typeof UwsAdapterModule;
 
@@ -22,8 +23,11 @@ export interface Listening {
 
 export type TransportChoice = 'auto' | 'uws' | 'node';
 
-/** Listens with the chosen transport; `auto` falls back to node:http when uWS cannot load. */
-export async function listen(handler: HttpHandler, host: string, port: number, choice: TransportChoice = 'auto', tls?: TlsFiles, log: (m: string) => void = () => {}): Promise<Listening> {
+/**
+ * Listens with the chosen transport; `auto` falls back to node:http when uWS cannot load.
+ * `clock` bounds the waits of close().
+ */
+export async function listen(handler: HttpHandler, host: string, port: number, choice: TransportChoice = 'auto', tls?: TlsFiles, log: (m: string) => void = () => {}, clock: Clock = realClock): Promise<Listening> {
   if (choice !== 'node') {
     let uws: UwsAdapter | undefined;
     try {
@@ -34,8 +38,8 @@ export async function listen(handler: HttpHandler, host: string, port: number, c
       log(`uWebSockets.js is not available here (${(e as Error).message.split('\n')[0]}); serving with node:http`);
       uws = undefined;
     }
-    if (uws) return uws.listenUws(handler, host, port, tls);
+    if (uws) return uws.listenUws(handler, host, port, tls, clock);
   }
   const { listenNode } = await import('./node.ts');
-  return listenNode(handler, host, port, tls);
+  return listenNode(handler, host, port, tls, clock);
 }

@@ -8,6 +8,7 @@ import { APISERVER_CLIENT_CN, APISERVER_CLIENT_O } from '../agent/node-api/proto
 import { NODE_PREFIX, NODES } from './auth.ts';
 import type { HttpHandler } from './http.ts';
 import type { Generated } from './tls.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** A node API serving certificate with the CA that signed it (what a node's server needs). */
 export interface NodeServingCert {
@@ -24,14 +25,15 @@ export class NodeAuthority {
     private readonly ca: Generated,
     /** The API server's client identity towards node APIs. */
     readonly client: Generated,
+    private readonly clock: Clock,
   ) {}
 
   /** Loads (or creates) the cluster CA in `tlsDir` and the API server's node API client certificate. */
-  static async open(tlsDir: string): Promise<NodeAuthority> {
+  static async open(tlsDir: string, clock: Clock = realClock): Promise<NodeAuthority> {
     const { ensureCa, ensureClientCert } = await import('./tls.ts');
-    const { ca } = await ensureCa(tlsDir);
-    const client = await ensureClientCert(tlsDir, 'apiserver-kubelet-client', ca, { cn: APISERVER_CLIENT_CN, o: [APISERVER_CLIENT_O] });
-    return new NodeAuthority(ca, client);
+    const { ca } = await ensureCa(tlsDir, clock);
+    const client = await ensureClientCert(tlsDir, 'apiserver-kubelet-client', ca, { cn: APISERVER_CLIENT_CN, o: [APISERVER_CLIENT_O] }, clock);
+    return new NodeAuthority(ca, client, clock);
   }
 
   get caPem(): string {
@@ -45,14 +47,14 @@ export class NodeAuthority {
    */
   async signServing(node: Node, csrPem: string): Promise<NodeServingCert> {
     const { signCsr } = await import('./tls.ts');
-    const certificate = await signCsr(this.ca, csrPem, { cn: `${NODE_PREFIX}${node.metadata.name}`, o: [NODES], sans: servingSans(node), usage: 'server' });
+    const certificate = await signCsr(this.ca, csrPem, { cn: `${NODE_PREFIX}${node.metadata.name}`, o: [NODES], sans: servingSans(node), usage: 'server', clock: this.clock });
     return { certificate, ca: this.ca.certPem };
   }
 
   /** A serving certificate with its key, made here (an agent in this process needs no request). */
   async issueServing(nodeName: string, sans: readonly string[]): Promise<NodeServingCert> {
     const { generateLeaf } = await import('./tls.ts');
-    const leaf = await generateLeaf(this.ca, { cn: `${NODE_PREFIX}${nodeName}`, o: [NODES], sans: [...new Set([nodeName, ...sans])], usage: 'server' });
+    const leaf = await generateLeaf(this.ca, { cn: `${NODE_PREFIX}${nodeName}`, o: [NODES], sans: [...new Set([nodeName, ...sans])], usage: 'server', clock: this.clock });
     return { certificate: leaf.certPem, key: leaf.keyPem, ca: this.ca.certPem };
   }
 }

@@ -13,12 +13,13 @@ import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainRe
 import type { Listening, TlsFiles } from './listen.ts';
 import type { TLSSocket } from 'node:tls';
 import { MAX_HEADER_BYTES, MAX_WS_MESSAGE_BYTES } from './limits.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 
 /** Slow-client limits (tests shorten them): a request's headers, and the whole request, must arrive in time. */
 export const NODE_TIMEOUTS = { headersTimeoutMs: 30_000, requestTimeoutMs: 120_000, checkIntervalMs: 5_000 };
 
 /** Starts listening on host:port with node:http (or https) and ws. */
-export function listenNode(handler: HttpHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
+export function listenNode(handler: HttpHandler, host: string, port: number, tls?: TlsFiles, clock: Clock = realClock): Promise<Listening> {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => void serve(handler, req, res);
   // With a CA file, clients may present a certificate it signed (CN = user, O = groups); a client
   // without one still connects and authenticates otherwise (bearer token).
@@ -73,7 +74,7 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       const queue = new FrameQueue((frames) => {
         if (ws.readyState !== ws.OPEN) return;
         socket.cork();
-        for (const d of frames) ws.send(d, { binary: typeof d !== 'string' });
+        for (const d of frames) ws.send(typeof d === 'string' ? utf8Once(d) : d, { binary: typeof d !== 'string' });
         socket.uncork();
       });
       ws.on('close', () => queue.clear());
@@ -167,7 +168,7 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
           // Requests still arriving (body in transit) get their 503 and a closed connection; then
           // whatever is left is cut.
           server.closeIdleConnections();
-          await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+          await Promise.race([closed, sleep(clock, 1_000)]);
           server.closeAllConnections();
           // A WebSocket client that never answers our close frame must not hold shutdown either.
           for (const ws of wss.clients) ws.terminate();
@@ -177,6 +178,18 @@ export function listenNode(handler: HttpHandler, host: string, port: number, tls
       });
     });
   });
+}
+
+// A watch group hands every member the same string: encode it to UTF-8 once per turn, not once
+// per socket (ws would convert it on each send).
+const encoded = new Map<string, Buffer>();
+function utf8Once(s: string): Buffer {
+  let b = encoded.get(s);
+  if (b === undefined) {
+    if (encoded.size === 0) queueMicrotask(() => encoded.clear());
+    encoded.set(s, (b = Buffer.from(s)));
+  }
+  return b;
 }
 
 function readRequest(req: IncomingMessage, body: Buffer): HttpRequest {

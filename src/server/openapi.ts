@@ -197,7 +197,8 @@ const BYTES_MAP = { type: 'object', additionalProperties: { type: 'string', form
 const STRING_MAP = { type: 'object', additionalProperties: { type: 'string', default: '' } };
 const OPEN = (description: string): Obj => ({ ...s('object', description), 'x-kubernetes-preserve-unknown-fields': true });
 
-// Kinds whose fields sit at the top level rather than under spec/status.
+// Kinds whose fields sit at the top level rather than under spec/status (or, for Lease, a spec
+// with its fields spelled out and no status).
 const TOP_LEVEL: Record<string, Obj> = {
   // Events keep their fields at the top level (involvedObject, reason, message, …).
   Event: { involvedObject: OPEN('The object that this event is about.') },
@@ -211,6 +212,20 @@ const TOP_LEVEL: Record<string, Obj> = {
     handler: s('string', 'handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class. In reddwarf it is the zone brand (lx, sparse, pkgsrc, …).'),
     overhead: OPEN('overhead represents the resource overhead associated with running a pod for a given RuntimeClass.'),
     scheduling: OPEN('scheduling holds the scheduling constraints to ensure that pods running with this RuntimeClass are scheduled to nodes that support it.'),
+  },
+  Lease: {
+    spec: {
+      ...s('object', 'spec contains the specification of the Lease.'),
+      properties: {
+        acquireTime: { ...s('string', 'acquireTime is a time when the current lease was acquired.'), format: 'date-time' },
+        holderIdentity: s('string', 'holderIdentity contains the identity of the holder of a current lease.'),
+        leaseDurationSeconds: { ...s('integer', 'leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it. This is measured against the time of last observed renewTime.'), format: 'int32' },
+        leaseTransitions: { ...s('integer', 'leaseTransitions is the number of transitions of a lease between holders.'), format: 'int32' },
+        preferredHolder: s('string', 'PreferredHolder signals to a lease holder that the lease has a more optimal holder and should be given up.'),
+        renewTime: { ...s('string', 'renewTime is a time when the current holder of a lease has last updated the lease.'), format: 'date-time' },
+        strategy: s('string', 'Strategy indicates the strategy for picking the leader for coordinated leader election.'),
+      },
+    },
   },
 };
 

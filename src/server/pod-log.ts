@@ -11,6 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { HttpReply, HttpRequest } from './http.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import { pumpTo } from './pump.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** How long connecting to a node API (and its headers) may take. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -68,6 +69,8 @@ export class PodLogs {
   constructor(
     private readonly store: Store,
     private readonly authority?: NodeAuthority,
+    /** Bounds connecting to a node API; paces backpressure. */
+    private readonly clock: Clock = realClock,
   ) {}
 
   async serve(req: HttpRequest, namespace: string, name: string): Promise<HttpReply> {
@@ -99,16 +102,22 @@ export class PodLogs {
     const port = typeof endpoint === 'number' && endpoint > 0 ? endpoint : DEFAULT_NODE_API_PORT;
     const client = this.authority.client;
     const url = `https://${ip.includes(':') ? `[${ip}]` : ip}:${port}${path}`;
+    const clock = this.clock;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const r = httpsRequest({ host: ip, port, path, method: 'GET', ca: this.authority?.caPem, cert: client.certPem, key: client.keyPem, rejectUnauthorized: !insecure, timeout: CONNECT_TIMEOUT_MS, headers: { accept: 'text/plain, application/json' } }, resolve);
-      r.on('timeout', () => r.destroy(new Error('timed out')));
-      r.on('error', reject);
+      // Bounds connect + headers only: once they are in, the stream may stay quiet for as long as the log does.
+      const timer = clock.setTimeout(() => r.destroy(new Error('timed out')), CONNECT_TIMEOUT_MS);
+      const r = httpsRequest({ host: ip, port, path, method: 'GET', ca: this.authority?.caPem, cert: client.certPem, key: client.keyPem, rejectUnauthorized: !insecure, headers: { accept: 'text/plain, application/json' } }, (m) => {
+        clock.clearTimeout(timer);
+        resolve(m);
+      });
+      r.on('error', (e) => {
+        clock.clearTimeout(timer);
+        reject(e);
+      });
       r.end();
     }).catch((e: unknown) => {
       throw new ApiError(500, 'InternalError', `Get "${url}": ${(e as Error).message}`);
     });
-    // Once the headers are in, the stream may stay quiet for as long as the log does.
-    res.socket.setTimeout(0);
     if (res.statusCode !== 200) return passError(res, nodeName);
     return {
       status: 200,
@@ -122,7 +131,7 @@ export class PodLogs {
         void (async () => {
           try {
             // The async iterator reads on only when the previous chunk went out: backpressure reaches the node.
-            for await (const chunk of res) await pumpTo(sink, chunk as Buffer, ac.signal);
+            for await (const chunk of res) await pumpTo(sink, chunk as Buffer, ac.signal, clock);
           } catch {
             // the node or the client went away
           } finally {

@@ -1,6 +1,7 @@
 // Backpressure for streams written into a Sink (log follows, the node API proxy): write, and
 // when the peer has not taken what was queued, wait until it has before producing more.
 import type { Sink } from './http.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** Above this many queued bytes a producer waits … */
 export const HIGH_WATER = 256 * 1024;
@@ -14,8 +15,11 @@ const POLL_MS = 5;
 
 const waiters = new WeakMap<Sink, Set<() => void>>();
 
-/** Writes `chunk`; resolves when the sink has room again (at once, mostly), or the signal aborts. */
-export async function pumpTo(sink: Sink, chunk: Uint8Array | string, signal?: AbortSignal): Promise<void> {
+/**
+ * Writes `chunk`; resolves when the sink has room again (at once, mostly), or the signal aborts.
+ * `clock` paces the fallback poll.
+ */
+export async function pumpTo(sink: Sink, chunk: Uint8Array | string, signal?: AbortSignal, clock: Clock = realClock): Promise<void> {
   sink.write(chunk);
   if (sink.buffered() <= HIGH_WATER) return;
   let wake = waiters.get(sink);
@@ -30,11 +34,11 @@ export async function pumpTo(sink: Sink, chunk: Uint8Array | string, signal?: Ab
   while (sink.buffered() > LOW_WATER && !signal?.aborted) {
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        clearTimeout(t);
+        clock.clearTimeout(t);
         wake.delete(done);
         resolve();
       };
-      const t = setTimeout(done, POLL_MS);
+      const t = clock.setTimeout(done, POLL_MS);
       wake.add(done);
     });
   }

@@ -3,8 +3,7 @@
 // serving certificates (nodes/servingcertificate).
 import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
 import { ApiError, badRequest, cause, invalid, methodNotAllowed, notFound, successStatus, unsupportedMediaType } from '../api/status.ts';
-import type { KubeObject, Pod } from '../api/types.ts';
-import { bindPod } from '../api/pod/binding.ts';
+import type { KubeObject } from '../api/types.ts';
 import { parseFieldSelector, parseLabelSelector, matchesLabels, matchesFields, fieldsOf } from '../api/selectors.ts';
 import { mergePatch, jsonPatch } from '../api/patch.ts';
 import { strategicMergePatch } from '../api/strategic.ts';
@@ -13,15 +12,20 @@ import { applyConfig } from '../api/apply.ts';
 import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/protobuf/decode.ts';
 import { parseIncludeObject, toTable, wantsTable } from '../api/table.ts';
 import type { Store, Subresource } from '../store/store.ts';
+import { selectionKey } from '../store/hub.ts';
 import { rfc3339 } from '../store/time.ts';
 import { zoneName } from '../runtime/names.ts';
-import { checkObject, decodeObject, mediaType, parseDocument, pinIdentity } from './body.ts';
+import { decodeObject, mediaType, parseDocument } from './body.ts';
+import { checkObject, pinIdentity } from '../api/check.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 import { json, type HttpReply, type HttpRequest, type Sink } from './http.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam, revisionParam } from './query.ts';
 import { runWatch, type Framing, type WatchLimits } from './watch.ts';
 import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import type { Node } from '../api/types.ts';
+import { EncodedObjects, listOf } from './encoded.ts';
+import { CurrentObjects } from './current.ts';
 
 export interface ResourceCall {
   def: ResourceDef;
@@ -40,14 +44,19 @@ const FRESHNESS_WAIT_MS = 3000;
 /** Serves one resource request; throws ApiError/StoreError for the caller to turn into a Status. */
 export class Rest {
   private readonly logs: PodLogs;
+  /** Each object version's JSON, for LIST and GET answers. */
+  private readonly encoded = new EncodedObjects();
+  private readonly current: CurrentObjects;
 
   constructor(
     private readonly store: Store,
     private readonly watchLimits: WatchLimits,
     /** The cluster CA and node API credentials (pods/log, nodes/servingcertificate); unset: neither is served. */
     private readonly authority?: NodeAuthority,
+    private readonly clock: Clock = realClock,
   ) {
-    this.logs = new PodLogs(store, authority);
+    this.logs = new PodLogs(store, authority, clock);
+    this.current = new CurrentObjects(store, this.encoded);
   }
 
   async serve(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
@@ -90,6 +99,7 @@ export class Rest {
       def: call.def,
       namespace: call.namespace,
       matches,
+      selector: selectionKey('', q.get('labelSelector') ?? '', q.get('fieldSelector') ?? ''),
       resourceVersion: revisionParam(q),
       sendInitialEvents: boolParam(q, 'sendInitialEvents'),
       bookmarks: boolParam(q, 'allowWatchBookmarks') === true,
@@ -100,7 +110,7 @@ export class Rest {
     if (q.get('resourceVersionMatch') && spec.sendInitialEvents === undefined) {
       throw invalid('ListOptions', '', [cause.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided')], 'meta.k8s.io');
     }
-    return (sink) => runWatch(this.store, spec, sink, this.watchLimits);
+    return (sink) => runWatch(this.store, spec, sink, this.watchLimits, this.clock);
   }
 
   private async list(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
@@ -129,14 +139,20 @@ export class Rest {
       if (match === 'Exact' && rv === 0) throw invalid('ListOptions', '', [cause.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')], 'meta.k8s.io');
     }
     if (rv !== undefined && rv > 0) await this.waitForRevision(rv);
+    const table = wantsTable(req.headers.accept ?? '');
+    // The common list (everything, or a namespace): concatenated from the current objects' bytes.
+    const whole = !filter && !(limit !== undefined && limit > 0) && !cont && !table ? this.current.list(def.resource, call.namespace) : undefined;
+    if (whole) {
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: listOf({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata: { resourceVersion: String(whole.revision) } }, whole.items) };
+    }
     const result = this.store.list(def.resource, { namespace: call.namespace, limit, continue: cont || undefined, filter });
     const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-    if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: Date.now(), ...metadata }));
+    if (table) {
+      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: this.clock.now(), ...metadata }));
     }
-    return json(200, { apiVersion: apiVersionOf(def), kind: def.listKind, metadata, items: result.items });
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.list({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata }, result.items) };
   }
 
   private async create(req: HttpRequest, call: ResourceCall): Promise<HttpReply> {
@@ -151,9 +167,9 @@ export class Rest {
   private get(req: HttpRequest, call: ResourceCall, name: string): HttpReply {
     const obj = this.mustGet(call, name);
     if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: Date.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
+      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: this.clock.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
     }
-    return json(200, obj);
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.json(obj) };
   }
 
   private async replace(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
@@ -180,7 +196,7 @@ export class Rest {
     const config = checkObject(parseDocument(req, APPLY_PATCH), def.kind, apiVersionOf(def));
     const warnings = checkFields(req, def, config);
     pinIdentity(config, name, def.namespaced ? call.namespace : undefined);
-    const now = rfc3339(Date.now());
+    const now = rfc3339(this.clock.now());
     const { object, created } = await this.store.update(def.resource, call.namespace ?? '', name, (current) => applyConfig(def.kind, current, config, { manager, force, now }), {
       subresource: sub,
       createIfMissing: sub === 'main',
@@ -239,7 +255,7 @@ export class Rest {
     const nodeName = target?.name as string;
     const meta = binding.metadata ?? {};
     const request = { nodeName, uid: meta.uid, resourceVersion: meta.resourceVersion, annotations: meta.annotations };
-    await this.store.update('pods', call.namespace ?? '', name, (current) => bindPod(current as Pod, request, rfc3339(Date.now())), { subresource: 'raw', dryRun: dryRunParam(req.query) });
+    await this.store.bind(call.def.resource, call.namespace ?? '', name, request, { dryRun: dryRunParam(req.query) });
     return json(201, successStatus(undefined, 201));
   }
 
@@ -251,12 +267,13 @@ export class Rest {
     if (e.kind !== undefined && e.kind !== 'Eviction') throw badRequest(`expected an Eviction, got kind ${JSON.stringify(e.kind)}`);
     if (e.metadata?.name !== undefined && e.metadata.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
     const opts = deleteOptions(new URLSearchParams(), e.deleteOptions ?? undefined);
-    await this.store.delete('pods', call.namespace ?? '', name, { ...opts, dryRun: dryRunParam(req.query) });
+    await this.store.delete(call.def.resource, call.namespace ?? '', name, { ...opts, dryRun: dryRunParam(req.query) });
     return json(201, successStatus(undefined, 201));
   }
 
   /** pods/finalize: the node agent's word that the zone is gone; removes the object. */
   private async finalize(req: HttpRequest, call: ResourceCall, name: string): Promise<HttpReply> {
+    if (!call.def.finalizable) throw notFoundPath();
     const body = req.body.length > 0 ? parseDocument(req) : undefined;
     const uid = (body as { metadata?: { uid?: unknown }; preconditions?: { uid?: unknown } } | undefined)?.preconditions?.uid;
     const removed = await this.store.finalize(call.def.resource, call.namespace ?? '', name, typeof uid === 'string' ? { uid } : {});

@@ -16,6 +16,8 @@ import { Limits } from './limits.ts';
 import { Drain } from './drain.ts';
 import { withRequestLog, type RequestLogEntry } from './access-log.ts';
 import { NodeAuthority } from './node-authority.ts';
+import { NODE_LEASE_NAMESPACE } from '../api/lease/lease.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** TLS: auto-generated into `<data-dir>/tls` (extra SANs), or operator-provided files. */
 export type TlsChoice = { mode: 'auto'; sans: string[] } | { mode: 'provided'; certFile: string; keyFile: string; caFile?: string };
@@ -42,6 +44,8 @@ export interface ApiServerOptions {
   maxRequestsInflight?: number;
   /** Called once per API request (unset: no request log). */
   requestLog?: (e: RequestLogEntry) => void;
+  /** The time of the store, certificates, inspection and shutdown bounds (default realClock). */
+  clock?: Clock;
 }
 
 export interface ApiServer {
@@ -70,31 +74,33 @@ export function parseBind(bind: string): { host: string; port: number } {
 
 /** Opens the store and serves the API until stop() is called. */
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
+  const clock = o.clock ?? realClock;
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   // TLS and credentials first: their errors are fatal before anything listens.
   let tls: TlsMaterial | undefined;
   // Loaded only when asked for: the X.509 library is not free to load.
   const { defaultSans, ensureTls, providedTls } = o.tls ? await import('./tls.ts') : ({} as typeof TlsModule);
   if (o.tls?.mode === 'auto') {
-    tls = await ensureTls(join(o.dataDir, 'tls'), defaultSans(o.tls.sans, o.host));
+    tls = await ensureTls(join(o.dataDir, 'tls'), defaultSans(o.tls.sans, o.host), clock);
     if (tls.generated) o.log(`TLS: generated a CA and server certificate in ${join(o.dataDir, 'tls')}`);
   } else if (o.tls?.mode === 'provided') {
     tls = providedTls(o.tls.certFile, o.tls.keyFile, o.tls.caFile);
   }
   // The node API channel (pods/log) always has a CA: the serving one in auto mode, else its own in <data-dir>/tls.
-  const nodes = await NodeAuthority.open(join(o.dataDir, 'tls'));
+  const nodes = await NodeAuthority.open(join(o.dataDir, 'tls'), clock);
   const adminToken = o.auth ? ensureAdminToken(o.dataDir) : undefined;
   const authenticator = o.auth ? new Authenticator({ dataDir: o.dataDir, tokenFile: o.auth.tokenFile, adminToken }) : undefined;
   const security = { authenticator, limits: new Limits({ maxRequestsInflight: o.maxRequestsInflight }) };
-  const store = new LmdbStore({ path: join(o.dataDir, 'store') });
-  await ensureNamespace(store, 'default');
+  const store = new LmdbStore({ path: join(o.dataDir, 'store'), clock });
+  // As kube-apiserver's system namespaces: `default`, and kube-node-lease for the node agents' Leases.
+  for (const ns of ['default', NODE_LEASE_NAMESPACE]) await ensureNamespace(store, ns);
   const stopNamespaces = runNamespaceController(store, o.log);
-  const inspect = new InspectHub();
-  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security, nodes });
-  const drain = new Drain(o.requestLog ? withRequestLog(handler, o.requestLog) : handler);
+  const inspect = new InspectHub(clock);
+  const handler = createApi(store, { kubeMinor: o.kubeMinor, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, allowedOrigins: o.allowedOrigins, inspect: { hub: inspect, inspectorUrl: o.inspectorUrl ?? DEFAULT_INSPECTOR_URL }, security, nodes, clock });
+  const drain = new Drain(o.requestLog ? withRequestLog(handler, o.requestLog, clock) : handler, clock);
   let listening: Listening;
   try {
-    listening = await listen(drain.handler, o.host, o.port, o.http, tls, o.log);
+    listening = await listen(drain.handler, o.host, o.port, o.http, tls, o.log, clock);
   } catch (e) {
     stopNamespaces();
     await store.close();

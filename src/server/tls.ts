@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { realClock, type Clock } from '../time/clock.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -71,13 +72,14 @@ export interface Generated {
 }
 
 /** A new self-signed CA. */
-export async function generateCa(now = new Date(), cn = CA_CN): Promise<Generated> {
+export async function generateCa(clock: Clock = realClock, cn = CA_CN): Promise<Generated> {
+  const now = clock.now();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${cn}`,
-    notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + CA_VALIDITY_MS),
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + CA_VALIDITY_MS),
     signingAlgorithm: ALG,
     keys,
     extensions: [
@@ -96,7 +98,8 @@ export interface LeafOptions {
   sans?: readonly string[];
   usage: 'server' | 'client';
   validityMs?: number;
-  now?: Date;
+  /** When validity starts from (default realClock). */
+  clock?: Clock;
 }
 
 /** A certificate signed by the CA. */
@@ -131,7 +134,7 @@ export async function signCsr(ca: Generated, csrPem: string, o: LeafOptions): Pr
 
 /** A certificate for `publicKey`, signed by the CA. */
 async function signLeaf(ca: Generated, publicKey: CryptoKey, o: LeafOptions): Promise<string> {
-  const now = o.now ?? new Date();
+  const now = (o.clock ?? realClock).now();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKey(ca.keyPem);
   const keys = { publicKey };
@@ -149,8 +152,8 @@ async function signLeaf(ca: Generated, publicKey: CryptoKey, o: LeafOptions): Pr
     serialNumber: serial(),
     subject,
     issuer: caCert.subject,
-    notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + (o.validityMs ?? LEAF_VALIDITY_MS)),
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + (o.validityMs ?? LEAF_VALIDITY_MS)),
     signingAlgorithm: ALG,
     publicKey: keys.publicKey,
     signingKey: caKey,
@@ -160,17 +163,17 @@ async function signLeaf(ca: Generated, publicKey: CryptoKey, o: LeafOptions): Pr
 }
 
 /** Whether a PEM certificate expires within RENEW_BEFORE_MS of `now` (or cannot be read). */
-function expiring(pem: string, now: Date): boolean {
+function expiring(pem: string, now: number): boolean {
   try {
     const c = new X509Certificate(pem);
-    return new Date(c.validTo).getTime() - now.getTime() < RENEW_BEFORE_MS || new Date(c.validFrom).getTime() > now.getTime() + 3600_000;
+    return new Date(c.validTo).getTime() - now < RENEW_BEFORE_MS || new Date(c.validFrom).getTime() > now + 3600_000;
   } catch {
     return true;
   }
 }
 
 /** Whether the server certificate names every SAN, is signed by the CA and is fresh. */
-function serverCertFits(certPem: string, caPem: string, sans: readonly string[], now: Date): boolean {
+function serverCertFits(certPem: string, caPem: string, sans: readonly string[], now: number): boolean {
   if (expiring(certPem, now)) return false;
   try {
     const c = new X509Certificate(certPem);
@@ -188,13 +191,13 @@ function serverCertFits(certPem: string, caPem: string, sans: readonly string[],
  * missing, renews certificates within 30 days of expiry, and reissues the server certificate when
  * a SAN was added. Keys are written mode 0600.
  */
-export async function ensureTls(dir: string, sans: readonly string[], now = new Date()): Promise<TlsMaterial> {
+export async function ensureTls(dir: string, sans: readonly string[], clock: Clock = realClock): Promise<TlsMaterial> {
   const f = { cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem'), caKey: join(dir, 'ca-key.pem') };
-  const { ca, generated: caGenerated, caFile } = await ensureCa(dir, now);
+  const { ca, generated: caGenerated, caFile } = await ensureCa(dir, clock);
   let generated = caGenerated;
   const haveLeaf = existsSync(f.cert) && existsSync(f.key);
-  if (generated || !haveLeaf || !serverCertFits(readFileSync(f.cert, 'utf8'), ca.certPem, sans, now)) {
-    const leaf = await generateLeaf(ca, { cn: SERVER_CN, sans, usage: 'server', now });
+  if (generated || !haveLeaf || !serverCertFits(readFileSync(f.cert, 'utf8'), ca.certPem, sans, clock.now())) {
+    const leaf = await generateLeaf(ca, { cn: SERVER_CN, sans, usage: 'server', clock });
     writeSecure(f.key, leaf.keyPem, 0o600);
     writeSecure(f.cert, leaf.certPem, 0o644);
     generated = true;
@@ -206,14 +209,14 @@ export async function ensureTls(dir: string, sans: readonly string[], now = new 
 }
 
 /** Makes sure `dir` holds the cluster CA (ca.pem, ca-key.pem 0600): loads it, or generates it when missing or expiring. */
-export async function ensureCa(dir: string, now = new Date()): Promise<{ ca: Generated; generated: boolean; caFile: string }> {
+export async function ensureCa(dir: string, clock: Clock = realClock): Promise<{ ca: Generated; generated: boolean; caFile: string }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const f = { ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem') };
   if (existsSync(f.ca) && existsSync(f.caKey)) {
     const c = { certPem: readFileSync(f.ca, 'utf8'), keyPem: readFileSync(f.caKey, 'utf8') };
-    if (!expiring(c.certPem, now)) return { ca: c, generated: false, caFile: f.ca };
+    if (!expiring(c.certPem, clock.now())) return { ca: c, generated: false, caFile: f.ca };
   }
-  const ca = await generateCa(now);
+  const ca = await generateCa(clock);
   writeSecure(f.caKey, ca.keyPem, 0o600);
   writeSecure(f.ca, ca.certPem, 0o644);
   return { ca, generated: true, caFile: f.ca };
@@ -223,21 +226,21 @@ export async function ensureCa(dir: string, now = new Date()): Promise<{ ca: Gen
  * A client certificate in `dir` (`<name>.pem`, `<name>-key.pem`) signed by `ca` for `cn`/`o`:
  * kept while it is fresh and signed by this CA, else issued again.
  */
-export async function ensureClientCert(dir: string, name: string, ca: Generated, o: { cn: string; o?: readonly string[] }, now = new Date()): Promise<Generated & { certFile: string; keyFile: string }> {
+export async function ensureClientCert(dir: string, name: string, ca: Generated, o: { cn: string; o?: readonly string[] }, clock: Clock = realClock): Promise<Generated & { certFile: string; keyFile: string }> {
   const certFile = join(dir, `${name}.pem`);
   const keyFile = join(dir, `${name}-key.pem`);
   if (existsSync(certFile) && existsSync(keyFile)) {
     const certPem = readFileSync(certFile, 'utf8');
     try {
       const c = new X509Certificate(certPem);
-      if (!expiring(certPem, now) && c.checkIssued(new X509Certificate(ca.certPem)) && c.verify(new X509Certificate(ca.certPem).publicKey)) {
+      if (!expiring(certPem, clock.now()) && c.checkIssued(new X509Certificate(ca.certPem)) && c.verify(new X509Certificate(ca.certPem).publicKey)) {
         return { certPem, keyPem: readFileSync(keyFile, 'utf8'), certFile, keyFile };
       }
     } catch {
       // unreadable: issue a new one
     }
   }
-  const leaf = await generateLeaf(ca, { cn: o.cn, o: o.o, usage: 'client', now });
+  const leaf = await generateLeaf(ca, { cn: o.cn, o: o.o, usage: 'client', clock });
   writeSecure(keyFile, leaf.keyPem, 0o600);
   writeSecure(certFile, leaf.certPem, 0o644);
   return { ...leaf, certFile, keyFile };

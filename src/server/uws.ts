@@ -2,13 +2,14 @@
 // by the transport-neutral HttpHandler.
 import { createRequire } from 'node:module';
 import type * as UWS from 'uWebSockets.js';
-import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';
+import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Publisher, type Sink, type Topics } from './http.ts';
 import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
 import { tooLarge } from '../api/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 import { MAX_WS_MESSAGE_BYTES } from './limits.ts';
 import { InFlight, shuttingDown } from './drain.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 type UwsModule = typeof UWS;
 
@@ -28,7 +29,7 @@ interface WsData {
 }
 
 /** Starts listening on host:port with uWebSockets.js. */
-export function listenUws(handler: HttpHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
+export function listenUws(handler: HttpHandler, host: string, port: number, tls?: TlsFiles, clock: Clock = realClock): Promise<Listening> {
   const uws = loadUws();
   const app = tls ? uws.SSLApp({ key_file_name: tls.keyFile, cert_file_name: tls.certFile }) : uws.App();
   const live = new Set<() => void>();
@@ -36,13 +37,22 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
   // every request on them is refused and the connection closed.
   let closing = false;
   // Requests still receiving their body: shutdown waits for them (bounded).
-  const bodies = new InFlight();
+  const bodies = new InFlight(clock);
+
+  // One publisher per app: watch groups publish each event once to their topic.
+  const publisher: Publisher = {
+    publish(topic, data, binary) {
+      app.publish(topic, data, binary);
+    },
+  };
 
   app.ws<WsData>('/*', {
     // Client messages are ignored (as kube-apiserver's watch does); keep them small.
     maxPayloadLength: MAX_WS_MESSAGE_BYTES,
     // Above our own slow-watcher limit, so uWS never drops a message silently before we cut the watch.
     maxBackpressure: 256 * 1024 * 1024,
+    // Past that, close rather than skip a subscriber's messages: never a silent loss.
+    closeOnBackpressureLimit: 1,
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade(res, req, context) {
@@ -72,7 +82,32 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
         });
       });
       data.closers.push(() => queue.clear());
+      const topics: Topics = {
+        publisher,
+        subscribe(topic) {
+          // What this sink was written before goes out before anything published to it.
+          queue.flush();
+          if (!data.closed) ws.subscribe(topic);
+        },
+        unsubscribe(topic) {
+          if (!data.closed) ws.unsubscribe(topic);
+        },
+        send(frames) {
+          queue.flush();
+          if (data.closed) return;
+          // A direct send drains what was published to this socket first, so order is kept.
+          ws.cork(() => {
+            for (const d of frames) {
+              if (ws.send(d, typeof d !== 'string') === 2) {
+                ws.end(1011, 'backpressure');
+                return;
+              }
+            }
+          });
+        },
+      };
       const sink: Sink = {
+        topics,
         write(d) {
           if (!data.closed) queue.push(d);
         },

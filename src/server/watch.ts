@@ -1,14 +1,17 @@
-// Watch sessions: replay or synthesise the initial events, filter live store events per watcher,
-// and frame them for newline-delimited JSON, Server-Sent Events or WebSocket messages.
-// Each event is serialised once per framing and shared by every watcher that receives it.
+// Watch sessions on the watch hub (src/store/hub.ts): the initial events (state or replay), then
+// the live events of the watcher's group, framed for newline-delimited JSON, Server-Sent Events or
+// WebSocket messages. A group encodes each event once for all its members; WebSocket groups on
+// uWebSockets.js go out with one topic publish, the others as the same bytes written to each sink.
 import { pack } from 'msgpackr';
 import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
 import { ApiError } from '../api/status.ts';
 import type { KubeObject } from '../api/types.ts';
 import { toTable, type IncludeObject } from '../api/table.ts';
+import { hubOf, type Channel } from '../store/hub.ts';
 import { StoreError, type Store, type StoreEvent } from '../store/store.ts';
+import { every, realClock, type Clock } from '../time/clock.ts';
 import { toApiError } from './errors.ts';
-import type { Sink } from './http.ts';
+import type { Publisher, Sink, Topics } from './http.ts';
 
 /** ndjson and sse over HTTP; ws: one JSON text frame per event; ws-msgpack: one msgpack binary frame. */
 export type Framing = 'ndjson' | 'sse' | 'ws' | 'ws-msgpack';
@@ -21,6 +24,8 @@ export interface WatchSpec {
   namespace?: string;
   /** Object filter from the label and field selectors (namespace is checked separately). */
   matches: (obj: KubeObject) => boolean;
+  /** The selectors as the client wrote them: watchers with equal ones share a group. */
+  selector?: string;
   /** undefined or 0: start with ADDED events for the current state; N: replay after N. */
   resourceVersion?: number;
   sendInitialEvents?: boolean;
@@ -40,132 +45,223 @@ export interface WatchLimits {
 
 export const DEFAULT_WATCH_LIMITS: WatchLimits = { maxBufferedBytes: 16 * 1024 * 1024, bookmarkEveryMs: 60_000, sseKeepAliveMs: 15_000 };
 
+/** Counts event encodings (tests check that a group encodes each event once). */
+export const WATCH_STATS = { encodes: 0 };
+
 type WireType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+type Frame = string | Uint8Array;
+
+/** The bytes of one watch event in `framing`. */
+function frame(framing: Framing, value: { type: WireType; object: unknown }): Frame {
+  WATCH_STATS.encodes++;
+  switch (framing) {
+    case 'ndjson': return `${JSON.stringify(value)}\n`;
+    case 'sse': return `data: ${JSON.stringify(value)}\n\n`;
+    case 'ws': return JSON.stringify(value);
+    case 'ws-msgpack': return pack(value);
+  }
+}
+
+const publisherIds = new WeakMap<Publisher, number>();
+let nextId = 0;
+const idOf = (p: Publisher): number => {
+  let id = publisherIds.get(p);
+  if (id === undefined) publisherIds.set(p, (id = ++nextId));
+  return id;
+};
+
+/** One watcher in a group. */
+interface Member {
+  /** Writes a frame the group shares (checks the watcher's backlog first). */
+  deliver(f: Frame): void;
+  /** A table watcher that has not had its column headers yet. */
+  headersPending: boolean;
+  /** Over its buffer limit: gets ERROR 410 and is closed. */
+  buffered(): number;
+  tooSlow(): void;
+}
+
+/** A group: the framing and encoding its members share, and the events encoded for them. */
+class WatchGroup implements Channel<Member> {
+  /** The encoded initial events last handed out, for watchers that start where the last one did. */
+  private start?: { key: string; frames: Frame[] };
+  private checking = false;
+  readonly topic?: string;
+
+  constructor(
+    private readonly spec: WatchSpec,
+    private readonly clock: Clock,
+    private readonly limits: WatchLimits,
+    readonly publisher?: Publisher,
+  ) {
+    if (publisher) this.topic = `watch/${++nextId}`;
+  }
+
+  event(type: 'ADDED' | 'MODIFIED' | 'DELETED', e: StoreEvent, members: ReadonlySet<Member>): void {
+    if (this.spec.table !== undefined) {
+      // kubectl wants column headers with a watch's first event only.
+      for (const m of members) {
+        if (m.headersPending) {
+          m.deliver(this.encodeObject(e.object, type, true));
+          m.headersPending = false;
+        } else m.deliver(this.encodeEvent(e, type));
+      }
+      return;
+    }
+    const bytes = this.encodeEvent(e, type);
+    if (this.publisher && this.topic) {
+      this.publisher.publish(this.topic, bytes, this.spec.framing === 'ws-msgpack');
+      this.checkSoon(members);
+      return;
+    }
+    for (const m of members) m.deliver(bytes);
+  }
+
+  /** The initial frames for a watcher starting at `key`, encoded once per start. */
+  initial(key: string, make: () => Frame[]): Frame[] {
+    if (this.start?.key !== key) this.start = { key, frames: make() };
+    return this.start.frames;
+  }
+
+  /** Shared: the cache key names everything the bytes depend on. */
+  encodeEvent(e: StoreEvent, type: WireType): Frame {
+    const key = `${this.spec.framing}:${type}:${this.spec.table ?? ''}`;
+    let bytes = e.cache.get(key);
+    if (bytes === undefined) {
+      bytes = this.encodeObject(e.object, type, false);
+      e.cache.set(key, bytes);
+    }
+    return bytes;
+  }
+
+  encodeObject(object: unknown, type: WireType, headers: boolean): Frame {
+    if (this.spec.table === undefined || type === 'ERROR' || type === 'BOOKMARK') return frame(this.spec.framing, { type, object });
+    const o = object as KubeObject;
+    const table = toTable(this.spec.def.resource, [o], { includeObject: this.spec.table, now: this.clock.now(), resourceVersion: o.metadata.resourceVersion ?? '', noHeaders: !headers });
+    return frame(this.spec.framing, { type, object: table });
+  }
+
+  /** Published bytes are not in a socket's backlog until uWS drains them: judge after this turn's events. */
+  private checkSoon(members: ReadonlySet<Member>): void {
+    if (this.checking) return;
+    this.checking = true;
+    queueMicrotask(() => {
+      this.checking = false;
+      for (const m of members) if (m.buffered() > this.limits.maxBufferedBytes) m.tooSlow();
+    });
+  }
+}
 
 /** Streams a watch into `sink` until the client leaves, the timeout ends it, or it falls behind. */
-export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: WatchLimits = DEFAULT_WATCH_LIMITS): void {
+export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: WatchLimits = DEFAULT_WATCH_LIMITS, clock: Clock = realClock): void {
   const { def } = spec;
+  const hub = hubOf(store);
+  // Topics carry shared bytes only: table watchers get their own first event.
+  const topics: Topics | undefined = spec.table === undefined && (spec.framing === 'ws' || spec.framing === 'ws-msgpack') ? sink.topics : undefined;
+  const key = [spec.framing, spec.table ?? '', spec.namespace ?? '', spec.selector ?? '', topics ? idOf(topics.publisher) : ''].join('\u0000');
+  const sel = { namespace: spec.namespace, matches: spec.matches };
   let ended = false;
-  let headersSent = false;
-  let unsubscribe: (() => void) | undefined;
-  const timers: NodeJS.Timeout[] = [];
-  let lastWrite = Date.now();
+  let wrote = false;
+  const stops: (() => void)[] = [];
 
+  const stop = (): void => {
+    ended = true;
+    for (const s of stops.splice(0)) s();
+  };
   const finish = (): void => {
     if (ended) return;
-    ended = true;
-    unsubscribe?.();
-    for (const t of timers) clearInterval(t);
+    stop();
     sink.end();
   };
   sink.onClose(() => {
-    if (ended) return;
-    ended = true;
-    unsubscribe?.();
-    for (const t of timers) clearInterval(t);
+    if (!ended) stop();
   });
 
-  const inScope = (obj: KubeObject | undefined): boolean =>
-    obj !== undefined && (spec.namespace === undefined || obj.metadata.namespace === spec.namespace) && spec.matches(obj);
-
-  /** The bytes of one watch event in this stream's framing. */
-  const encode = (value: { type: WireType; object: unknown }): string | Uint8Array => {
-    switch (spec.framing) {
-      case 'ndjson': return `${JSON.stringify(value)}\n`;
-      case 'sse': return `data: ${JSON.stringify(value)}\n\n`;
-      case 'ws': return JSON.stringify(value);
-      case 'ws-msgpack': return pack(value);
-    }
-  };
-
-  const encodeObject = (object: unknown, type: WireType): string | Uint8Array => {
-    if (spec.table === undefined || type === 'ERROR' || type === 'BOOKMARK') return encode({ type, object });
-    // kubectl wants column headers only with the first event of a watch.
-    const table = toTable(def.resource, [object as KubeObject], { includeObject: spec.table, now: Date.now(), resourceVersion: (object as KubeObject).metadata.resourceVersion ?? '', noHeaders: headersSent });
-    headersSent = true;
-    return encode({ type, object: table });
-  };
-
-  let wrote = false;
-  const send = (data: string | Uint8Array): void => {
+  /** Frames for this watcher alone, in order with what its group sends it. */
+  const direct = (frames: readonly Frame[]): void => {
+    if (frames.length === 0) return;
     wrote = true;
-    lastWrite = Date.now();
-    sink.write(data);
+    if (topics) topics.send(frames);
+    else for (const f of frames) sink.write(f);
   };
 
-  const tooSlow = (): void => {
-    const err = new ApiError(410, 'Expired', `watch of ${def.resource} closed: the client fell behind by more than ${limits.maxBufferedBytes} bytes; list again and resume from the list's resourceVersion`);
-    send(encodeObject(err.toStatus(), 'ERROR'));
-    finish();
+  const member: Member = {
+    headersPending: spec.table !== undefined,
+    deliver(f) {
+      if (ended) return;
+      if (sink.buffered() > limits.maxBufferedBytes) return member.tooSlow();
+      wrote = true;
+      sink.write(f);
+    },
+    buffered: () => sink.buffered(),
+    tooSlow() {
+      if (ended) return;
+      const err = new ApiError(410, 'Expired', `watch of ${def.resource} closed: the client fell behind by more than ${limits.maxBufferedBytes} bytes; list again and resume from the list's resourceVersion`);
+      const bytes = group.encodeObject(err.toStatus(), 'ERROR', false);
+      // Out of the group first: nothing may follow the error.
+      stop();
+      direct([bytes]);
+      sink.end();
+    },
   };
 
-  const deliver = (type: WireType, e: StoreEvent): void => {
-    if (ended) return;
-    if (sink.buffered() > limits.maxBufferedBytes) return tooSlow();
-    // Shared encodings: the cache key names everything the bytes depend on.
-    if (spec.table !== undefined && !headersSent) return send(encodeObject(e.object, type));
-    const key = `${spec.framing}:${type}:${spec.table ?? ''}`;
-    let bytes = e.cache.get(key);
-    if (bytes === undefined) {
-      bytes = encodeObject(e.object, type);
-      e.cache.set(key, bytes);
-    }
-    send(bytes);
-  };
+  const { channel: group, leave } = hub.join(def.resource, key, sel, () => new WatchGroup(spec, clock, limits, topics?.publisher), member);
+  stops.push(leave);
 
-  const onEvent = (e: StoreEvent): void => {
-    const now = inScope(e.object);
-    if (e.type === 'MODIFIED') {
-      // Selector transitions, as the watch cache reports them.
-      const before = e.prev === undefined ? now : inScope(e.prev);
-      if (now && before) deliver('MODIFIED', e);
-      else if (now) deliver('ADDED', e);
-      else if (before) deliver('DELETED', e);
-      return;
-    }
-    if (now) deliver(e.type, e);
-  };
-
-  const bookmark = (annotations?: Record<string, string>): void => {
+  const bookmark = (annotations?: Record<string, string>): Frame => {
     const metadata: Record<string, unknown> = { resourceVersion: String(store.revision()) };
     if (annotations) metadata.annotations = annotations;
-    send(encode({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion: apiVersionOf(def), metadata } }));
+    return group.encodeObject({ kind: def.kind, apiVersion: apiVersionOf(def), metadata }, 'BOOKMARK', false);
   };
 
   try {
     const rv = spec.resourceVersion;
+    let frames: Frame[] = [];
     if (rv === undefined || rv === 0 || spec.sendInitialEvents) {
-      // "Get state and start at most recent": list and subscribe in one synchronous step.
-      const snapshot = store.list(def.resource, { namespace: spec.namespace, filter: spec.matches });
-      const from = rv !== undefined && rv > snapshot.revision ? rv : snapshot.revision;
-      unsubscribe = store.watch(def.resource, from, onEvent);
+      // "Get state and start at most recent": the snapshot and the join are one synchronous step.
+      const snapshot = hub.snapshot(def.resource, sel);
       if (spec.sendInitialEvents !== false) {
-        for (const obj of snapshot.items) {
-          const e: StoreEvent = { type: 'ADDED', rev: Number(obj.metadata.resourceVersion), resource: def.resource, object: obj, cache: new Map() };
-          deliver('ADDED', e);
-        }
+        frames = group.initial(`list:${snapshot.revision}`, () => snapshot.items.map((o, i) => group.encodeObject(o, 'ADDED', i === 0)));
       }
-      if (spec.sendInitialEvents && spec.bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+      if (spec.sendInitialEvents && spec.bookmarks) frames = [...frames, bookmark({ 'k8s.io/initial-events-end': 'true' })];
     } else {
-      unsubscribe = store.watch(def.resource, rv, onEvent);
+      frames = group.initial(`replay:${rv}:${store.revision()}`, () => {
+        const out: Frame[] = [];
+        hub.replay(def.resource, rv, sel, (type, e) => out.push(out.length === 0 && spec.table !== undefined ? group.encodeObject(e.object, type, true) : group.encodeEvent(e, type)));
+        return out;
+      });
     }
+    if (frames.length > 0 && spec.table !== undefined) member.headersPending = false;
+    direct(frames);
   } catch (e) {
     if (!(e instanceof StoreError) && !(e instanceof ApiError)) console.error('watch failed:', e);
-    send(encodeObject(toApiError(e).toStatus(), 'ERROR'));
-    finish();
+    const bytes = group.encodeObject(toApiError(e).toStatus(), 'ERROR', false);
+    stop();
+    direct([bytes]);
+    sink.end();
     return;
+  }
+  if (topics && group.topic) {
+    const topic = group.topic;
+    topics.subscribe(topic);
+    stops.push(() => topics.unsubscribe(topic));
   }
 
   // Headers must reach the client before the first event (client-node's informer waits for
   // them). uWebSockets.js sends them only with a non-empty body chunk, so an idle stream starts
   // with whitespace every client skips: a blank line (JSON decoders, client-node, python's
   // iter_resp_lines) or an SSE comment.
-  if (!wrote && (spec.framing === 'ndjson' || spec.framing === 'sse')) send(spec.framing === 'sse' ? ':\n\n' : '\n');
-  if (spec.timeoutSeconds !== undefined && spec.timeoutSeconds > 0) timers.push(setTimeout(finish, spec.timeoutSeconds * 1000));
-  if (spec.bookmarks) timers.push(setInterval(() => bookmark(), limits.bookmarkEveryMs).unref());
+  if (!wrote && (spec.framing === 'ndjson' || spec.framing === 'sse')) direct([spec.framing === 'sse' ? ':\n\n' : '\n']);
+  if (spec.timeoutSeconds !== undefined && spec.timeoutSeconds > 0) {
+    const t = clock.setTimeout(finish, spec.timeoutSeconds * 1000);
+    stops.push(() => clock.clearTimeout(t));
+  }
+  if (spec.bookmarks) stops.push(every(clock, limits.bookmarkEveryMs, () => direct([bookmark()])));
   if (spec.framing === 'sse') {
-    timers.push(setInterval(() => {
-      if (Date.now() - lastWrite >= limits.sseKeepAliveMs) send(':\n\n');
-    }, limits.sseKeepAliveMs).unref());
+    stops.push(every(clock, limits.sseKeepAliveMs, () => {
+      // Not a write that postpones the next one: an idle stream gets a comment every period.
+      if (!wrote) sink.write(':\n\n');
+      wrote = false;
+    }));
   }
 }

@@ -1,17 +1,24 @@
-// The LMDB store: objects, the global revision and the event log, written together in one
+// The LMDB store: objects and the event log (keyed by revision), written together in one
 // transaction per change. lmdb-js runs every transaction callback queued in one event turn in a
 // single LMDB write transaction, so concurrent writers share a commit (group commit), and a write
 // is acknowledged only once that commit has been flushed to disk.
+//
+// The callbacks run one after another while LMDB's write lock is held, so everything that does not
+// depend on the stored state (a create's defaulting, admission, validation, uid and timestamps)
+// runs before the transaction; inside it only the checks against stored objects and the writes.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
-import { badRequest, invalid } from '../api/status.ts';
+import { invalidObject } from '../api/errors.ts';
+import type { BindingRequest } from '../api/pod/binding.ts';
+import { cloneJson, jsonEqual } from '../api/json-value.ts';
+import { every, realClock, type Clock } from '../time/clock.ts';
 import { keyRange, objectKey } from './keys.ts';
 import { rfc3339 } from './time.ts';
 import {
   StoreError, type DeleteResult, type EventType, type ListOptions, type ListResult, type Store,
-  type StoreEvent, type UpdateOptions, type WatchListener, type WriteOptions,
+  type StoreEvent, type Subresource, type UpdateOptions, type WatchListener, type WriteOptions,
 } from './store.ts';
 
 /** One event-log record, keyed by revision. */
@@ -27,8 +34,8 @@ interface LogRecord {
 export interface LmdbStoreOptions {
   /** Directory of the LMDB environment. */
   path: string;
-  /** Wall clock in ms; tests pass a simulated one. */
-  now?: () => number;
+  /** Timestamps, retention and the compaction timer; tests pass a simulated one. */
+  clock?: Clock;
   /** Events always kept, whatever their age (Kubernetes' watch cache keeps a similar window). */
   retainEvents?: number;
   /** Events younger than this are always kept. */
@@ -58,6 +65,7 @@ interface Inflight {
 const DEFAULT_RETAIN_EVENTS = 10_000;
 const DEFAULT_RETAIN_MS = 5 * 60_000;
 const COMPACT_BATCH = 20_000;
+const LAST_WRITES_MAX = 200_000;
 
 /** The embedded default store. */
 export class LmdbStore implements Store {
@@ -65,10 +73,10 @@ export class LmdbStore implements Store {
   private readonly objects: Database<KubeObject, string>;
   private readonly log: Database<LogRecord, number>;
   private readonly meta: Database<number, string>;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly retainEvents: number;
   private readonly retainMs: number;
-  private readonly timer?: NodeJS.Timeout;
+  private readonly stopCompacting?: () => void;
   /** Last revision handed to a transaction. */
   private rev: number;
   /** Last revision whose event reached the watchers. */
@@ -78,6 +86,14 @@ export class LmdbStore implements Store {
   private compactedRev: number;
   private readonly inflight: Inflight[] = [];
   private readonly listeners = new Map<string, Set<WatchListener>>();
+  /**
+   * Per key, the revision of its last write since open (deletions too), for commitOnStored's
+   * check; emptied when it grows past LAST_WRITES_MAX, which bumps the epoch.
+   */
+  private readonly lastWrites = new Map<string, number>();
+  private lastWritesEpoch = 0;
+  /** Namespace name → terminating, for the check every namespaced create makes; dropped on every namespace write. */
+  private readonly namespaceStates = new Map<string, boolean>();
   private closed = false;
 
   constructor(opts: LmdbStoreOptions) {
@@ -86,18 +102,18 @@ export class LmdbStore implements Store {
     this.objects = this.root.openDB<KubeObject, string>('objects', { encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
     this.log = this.root.openDB<LogRecord, number>('log', { encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
     this.meta = this.root.openDB<number, string>('meta', { encoding: 'msgpack' });
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
     this.retainEvents = opts.retainEvents ?? DEFAULT_RETAIN_EVENTS;
     this.retainMs = opts.retainMs ?? DEFAULT_RETAIN_MS;
-    this.rev = this.meta.get('rev') ?? 0;
+    // Every revision has its log record, so the newest record is the revision (one put less per
+    // write); `meta.rev` covers a log compacted empty, and stores written before that.
+    const newest = [...this.log.getKeys({ start: Number.MAX_SAFE_INTEGER, end: 0, reverse: true, limit: 1 })][0] ?? 0;
+    this.rev = Math.max(this.meta.get('rev') ?? 0, newest);
     this.published = this.rev;
     this.compactedRev = this.meta.get('compacted') ?? 0;
     for (const { key, value } of this.meta.getRange({ start: 'floor:', end: 'floor:\xff' })) this.floors.set(key.slice(6), value);
-    const every = opts.compactEveryMs ?? 30_000;
-    if (every > 0) {
-      this.timer = setInterval(() => void this.compact().catch(() => {}), every);
-      this.timer.unref();
-    }
+    const period = opts.compactEveryMs ?? 30_000;
+    if (period > 0) this.stopCompacting = every(this.clock, period, () => void this.compact().catch(() => {}));
   }
 
   /** The LMDB environment, for other tables that live beside the objects (IPAM). */
@@ -153,25 +169,41 @@ export class LmdbStore implements Store {
 
   async create(resource: string, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     const def = mustDef(resource);
-    const plan = await this.commit(() => this.planCreate(def, structuredClone(obj)), opts.dryRun);
+    const fresh = this.prepareCreate(def, cloneJson(obj));
+    const plan = await this.commit(() => this.planCreate(def, fresh), opts.dryRun);
     return plan.object;
   }
 
   async update(resource: string, namespace: string, name: string, mutate: (current: KubeObject | undefined) => KubeObject, opts: UpdateOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
     const def = mustDef(resource);
     const key = objectKey(resource, def.namespaced ? namespace : '', name);
-    const plan = await this.commit(() => {
-      const stored = this.objects.get(key);
+    const plan = await this.commitOnStored(key, (stored) => {
       if (!stored) {
         if (!opts.createIfMissing) throw new StoreError('NotFound', resource, name);
         const fresh = mutate(undefined);
         fresh.metadata = { ...fresh.metadata, name, ...(def.namespaced ? { namespace } : {}) };
-        return this.planCreate(def, fresh);
+        return this.planCreate(def, this.prepareCreate(def, fresh));
       }
-      const next = mutate(structuredClone(stored));
+      // A copy of what mutate returns: it may hand back the same object when asked again.
+      const next = cloneJson(mutate(cloneJson(stored)));
       return this.planUpdate(def, key, stored, next, opts.subresource ?? 'main');
     }, opts.dryRun);
     return { object: plan.object, created: plan.created === true };
+  }
+
+  async bind(resource: string, namespace: string, name: string, binding: BindingRequest, opts: WriteOptions = {}): Promise<KubeObject> {
+    const def = mustDef(resource);
+    const bind = def.strategy.bind;
+    if (!bind) throw new StoreError('BadRequest', resource, name, `${resource} cannot be bound`);
+    const key = objectKey(resource, def.namespaced ? namespace : '', name);
+    const now = rfc3339(this.clock.now());
+    const plan = await this.commitOnStored(key, (stored) => {
+      if (!stored) throw new StoreError('NotFound', resource, name);
+      const next = cloneJson(stored);
+      bind(next, binding, now);
+      return this.planUpdate(def, key, stored, next, 'binding');
+    }, opts.dryRun);
+    return plan.object;
   }
 
   async delete(resource: string, namespace: string, name: string, opts: Omit<DeleteOptions, 'dryRun'> & WriteOptions = {}): Promise<DeleteResult> {
@@ -185,8 +217,8 @@ export class LmdbStore implements Store {
       const finalizers = (stored.metadata.finalizers?.length ?? 0) + (def.strategy.finalizers?.(stored).length ?? 0);
       const terminating = stored.metadata.deletionTimestamp !== undefined;
       if ((grace > 0 || finalizers > 0) && !(terminating && grace === 0 && finalizers === 0)) {
-        const next = structuredClone(stored);
-        const deadline = this.now() + grace * 1000;
+        const next = cloneJson(stored);
+        const deadline = this.clock.now() + grace * 1000;
         if (terminating) {
           // A second delete may only shorten the grace period.
           const current = Date.parse(stored.metadata.deletionTimestamp ?? '');
@@ -199,7 +231,7 @@ export class LmdbStore implements Store {
         next.metadata.deletionGracePeriodSeconds = grace;
         return { type: 'MODIFIED', resource, key, object: next, prev: stored, write: true };
       }
-      return { type: 'DELETED', resource, key, object: structuredClone(stored), write: true };
+      return { type: 'DELETED', resource, key, object: stored, write: true };
     }, opts.dryRun);
     return { object: plan.object, removed: plan.type === 'DELETED' };
   }
@@ -211,7 +243,7 @@ export class LmdbStore implements Store {
       const stored = this.objects.get(key);
       if (!stored) throw new StoreError('NotFound', resource, name);
       checkPreconditions(resource, name, stored, { uid: opts.uid });
-      return { type: 'DELETED', resource, key, object: structuredClone(stored), write: true };
+      return { type: 'DELETED', resource, key, object: stored, write: true };
     });
     return plan.object;
   }
@@ -245,7 +277,7 @@ export class LmdbStore implements Store {
   async compact(): Promise<number> {
     const count = this.log.getKeysCount({ start: 0, end: Number.MAX_SAFE_INTEGER });
     if (count <= this.retainEvents) return 0;
-    const cutoffTime = this.now() - this.retainMs;
+    const cutoffTime = this.clock.now() - this.retainMs;
     let excess = Math.min(count - this.retainEvents, COMPACT_BATCH);
     const drop: number[] = [];
     const floors = new Map<string, number>();
@@ -262,6 +294,8 @@ export class LmdbStore implements Store {
       for (const k of drop) this.log.remove(k);
       for (const [r, k] of floors) this.meta.put(`floor:${r}`, k);
       this.meta.put('compacted', last);
+      // The log may now be empty: keep the revision where the next open finds it.
+      this.meta.put('rev', this.rev);
     });
     for (const [r, k] of floors) this.floors.set(r, k);
     this.compactedRev = last;
@@ -271,10 +305,44 @@ export class LmdbStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.stopCompacting?.();
     this.listeners.clear();
     await this.root.flushed;
     await this.root.close();
+  }
+
+  /**
+   * A write computed from the stored object, as Kubernetes' GuaranteedUpdate: `plan` runs first on
+   * the committed object, outside the write lock; inside, the transaction only checks that the
+   * object has not been written since (else it plans again on the current one). Patching,
+   * defaulting and validation then stay out of the lock every concurrent writer waits on. An
+   * absent object is always planned inside (a create needs the namespace check there).
+   */
+  private commitOnStored(key: string, plan: (stored: KubeObject | undefined) => Plan, dryRun?: boolean): Promise<Plan> {
+    const epoch = this.lastWritesEpoch;
+    const seen = this.objects.get(key);
+    let early: { ok: true; plan: Plan } | { ok: false; error: unknown } | undefined;
+    if (seen) {
+      try {
+        early = { ok: true, plan: plan(seen) };
+      } catch (error) {
+        early = { ok: false, error };
+      }
+    }
+    return this.commit(() => {
+      if (!early || this.writtenSince(key, seen, epoch)) return plan(this.objects.get(key));
+      if (!early.ok) throw early.error;
+      return early.plan;
+    }, dryRun);
+  }
+
+  /** Whether `key` may have been written since `seen` was read from the committed state. */
+  private writtenSince(key: string, seen: KubeObject | undefined, epoch: number): boolean {
+    if (epoch !== this.lastWritesEpoch) return true;
+    const last = this.lastWrites.get(key);
+    // No write since open: what was read is what is stored.
+    if (last === undefined) return false;
+    return seen?.metadata.resourceVersion !== String(last);
   }
 
   /** Runs `plan` inside the write transaction and writes what it returns, with a new revision. */
@@ -297,24 +365,37 @@ export class LmdbStore implements Store {
       object.metadata.resourceVersion = String(rev);
       if (planned.type === 'DELETED') this.objects.remove(planned.key);
       else this.objects.put(planned.key, object);
-      const record: LogRecord = { t: planned.type, r: planned.resource, o: object, at: this.now() };
+      if (planned.resource === 'namespaces') this.namespaceStates.clear();
+      if (this.lastWrites.size >= LAST_WRITES_MAX) {
+        this.lastWrites.clear();
+        this.lastWritesEpoch++;
+      }
+      this.lastWrites.set(planned.key, rev);
+      const record: LogRecord = { t: planned.type, r: planned.resource, o: object, at: this.clock.now() };
       if (planned.prev) record.p = planned.prev;
       this.log.put(rev, record);
-      this.meta.put('rev', rev);
       entry = { rev, done: false, event: toEvent(rev, record) };
       this.inflight.push(entry);
     });
+    // The flush of the commit this transaction joins, taken now: once `txn` settles, the root's
+    // `flushed` names the flush of whatever commit is current then (a cycle later under load).
+    const flushed = new Promise<void>((resolve, reject) => {
+      this.root.flushed.then(() => resolve(), reject);
+    });
     try {
       await txn;
-      if (entry) await this.root.flushed;
+      if (entry) await flushed;
     } catch (e) {
       if (entry) {
         entry.event = undefined;
         entry.done = true;
         this.drain();
       }
+      this.namespaceStates.clear();
       throw e;
     }
+    // A reader outside the transaction may have cached the state this commit replaced.
+    if (planned?.resource === 'namespaces') this.namespaceStates.clear();
     if (failure !== undefined) throw failure;
     if (entry) {
       entry.done = true;
@@ -346,32 +427,48 @@ export class LmdbStore implements Store {
     }
   }
 
-  private planCreate(def: ResourceDef, obj: KubeObject): Plan {
+  /**
+   * A create's work that needs no stored state (run before the transaction): defaulting,
+   * admission, validation and the server-set metadata. `obj` is the caller's copy.
+   */
+  private prepareCreate(def: ResourceDef, obj: KubeObject): KubeObject {
     const meta = (obj.metadata ??= {});
-    const namespace = def.namespaced ? (meta.namespace ?? '') : '';
-    if (!def.namespaced) delete meta.namespace;
-    if (def.namespaced) this.checkNamespace(def, namespace);
-    if (!meta.name && meta.generateName) meta.name = this.generateName(def, namespace, meta.generateName);
+    if (def.namespaced) this.checkNamespace(def, meta.namespace ?? '');
+    else delete meta.namespace;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     def.strategy.prepareForCreate(obj);
     def.strategy.admitCreate?.(obj, (resource, ns, n) => this.objects.get(objectKey(resource, ns, n)));
     const causes = def.strategy.validate(obj);
-    if (causes.length > 0) throw invalid(def.kind, meta.name ?? '', causes, def.group);
-    const name = meta.name as string;
-    const key = objectKey(def.resource, namespace, name);
-    if (this.objects.get(key)) throw new StoreError('AlreadyExists', def.resource, name);
+    if (causes.length > 0) throw invalidObject(def.resource, meta.name ?? '', causes);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     meta.uid = randomUUID();
-    meta.creationTimestamp = rfc3339(this.now());
+    meta.creationTimestamp = rfc3339(this.clock.now());
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
     if (def.strategy.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
+    return obj;
+  }
+
+  /** A prepared create against the stored state (inside the transaction). */
+  private planCreate(def: ResourceDef, obj: KubeObject): Plan {
+    const meta = obj.metadata;
+    const namespace = def.namespaced ? (meta.namespace ?? '') : '';
+    // Again inside: the namespace may have gone since prepareCreate looked.
+    if (def.namespaced) this.checkNamespace(def, namespace);
+    let key = objectKey(def.resource, namespace, meta.name as string);
+    if (this.objects.doesExist(key)) {
+      if (!meta.generateName) throw new StoreError('AlreadyExists', def.resource, meta.name as string);
+      meta.name = this.generateName(def, namespace, meta.generateName);
+      key = objectKey(def.resource, namespace, meta.name);
+    }
     return { type: 'ADDED', resource: def.resource, key, object: obj, write: true, created: true };
   }
 
-  private planUpdate(def: ResourceDef, key: string, stored: KubeObject, next: KubeObject, sub: 'main' | 'status' | 'raw'): Plan {
+  /** An update of `sub` (or a binding the strategy has applied already) against the stored object. */
+  private planUpdate(def: ResourceDef, key: string, stored: KubeObject, next: KubeObject, sub: Subresource | 'binding'): Plan {
     const name = stored.metadata.name as string;
     next.metadata ??= {};
     const rv = next.metadata.resourceVersion;
@@ -398,9 +495,9 @@ export class LmdbStore implements Store {
     next.kind = def.kind;
     const causes = def.strategy.validate(next);
     if (sub === 'main' && def.strategy.validateUpdate) causes.push(...def.strategy.validateUpdate(next, stored));
-    if (causes.length > 0) throw invalid(def.kind, name, causes, def.group);
-    if (def.strategy.tracksGeneration && JSON.stringify(next.spec) !== JSON.stringify(stored.spec)) m.generation = (s.generation ?? 0) + 1;
-    if (JSON.stringify(next) === JSON.stringify(stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
+    if (causes.length > 0) throw invalidObject(def.resource, name, causes);
+    if (def.strategy.tracksGeneration && !jsonEqual(next.spec, stored.spec)) m.generation = (s.generation ?? 0) + 1;
+    if (jsonEqual(next, stored)) return { type: 'MODIFIED', resource: def.resource, key, object: stored, write: false };
     // An object kept only by finalizers goes once the last one is removed.
     if (m.deletionTimestamp && !(m.finalizers?.length) && !(def.strategy.finalizers?.(next).length) && !def.strategy.gracePeriod) {
       return { type: 'DELETED', resource: def.resource, key, object: next, write: true };
@@ -409,16 +506,20 @@ export class LmdbStore implements Store {
   }
 
   private checkNamespace(def: ResourceDef, namespace: string): void {
-    const ns = this.objects.get(objectKey('namespaces', '', namespace));
-    if (!ns) throw new StoreError('NamespaceNotFound', def.resource, namespace);
-    // Events may still be reported while a namespace drains (as Kubernetes allows).
-    if (ns.metadata.deletionTimestamp && def.resource !== 'events') throw new StoreError('NamespaceTerminating', def.resource, namespace);
+    let terminating = this.namespaceStates.get(namespace);
+    if (terminating === undefined) {
+      const ns = this.objects.get(objectKey('namespaces', '', namespace));
+      if (!ns) throw new StoreError('NamespaceNotFound', def.resource, namespace);
+      terminating = ns.metadata.deletionTimestamp !== undefined;
+      this.namespaceStates.set(namespace, terminating);
+    }
+    if (terminating && !def.createsInTerminatingNamespace) throw new StoreError('NamespaceTerminating', def.resource, namespace);
   }
 
   private generateName(def: ResourceDef, namespace: string, prefix: string): string {
     for (let i = 0; i < 8; i++) {
       const candidate = `${prefix}${randomSuffix()}`;
-      if (!this.objects.get(objectKey(def.resource, namespace, candidate))) return candidate;
+      if (!this.objects.doesExist(objectKey(def.resource, namespace, candidate))) return candidate;
     }
     throw new StoreError('AlreadyExists', def.resource, prefix, 'could not generate a unique name');
   }
@@ -467,5 +568,5 @@ function decodeContinue(token: string): { rv: number; start: string } {
   } catch {
     // fall through to the error below
   }
-  throw badRequest('continue key is not valid');
+  throw new StoreError('BadRequest', '', '', 'continue key is not valid');
 }

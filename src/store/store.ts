@@ -1,6 +1,9 @@
 // The Store seam: what the API server, the controllers and the in-process Client need from
-// storage. LMDB (lmdb.ts) is the one implementation today; etcd would be the second.
+// storage. LMDB (lmdb.ts) is the one implementation today; etcd would be the second. It speaks
+// the model only: objects, revisions, typed StoreErrors — no HTTP, no backend types. Every write
+// goes through the kind's strategy (src/api/strategy.ts) for the part of the object it addresses.
 import type { DeleteOptions, KubeObject } from '../api/types.ts';
+import type { BindingRequest } from '../api/pod/binding.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -16,20 +19,8 @@ export interface StoreEvent {
   readonly cache: Map<string, string | Uint8Array>;
 }
 
-export type StoreErrorReason = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired' | 'NamespaceNotFound' | 'NamespaceTerminating' | 'TooLarge';
-
-/** Storage-level failure; src/server/errors.ts is the one place that turns it into a Status. */
-export class StoreError extends Error {
-  constructor(
-    readonly reason: StoreErrorReason,
-    readonly resource: string,
-    readonly subject: string,
-    detail?: string,
-  ) {
-    super(detail ?? `${reason}: ${resource}/${subject}`);
-    this.name = 'StoreError';
-  }
-}
+// Typed store errors live with the model, so per-kind strategies throw them too.
+export { StoreError, type StoreErrorReason } from '../api/errors.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -47,8 +38,8 @@ export interface ListResult {
   remainingItemCount?: number;
 }
 
-/** Which part of an object an update may write. */
-export type Subresource = 'main' | 'status' | 'raw';
+/** Which part of an object an update may write (the strategy keeps the rest from the stored object). */
+export type Subresource = 'main' | 'status';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -82,9 +73,15 @@ export interface Store {
    * Conflict (optimistic concurrency).
    */
   update(resource: string, namespace: string, name: string, mutate: (current: KubeObject | undefined) => KubeObject, opts?: UpdateOptions): Promise<{ object: KubeObject; created: boolean }>;
+  /** Binds the object through its kind's strategy (pods/binding); the stored object with the binding. */
+  bind(resource: string, namespace: string, name: string, binding: BindingRequest, opts?: WriteOptions): Promise<KubeObject>;
   /** Graceful where the kind's strategy says so, else removal. */
   delete(resource: string, namespace: string, name: string, opts?: Omit<DeleteOptions, 'dryRun'> & WriteOptions): Promise<DeleteResult>;
-  /** Removes the object whatever its state (the node agent's last word on a pod). */
+  /**
+   * Removes the object whatever its state (the node agent's last word on a pod, the namespace
+   * controller's on an emptied namespace). Which kinds clients may finalize is the resource
+   * definition's `finalizable`.
+   */
   finalize(resource: string, namespace: string, name: string, opts?: { uid?: string }): Promise<KubeObject>;
   /**
    * Replays the events of `resource` after `fromRev` (none when undefined), then calls `listener`

@@ -40,3 +40,13 @@ export function every(clock: Clock, ms: number, fn: () => void): () => void {
 export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
+
+/**
+ * realClock whose timers hold the process open: for a command whose only pending work is a wait
+ * (the CLI's polls and deadlines), which realClock's unref'd timers would let the process skip.
+ */
+export const keepAliveClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
+};

@@ -495,7 +495,7 @@ describe('Secret and RuntimeClass fields', () => {
 
 describe('knownKinds', () => {
   it('lists every kind unknownFields can check', () => {
-    assert.deepEqual([...knownKinds()].sort(), ['Binding', 'DeleteOptions', 'Event', 'Eviction', 'Namespace', 'Node', 'Pod', 'RuntimeClass', 'Secret', 'Service']);
+    assert.deepEqual([...knownKinds()].sort(), ['Binding', 'DeleteOptions', 'Event', 'Eviction', 'Lease', 'Namespace', 'Node', 'Pod', 'RuntimeClass', 'Secret', 'Service']);
     for (const kind of knownKinds()) assert.deepEqual(unknownFields(kind, { apiVersion: 'v1', kind, metadata: {} }), []);
   });
 });

@@ -435,6 +435,22 @@ export function clientContract(name: string, make: () => Promise<ClientFixture>,
       assert.deepEqual(r.logs, []);
     });
 
+    it('informer: a transform shapes what is cached and delivered', async () => {
+      const ns = await namespace();
+      await c.create('pods', pod('a', ns, { keep: 'me' }));
+      const events: InformerEvent<Pod>[] = [];
+      const slim = (p: Pod): Pod => ({ metadata: { name: p.metadata.name, namespace: p.metadata.namespace, uid: p.metadata.uid, resourceVersion: p.metadata.resourceVersion }, spec: { containers: [] } }) as Pod;
+      const informer = startInformer<Pod>({ client: c, resource: 'pods', namespace: ns, clock: new SimulatedClock(), log: () => {}, transform: slim, event: (e) => events.push(e) });
+      await informer.synced;
+      await c.patch('pods', ns, 'a', { metadata: { labels: { keep: 'you' } } });
+      await c.delete('pods', ns, 'a');
+      await until(() => events.length === 3, 'ADDED, MODIFIED and DELETED');
+      assert.deepEqual(events.map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
+      assert.ok(events.every((e) => e.object.metadata.labels === undefined && e.object.spec.containers.length === 0), 'every delivery is transformed');
+      assert.equal(events[1]?.old?.metadata.labels, undefined, 'and so is the cache');
+      informer.stop();
+    });
+
     // Compacting: after the tests that resume from old revisions.
     it('informer: resumes from its last BOOKMARK after the watch drops, with no relist', async () => {
       const ns = await namespace();

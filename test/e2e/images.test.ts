@@ -119,7 +119,6 @@ ${policy ? `    imagePullPolicy: ${policy}\n` : ''}`;
     await k33.ok('create', 'secret', 'docker-registry', 'regcred', `--docker-server=${reg.host}`, `--docker-username=${USER.username}`, `--docker-password=${USER.password}`);
     // kubectl 1.27 makes the same kind of Secret (type kubernetes.io/dockerconfigjson).
     await k27.ok('create', 'secret', 'docker-registry', 'badcred', `--docker-server=${reg.host}`, `--docker-username=${USER.username}`, '--docker-password=not-the-password');
-    const started = Date.now();
     await k33.ok('apply', '-f', k33.file('good.yaml', podYaml('good', image('app:v1'), 'regcred')));
     // Always: with IfNotPresent (the default for a tag) kubelet runs an image already present
     // whatever the pod's secrets, and `good` may have pulled it by then.
@@ -148,7 +147,6 @@ ${policy ? `    imagePullPolicy: ${policy}\n` : ''}`;
       assert.match(ev, /^Failed:Failed to pull image "127\.0\.0\.1:\d+\/test\/app:v1": unauthorized: .*\(check imagePullSecrets\)$/m, `${name} events:\n${ev}`);
       assert.doesNotMatch(ev, /^Pulled:/m);
     }
-    assert.ok(Date.now() - started < WAIT_MS + 5_000, `unauthorized pulls took ${Date.now() - started} ms to show`);
     // Three pods, two refused: only the good one uses the stored image.
     assert.deepEqual(Object.keys(index().users), ['default/good']);
     await k33.ok('delete', 'pod', 'bad', 'nosecret', '--wait=true', '--timeout=30s');

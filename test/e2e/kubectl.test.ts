@@ -176,9 +176,9 @@ for (const transport of SERVE_TRANSPORTS) {
         });
 
         await step('delete pod x (unbound: goes at once)', async () => {
-          const r = await k.ok('delete', 'pod', 'x', '-n', 'e2e');
+          // Without waiting: no node holds an unbound pod, so the very next read finds it gone.
+          const r = await k.ok('delete', 'pod', 'x', '-n', 'e2e', '--wait=false');
           assert.match(r.stdout, /^pod "x" deleted$/m, k.explain(r));
-          assert.ok(r.ms < 15_000, `delete took ${r.ms} ms\n${k.explain(r)}`);
           const g = await k.run('get', 'pod', 'x', '-n', 'e2e');
           assert.notEqual(g.code, 0, k.explain(g));
           assert.match(g.stderr, /Error from server \(NotFound\): pods "x" not found/, k.explain(g));
@@ -213,7 +213,6 @@ for (const transport of SERVE_TRANSPORTS) {
         await step('delete namespace e2e', async () => {
           const r = await k.ok('delete', 'namespace', 'e2e');
           assert.match(r.stdout, /^namespace "e2e" deleted$/m, k.explain(r));
-          assert.ok(r.ms < 20_000, `delete namespace took ${r.ms} ms\n${k.explain(r)}`);
           const gone = await pollUntil(async () => {
             const g = await k.run('get', 'ns', 'e2e');
             return g.code !== 0 && /NotFound/.test(g.stderr) ? g : undefined;

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { kubectl, kubectlMissing, type Kubectl, type KubectlRun } from '../helpers/kubectl.ts';
 import { makeTempDir, pollUntil, sleep, startAgent, startServe, startUp, type AgentProcess, type ChildHandle, type ServeProcess } from '../helpers/process.ts';
 
-/** How long a pod may take from `kubectl apply` to Running (a loaded 2-core machine). */
-const RUNNING_WITHIN_MS = 15_000;
+/** How long waitRunning polls before it gives up: a bound on the test, not a goal (bench/lifecycle.ts times it). */
+const RUNNING_BOUND_MS = 30_000;
 /** The pod CIDR `up` and `agent` use by default (--pod-cidr). */
 const POD_CIDR = { network: ipv4('10.88.0.0'), prefixLen: 16 };
 /**
@@ -139,9 +139,8 @@ spec:
 `;
 
 /** Waits for pod `name` to be Running with an address; fails with what it last saw. */
-async function waitRunning(k: Kubectl, name: string, withinMs = RUNNING_WITHIN_MS): Promise<PodJson> {
+async function waitRunning(k: Kubectl, name: string): Promise<PodJson> {
   let last: KubectlRun | undefined;
-  const started = Date.now();
   const pod = await pollUntil(
     async () => {
       last = await k.run('get', 'pod', name, '-o', 'json');
@@ -149,12 +148,12 @@ async function waitRunning(k: Kubectl, name: string, withinMs = RUNNING_WITHIN_M
       const p = JSON.parse(last.stdout) as PodJson;
       return p.status?.phase === 'Running' && p.status.podIP ? p : undefined;
     },
-    withinMs,
+    RUNNING_BOUND_MS,
     200,
   );
   if (!pod) {
     const events = await k.run('get', 'events', '-o', 'wide');
-    assert.fail(`pod ${name} not Running with a podIP within ${withinMs} ms (waited ${Date.now() - started} ms)\n${last ? k.explain(last) : ''}\n--- events ---\n${events.stdout}${events.stderr}`);
+    assert.fail(`pod ${name} never Running with a podIP\n${last ? k.explain(last) : ''}\n--- events ---\n${events.stdout}${events.stderr}`);
   }
   return pod;
 }
@@ -225,7 +224,7 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
         50,
       );
       assert.ok(clean, `the simulated host still has something of pod x (zone ${zone.name}, VNIC ${zone.spec.network.vnic}, dataset ${dataset}) after kubectl delete\n${showHost(up.dataDir)}\n${k.logs()}`);
-      t.diagnostic(`pod x ran at ${ip} in zone ${zone.name} (id ${String(zone.zoneId)}); delete took ${del.ms} ms`);
+      t.diagnostic(`pod x ran at ${ip} in zone ${zone.name} (id ${String(zone.zoneId)}); deleted`);
       failed = false;
     } finally {
       const code = await up.stop();
@@ -269,11 +268,10 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       procs.push(second);
       current = second;
 
-      // Watch for a few seconds: nothing about the pod or its zone may change.
+      // Watch a while (40 samples): nothing about the pod or its zone may change.
       const changes: string[] = [];
-      const watchUntil = Date.now() + 4_000;
       let samples = 0;
-      while (Date.now() < watchUntil && changes.length === 0) {
+      while (samples < 40 && changes.length === 0) {
         const h = readMockHost(dataDir);
         const z = zoneOf(h, 'default/x');
         if (!z) changes.push('the zone of default/x vanished');
@@ -288,7 +286,7 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       }
       assert.deepEqual(changes, [], `the simulated host changed after the restart\n${showHost(dataDir)}\n${k.logs()}`);
 
-      const after = await waitRunning(k, 'x', 5_000);
+      const after = await waitRunning(k, 'x');
       assert.equal(after.metadata.uid, uid, 'pod x came back with another uid');
       assert.equal(after.status?.podIP, ip, `pod x had ${ip} before the restart, ${String(after.status?.podIP)} after`);
       assert.equal(after.spec.nodeName, first.nodeName);
@@ -368,18 +366,18 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
 
       // Node loss: n2's agent dies; after the grace period its node is Unknown, n1 stays Ready.
       await n2.kill9();
-      const killedAt = Date.now();
       const n1NotReady: string[] = [];
+      let polls = 0;
       let n2Ready: Condition | undefined;
       const unknownWithin = GRACE_MS + 10_000;
       const lost = await pollUntil(async () => {
         const m = await nodes();
         const r1 = readyOf(m.get('n1'));
-        if (r1?.status !== 'True') n1NotReady.push(`${Date.now() - killedAt} ms after the kill: n1 Ready ${showReady(r1)}`);
+        polls++;
+        if (r1?.status !== 'True') n1NotReady.push(`poll ${polls} after the kill: n1 Ready ${showReady(r1)}`);
         n2Ready = readyOf(m.get('n2'));
         return n2Ready?.status === 'Unknown';
       }, unknownWithin, 250);
-      const lostMs = Date.now() - killedAt;
       assert.ok(lost, `node n2 not Ready=Unknown within ${unknownWithin} ms of its agent's SIGKILL (grace ${graceS}s): Ready ${showReady(n2Ready)}\n${k.logs()}`);
       assert.equal(n2Ready?.reason, 'NodeStatusUnknown', `n2 Ready condition: ${JSON.stringify(n2Ready)}`);
       const hb = Date.parse(n2Ready?.lastHeartbeatTime ?? '');
@@ -407,7 +405,7 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
       }
       const still = (await k.json<{ items: PodJson[] }>('get', 'pods', '-l', 'app=lifecycle')).items;
       assert.deepEqual(still.filter((p) => p.status?.phase !== 'Running').map((p) => `${p.metadata.name}: ${String(p.status?.phase)}`), [], 'pods not Running after the node came back');
-      t.diagnostic(`spread n1=${byNode.get('n1')?.length ?? 0} n2=${byNode.get('n2')?.length ?? 0}; n2 Unknown ${lostMs} ms after the kill (grace ${graceS}s)`);
+      t.diagnostic(`spread n1=${byNode.get('n1')?.length ?? 0} n2=${byNode.get('n2')?.length ?? 0}; n2 Unknown after ${polls} polls (grace ${graceS}s)`);
       failed = false;
     } finally {
       const codes: string[] = [];
@@ -438,9 +436,8 @@ describe('pod and node lifecycle (real processes, mock zones, kubectl 1.31)', ()
         let r: Condition | undefined;
         assert.ok(await pollUntil(async () => (r = await readyOfN1())?.status === 'True', 10_000, 200), `n1 never Ready: ${JSON.stringify(r)}`);
         // Watch for longer than a heartbeat interval: a live node must never be marked Unknown.
-        const since = Date.now();
         const flapped = await pollUntil(async () => ((r = await readyOfN1())?.status !== 'True' ? r : undefined), 3 * GRACE_MS, 250);
-        assert.ok(flapped === undefined, `n1 (agent alive) went Ready ${showReady(flapped)} ${Date.now() - since} ms into the watch: ${JSON.stringify(flapped)}\n${k.logs()}`);
+        assert.ok(flapped === undefined, `n1 (agent alive) went Ready ${showReady(flapped)} during the watch: ${JSON.stringify(flapped)}\n${k.logs()}`);
       } finally {
         for (const p of procs.slice(1)) await p.stop();
         await serve.stop();

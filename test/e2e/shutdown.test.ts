@@ -1,6 +1,7 @@
 // Graceful shutdown (issue 7): SIGTERM or SIGINT to a busy `reddwarf up` stops accepting, lets
 // the writes already in the server finish with their answer, ends watch streams cleanly (ndjson
-// stream completes, WebSocket closes with 1000), leaves the zones running, and exits 0 within 5 s.
+// stream completes, WebSocket closes with 1000), leaves the zones running, and exits 0 (not the
+// forced exit 1 of its own 5 s deadline). bench/lifecycle.ts times it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,15 +15,16 @@ const pod = (name: string, nodeName?: string): string =>
   JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'c', image: 'busybox' }] } });
 
 interface Outcome {
-  sentAt: number;
+  /** Sent before the signal was. */
+  beforeSignal: boolean;
   status?: number;
   reason?: string;
   error?: string;
   name: string;
 }
 
-async function create(url: string, name: string, out: Outcome[]): Promise<boolean> {
-  const o: Outcome = { sentAt: performance.now(), name };
+async function create(url: string, name: string, out: Outcome[], signalled: () => boolean): Promise<boolean> {
+  const o: Outcome = { beforeSignal: !signalled(), name };
   out.push(o);
   try {
     const res = await fetch(`${url}/api/v1/namespaces/default/pods`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: pod(name, 'elsewhere'), signal: AbortSignal.timeout(8_000) });
@@ -78,7 +80,7 @@ const cases: { transport: ServeTransport; signal: NodeJS.Signals }[] = [
 
 for (const { transport, signal } of cases) {
   describe(`graceful shutdown of reddwarf up (${transport}, ${signal})`, () => {
-    it('finishes in-flight writes, ends watches cleanly, keeps zones running and exits 0 within 5 s', { timeout: 90_000 }, async (t) => {
+    it('finishes in-flight writes, ends watches cleanly, keeps zones running and exits 0 before its deadline', { timeout: 90_000 }, async (t) => {
       const up = await startUp({ transport });
       try {
         // A pod the agent runs: its zone must outlive the shutdown.
@@ -96,26 +98,27 @@ for (const { transport, signal } of cases) {
 
         const outcomes: Outcome[] = [];
         let go = true;
+        let signalled = false;
         const writers = Promise.all(
           Array.from({ length: WRITERS }, async (_, w) => {
-            for (let i = 0; go; i++) if (!(await create(up.url, `s-${w}-${i}`, outcomes))) return;
+            for (let i = 0; go; i++) if (!(await create(up.url, `s-${w}-${i}`, outcomes, () => signalled))) return;
           }),
         );
         await sleep(600);
-        const signalledAt = performance.now();
+        signalled = true;
         up.child.kill(signal);
         const exited = await pollUntil(() => up.exited(), 10_000, 10);
-        const tookMs = performance.now() - signalledAt;
         go = false;
         await writers;
 
         assert.ok(exited, `no exit 10 s after ${signal}\n${up.stderrTail(20)}`);
+        // Exit 0: the shutdown finished; past its 5 s deadline the process exits 1 and says so.
         assert.equal(up.exitCode(), 0, up.stderrTail(20));
-        assert.ok(tookMs < 5_000, `exit took ${Math.round(tookMs)} ms`);
+        assert.doesNotMatch(up.stderr(), /shutdown took over/);
         assert.match(up.stderr(), new RegExp(`${signal}: shutting down \\(zones keep running\\)`));
 
         // Requests sent before the signal were answered: created, or refused with 503 while draining; never cut off.
-        const before = outcomes.filter((o) => o.sentAt < signalledAt);
+        const before = outcomes.filter((o) => o.beforeSignal);
         const cut = before.filter((o) => o.status === undefined);
         assert.deepEqual(cut.map((o) => `${o.name}: ${o.error}`), [], 'requests sent before the signal got no answer');
         const odd = outcomes.filter((o) => o.status !== undefined && o.status !== 201 && !(o.status === 503 && o.reason === 'ServiceUnavailable'));
@@ -145,7 +148,7 @@ for (const { transport, signal } of cases) {
           await again.stop();
         }
         const refused = outcomes.filter((o) => o.status === 503).length;
-        t.diagnostic(`${transport}/${signal}: exit 0 after ${Math.round(tookMs)} ms; ${acked.length} creates acknowledged, ${refused} refused with 503, ${outcomes.length - acked.length - refused} not connected after close; ndjson watch saw ${w.seen.size} pods and ended, WebSocket saw ${c.seen.size} and closed 1000`);
+        t.diagnostic(`${transport}/${signal}: exit 0; ${acked.length} creates acknowledged, ${refused} refused with 503, ${outcomes.length - acked.length - refused} not connected after close; ndjson watch saw ${w.seen.size} pods and ended, WebSocket saw ${c.seen.size} and closed 1000`);
       } finally {
         await up.stop();
         up.cleanup();

@@ -6,6 +6,7 @@ import { LmdbStore, type LmdbStoreOptions } from '../../src/store/lmdb.ts';
 import { createApi, DEFAULT_MAX_BODY_BYTES, type ApiOptions } from '../../src/server/api.ts';
 import { listen, type Listening } from '../../src/server/listen.ts';
 import { runNamespaceController } from '../../src/control/namespaces.ts';
+import { NODE_LEASE_NAMESPACE } from '../../src/api/lease/lease.ts';
 
 export const TRANSPORTS = ['uws', 'node'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -24,11 +25,12 @@ export function tempDir(prefix = 'reddwarf-test-'): { dir: string; remove: () =>
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Opens a store in a fresh directory with the `default` namespace. */
+/** Opens a store in a fresh directory with the `default` and `kube-node-lease` namespaces (as the API server starts). */
 export async function openStore(opts: Partial<LmdbStoreOptions> = {}): Promise<{ store: LmdbStore; dir: string; close: () => Promise<void> }> {
   const { dir, remove } = tempDir();
   const store = new LmdbStore({ path: join(dir, 'store'), compactEveryMs: 0, ...opts });
   await store.create('namespaces', { metadata: { name: 'default' } });
+  await store.create('namespaces', { metadata: { name: NODE_LEASE_NAMESPACE } });
   return {
     store,
     dir,

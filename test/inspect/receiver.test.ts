@@ -47,7 +47,7 @@ describe('@statelyai/inspect compatibility', () => {
     const official = createInspector({ send: (m) => theirs.push(JSON.parse(JSON.stringify(m)) as Message) });
     const actor = createActor(parent, {
       inspect: (e: InspectionEvent) => {
-        const m = convert(e);
+        const m = convert(e, Date.now());
         if (m) ours.push(JSON.parse(JSON.stringify(m)) as InspectorMessage);
         official.inspect.next?.(e);
       },

@@ -24,6 +24,7 @@
 // | test_parse_valid_zoneadm_line / _unbooted_zone / _malformed_line / _unknown_state | 'zoneadm parsing' below |
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { SimulatedClock } from 'xstate';
 import { FakeIllumosHost } from '../fakes/host.ts';
 import { testSpec, zoneRuntimeContract, type RuntimeHarness } from './contract.ts';
 import { CommandError } from '../../src/runtime/illumos/command.ts';
@@ -154,8 +155,16 @@ describe('command runner', () => {
     const host = FakeIllumosHost.create({ seeded: true });
     try {
       host.injectCommandFault('zoneadm list', { hang: true });
-      const runner = new ExecRunner({ env: host.env() });
-      await assert.rejects(runner.run(['zoneadm', 'list', '-cp'], { timeoutMs: 300 }), (e) => e instanceof CommandError && e.exitCode === -1);
+      const clock = new SimulatedClock();
+      const runner = new ExecRunner({ env: host.env(), clock });
+      let settled = false;
+      const ran = runner.run(['zoneadm', 'list', '-cp'], { timeoutMs: 60_000 }).finally(() => (settled = true));
+      ran.catch(() => {});
+      // Hung, it runs until its timeout passes on the runner's clock.
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(settled, false, 'the hung command ended before its timeout');
+      clock.increment(60_000);
+      await assert.rejects(ran, (e) => e instanceof CommandError && e.exitCode === -1);
     } finally {
       host.dispose();
     }

@@ -245,14 +245,14 @@ describe('zone supervisor', { skip }, () => {
     });
     await pod.waitLog('polite', 'ready', 0);
     await pod.waitLog('stubborn', 'ready', 0);
-    const asked = Date.now();
-    await requestStop(pod.root, 1);
+    await requestStop(pod.root, 3);
     const polite = await pod.waitStatus('polite', (x) => x.state === 'terminated', 'terminated');
     assert.equal(polite.exitCode, 0);
+    // Inside its 3 s grace the one that ignored TERM still runs; after it, it is killed.
+    assert.equal((await pod.status('stubborn'))?.state, 'running', 'the stubborn container was killed inside its grace');
     await pod.waitLog('polite', 'got TERM', 0);
     const stubborn = await pod.waitStatus('stubborn', (x) => x.state === 'terminated', 'terminated');
     assert.deepEqual([stubborn.exitCode, stubborn.signal], [137, 9]);
-    assert.ok(Date.parse(stubborn.finishedAt as string) - asked >= 900, 'killed only after the 1 s grace');
     assert.equal(polite.restartCount, 0);
     assert.equal((await pod.status('stubborn'))?.restartCount, 0);
   });

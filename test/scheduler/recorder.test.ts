@@ -5,7 +5,7 @@ import { SimulatedClock } from 'xstate';
 import type { CoreEvent, Pod } from '../../src/api/types.ts';
 import { EventRecorder } from '../../src/scheduler/recorder.ts';
 import { isDns1123Subdomain } from '../../src/api/validation.ts';
-import { cluster, pod } from './fixtures.ts';
+import { cluster, override, pod } from './fixtures.ts';
 
 async function setup() {
   const c = await cluster();
@@ -93,6 +93,33 @@ describe('EventRecorder', () => {
       await t.rec.record(ghost, 'Warning', 'FailedScheduling', 'x');
       assert.equal(t.logs.length, 1);
       assert.match(t.logs[0] ?? '', /event for pod missing\/ghost not written/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('writes posted events a few at a time behind a bounded backlog, dropping and counting the excess', async () => {
+    const t = await setup();
+    try {
+      // Event writes wait for the test's word, so the backlog fills.
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => (release = r));
+      const client = override(t.client, { create: async (resource, obj) => (await gate, t.client.create(resource, obj)) });
+      const rec = new EventRecorder(client, t.clock, { component: 'default-scheduler', instance: 'i', log: (m) => t.logs.push(m) }, { inflight: 1, queued: 2 });
+      const posted = await Promise.all(['a', 'b', 'c'].map((n) => t.client.create<Pod>('pods', pod(n))));
+      const writes = posted.map((p) => rec.post(p, 'Normal', 'Scheduled', `Successfully assigned default/${p.metadata.name} to n1`));
+      // One in flight, two waiting: the fourth and fifth are dropped at once.
+      await rec.post(posted[0] as Pod, 'Normal', 'Scheduled', 'extra');
+      await rec.post(posted[1] as Pod, 'Normal', 'Scheduled', 'extra');
+      assert.equal(rec.dropped, 2);
+      assert.equal(t.logs.length, 1, 'dropping is logged once');
+      assert.match(t.logs[0] ?? '', /more than 2 events waiting/);
+      release();
+      await Promise.all(writes);
+      const events = (await t.client.list<CoreEvent>('events')).items;
+      assert.deepEqual(events.map((e) => e.involvedObject.name).sort(), ['a', 'b', 'c']);
+      assert.ok(events.every((e) => e.reason === 'Scheduled' && e.count === 1));
+      assert.equal(rec.remembered, 0, 'posted events are not kept for aggregation');
     } finally {
       await t.close();
     }

@@ -120,12 +120,17 @@ describe('view: nodes', () => {
   it('keeps the node list and its index in step through adds, updates and removals', () => {
     const { view, ctx } = watched();
     for (const n of ['a', 'b', 'c', 'd']) view.trigger.nodeSeen({ node: node(n) });
+    view.trigger.podSeen({ pod: pod('on-d', { nodeName: 'd', cpu: '1' }) });
     view.trigger.nodeSeen({ node: node('b', { cpu: '8' }) });
     view.trigger.nodeGone({ name: 'a' });
     view.trigger.nodeGone({ name: 'missing' });
-    const { nodeList, nodeIndex, nodes } = ctx();
+    const { nodeList, nodeIndex, nodes, usageList, usage } = ctx();
     assert.deepEqual(nodeList.map((n) => n.name).sort(), ['b', 'c', 'd']);
     for (const [name, i] of nodeIndex) assert.equal(nodeList[i]?.name, name);
+    // Decisions read usage by position: it must be the named node's, and move with it.
+    assert.equal(usageList.length, 3);
+    for (const [name, i] of nodeIndex) assert.equal(usageList[i], usage.get(name));
+    assert.equal(usageList[nodeIndex.get('d') as number]?.cpu, 1000);
     assert.equal(nodes.get('b'), nodeList[nodeIndex.get('b') as number]);
     assert.equal(nodes.get('b')?.allocatable.cpu, 8000);
   });

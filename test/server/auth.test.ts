@@ -35,7 +35,7 @@ function call(base: string, ca: string, method: string, path: string, o: CallOpt
     const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
-    if (body) headers['content-type'] = 'application/json';
+    if (body && !headers['content-type']) headers['content-type'] = 'application/json';
     const req = request(`${base}${path}`, { method, ca, headers, cert: o.cert, key: o.key, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -187,6 +187,39 @@ for (const transport of TRANSPORTS) {
       } finally {
         c.close();
       }
+    });
+
+    it('lets a node hold only its own Lease in kube-node-lease (Node authorizer + NodeRestriction); viewers read Leases', async () => {
+      const LEASES = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
+      const lease = (name: string, namespace = 'kube-node-lease') => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: '2026-12-03T10:00:00.000000Z' } });
+      const token = agentBearer(createJoinToken(join(t.dir, 'data'), 'ln1'), 'ln1');
+      const as = (method: string, path: string, body?: unknown, contentType?: string): Promise<Reply> => req(method, path, { token, body, ...(contentType ? { headers: { 'content-type': contentType } } : {}) });
+      assert.equal((await as('POST', LEASES, lease('ln1'))).status, 201);
+      const stolen = await as('POST', LEASES, lease('ln2'));
+      assert.equal(stolen.status, 403);
+      assert.equal(stolen.body.message, 'leases.coordination.k8s.io is forbidden: User "system:node:ln1" cannot create resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease": can only access node lease with the same name as the requesting node');
+      const own = await as('GET', `${LEASES}/ln1`);
+      assert.equal(own.status, 200);
+      assert.equal((await as('PUT', `${LEASES}/ln1`, { ...own.body, spec: { ...(own.body.spec as object), renewTime: '2026-12-03T10:00:10.000000Z' } })).status, 200);
+      assert.equal((await as('PATCH', `${LEASES}/ln1`, { spec: { renewTime: '2026-12-03T10:00:20.000000Z' } }, 'application/merge-patch+json')).status, 200);
+      // Another node's Lease (made by the admin) is out of reach; so is listing, and any other namespace.
+      assert.equal((await req('POST', LEASES, { token: admin, body: lease('ln2') })).status, 201);
+      const other = await as('PUT', `${LEASES}/ln2`, lease('ln2'));
+      assert.equal(other.status, 403);
+      assert.equal(other.body.message, 'leases.coordination.k8s.io "ln2" is forbidden: User "system:node:ln1" cannot update resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease": can only access node lease with the same name as the requesting node');
+      assert.equal((await as('GET', `${LEASES}/ln2`)).status, 403);
+      assert.equal((await as('PATCH', `${LEASES}/ln2`, { spec: { holderIdentity: 'ln1' } }, 'application/merge-patch+json')).status, 403);
+      const listed = await as('GET', LEASES);
+      assert.equal(listed.status, 403);
+      assert.match(String(listed.body.message), /cannot list resource "leases" .*: can only get, create, update, patch, or delete a node lease$/);
+      const elsewhere = await as('POST', '/apis/coordination.k8s.io/v1/namespaces/default/leases', lease('ln1', 'default'));
+      assert.equal(elsewhere.status, 403);
+      assert.match(String(elsewhere.body.message), /can only access leases in the "kube-node-lease" system namespace$/);
+      // Viewers read every Lease and write none.
+      assert.equal((await req('GET', LEASES, { token: 'view-token' })).status, 200);
+      assert.equal((await req('GET', '/apis/coordination.k8s.io/v1/leases', { token: 'view-token' })).status, 200);
+      assert.equal((await req('GET', `${LEASES}/ln2`, { token: 'view-token' })).status, 200);
+      assert.equal((await req('PUT', `${LEASES}/ln2`, { token: 'view-token', body: lease('ln2') })).status, 403);
     });
 
     it('keeps Secrets from viewers; a node reads only those its pods pull with; RuntimeClasses are readable', async () => {

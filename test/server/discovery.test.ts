@@ -25,10 +25,22 @@ describe('legacy discovery', () => {
   it('/api and /apis', () => {
     assert.deepEqual(apiVersions('127.0.0.1:6443'), { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
     const nodeV1 = { groupVersion: 'node.k8s.io/v1', version: 'v1' };
-    assert.deepEqual(apiGroupList(), { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'node.k8s.io', versions: [nodeV1], preferredVersion: nodeV1 }] });
+    const coordinationV1 = { groupVersion: 'coordination.k8s.io/v1', version: 'v1' };
+    assert.deepEqual(apiGroupList(), {
+      kind: 'APIGroupList', apiVersion: 'v1',
+      groups: [{ name: 'coordination.k8s.io', versions: [coordinationV1], preferredVersion: coordinationV1 }, { name: 'node.k8s.io', versions: [nodeV1], preferredVersion: nodeV1 }],
+    });
     assert.deepEqual(apiGroup('node.k8s.io'), { kind: 'APIGroup', apiVersion: 'v1', name: 'node.k8s.io', versions: [nodeV1], preferredVersion: nodeV1 });
     assert.equal(apiGroup('apps'), undefined);
     assert.equal(apiGroup(''), undefined);
+  });
+
+  it('/apis/coordination.k8s.io/v1 lists leases, namespaced', () => {
+    assert.deepEqual(apiResourceList('coordination.k8s.io', 'v1'), {
+      kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'coordination.k8s.io/v1',
+      resources: [{ name: 'leases', singularName: 'lease', namespaced: true, kind: 'Lease', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }],
+    });
+    assert.ok(!apiResourceList()?.resources.some((r) => r.name === 'leases'), 'not under /api/v1');
   });
 
   it('/apis/node.k8s.io/v1 lists runtimeclasses, cluster-scoped', () => {
@@ -107,12 +119,16 @@ describe('aggregated discovery', () => {
     assert.equal(v?.resources.find((r) => r.resource === 'nodes')?.scope, 'Cluster');
   });
 
-  it('/apis lists node.k8s.io with RuntimeClass', () => {
+  it('/apis lists coordination.k8s.io with Lease and node.k8s.io with RuntimeClass', () => {
     const d = aggregatedGroupsDiscovery();
     assert.equal(d.kind, 'APIGroupDiscoveryList');
     assert.equal(d.apiVersion, 'apidiscovery.k8s.io/v2');
-    assert.deepEqual(d.items.map((i) => i.metadata.name), ['node.k8s.io']);
+    assert.deepEqual(d.items.map((i) => i.metadata.name), ['coordination.k8s.io', 'node.k8s.io']);
     assert.deepEqual(d.items[0]?.versions[0]?.resources, [{
+      resource: 'leases', responseKind: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' }, scope: 'Namespaced', singularResource: 'lease',
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    }]);
+    assert.deepEqual(d.items[1]?.versions[0]?.resources, [{
       resource: 'runtimeclasses', responseKind: { group: 'node.k8s.io', version: 'v1', kind: 'RuntimeClass' }, scope: 'Cluster', singularResource: 'runtimeclass',
       verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     }]);

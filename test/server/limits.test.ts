@@ -8,25 +8,28 @@ import { guard } from '../../src/server/authorize.ts';
 import { Limits, MAX_URL_BYTES, MAX_WS_MESSAGE_BYTES } from '../../src/server/limits.ts';
 import { json, type HttpHandler, type HttpReply, type HttpRequest, type Sink } from '../../src/server/http.ts';
 import { NODE_TIMEOUTS } from '../../src/server/node.ts';
+import { listen } from '../../src/server/listen.ts';
+import { createApi, DEFAULT_MAX_BODY_BYTES } from '../../src/server/api.ts';
+import { runNamespaceController } from '../../src/control/namespaces.ts';
+import { SimulatedClock } from 'xstate';
 import { openStore, startServer, TRANSPORTS, type TestServer } from '../helpers/server.ts';
 
 const request = (path: string, query = ''): HttpRequest => ({ method: 'GET', path, query: new URLSearchParams(query), headers: {}, body: Buffer.alloc(0), remote: '10.0.0.1' });
 
-/** Sends raw bytes on a fresh connection; resolves with what came back once the server closes. */
-function raw(port: number, data: string, timeoutMs: number): Promise<{ text: string; closed: boolean; ms: number }> {
+/** Sends raw bytes on a fresh connection; resolves with what came back once the server closes (or `timeoutMs` passed). */
+function raw(port: number, data: string, timeoutMs: number): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {
-    const t0 = Date.now();
     let text = '';
     const c = connect(port, '127.0.0.1', () => c.write(data));
     const timer = setTimeout(() => {
       c.destroy();
-      resolve({ text, closed: false, ms: Date.now() - t0 });
+      resolve({ text, closed: false });
     }, timeoutMs);
     c.on('data', (d) => (text += d.toString()));
     c.on('error', () => {});
     c.on('close', () => {
       clearTimeout(timer);
-      resolve({ text, closed: true, ms: Date.now() - t0 });
+      resolve({ text, closed: true });
     });
   });
 }
@@ -125,7 +128,7 @@ for (const transport of TRANSPORTS) {
     it('drops clients that send headers too slowly', { timeout: 20_000 }, async () => {
       // node: headersTimeout (shortened here); uWS: its built-in ~10 s idle timeout.
       const r = await raw(s.listening.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', 15_000);
-      assert.equal(r.closed, true, `still open after ${r.ms} ms`);
+      assert.equal(r.closed, true, 'still open after 15 s');
       if (transport === 'node') assert.match(r.text, /^HTTP\/1\.1 408 /);
     });
   });
@@ -133,21 +136,37 @@ for (const transport of TRANSPORTS) {
 
 for (const transport of TRANSPORTS) {
   describe(`shutdown with a silent WebSocket client (${transport})`, () => {
-    it('does not wait for a client that never answers the close frame', { timeout: 20_000 }, async () => {
-      const s = await startServer(transport);
+    it('cuts a client that never answers the close frame once its wait is over, and stops', { timeout: 20_000 }, async () => {
+      // The server's waits run on simulated time: only advancing it can end them.
+      const clock = new SimulatedClock();
+      const { store, close } = await openStore({ clock });
+      const stopNs = runNamespaceController(store);
+      const listening = await listen(createApi(store, { kubeMinor: 31, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, clock }), '127.0.0.1', 0, transport, undefined, undefined, clock);
       // A hand-made handshake; afterwards the client reads nothing and never answers.
-      const sock = connect(s.listening.port, '127.0.0.1');
+      const sock = connect(listening.port, '127.0.0.1');
       sock.on('error', () => {});
+      const cut = new Promise<void>((resolve) => sock.once('close', () => resolve()));
       const upgraded = new Promise<string>((resolve) => sock.once('data', (d) => resolve(d.toString())));
       sock.write(`GET /api/v1/pods?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
       assert.match(await upgraded, /^HTTP\/1\.1 101 /);
       sock.pause();
-      const t0 = performance.now();
-      await s.stop();
-      const ms = performance.now() - t0;
+      stopNs();
+      let stopped = false;
+      const stopping = listening.close().then(() => (stopped = true));
+      // ws would wait 30 s (its own timer) for the close handshake; the server's bound is 1 s on its clock.
+      for (let i = 0; i < 200 && !stopped; i++) {
+        clock.increment(100);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(stopped, true, 'the server was still waiting for the silent client after 20 s of its time');
+      await stopping;
+      // node: reading again, the client finds its connection ended by the server. uWS leaves the
+      // socket to the process's exit; what matters there is that stop() did not wait for it.
+      sock.resume();
+      const wasCut = transport === 'uws' || (await Promise.race([cut.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]));
       sock.destroy();
-      // ws would wait 30 s for the close handshake; the server gives up after ~1 s.
-      assert.ok(ms < 5_000, `stop took ${Math.round(ms)} ms`);
+      await close();
+      assert.equal(wasCut, true, 'the silent client was never disconnected');
     });
   });
 }

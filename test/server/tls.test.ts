@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CA_CN, SERVER_CN, defaultSans, ensureTls, providedTls, type TlsMaterial } from '../../src/server/tls.ts';
+import { realClock } from '../../src/time/clock.ts';
 import { createApi, DEFAULT_MAX_BODY_BYTES } from '../../src/server/api.ts';
 import { listen } from '../../src/server/listen.ts';
 import { RemoteClient } from '../../src/client/remote.ts';
@@ -60,7 +61,7 @@ describe('ensureTls', () => {
     const after1 = readFileSync(join(dir, 'server.pem'), 'utf8');
     assert.notEqual(after1, before1);
     // The server certificate is valid for a year: 340 days on it is within the 30-day window.
-    const late = await ensureTls(dir, sans, new Date(Date.now() + 340 * DAY));
+    const late = await ensureTls(dir, sans, { ...realClock, now: () => Date.now() + 340 * DAY });
     assert.equal(late.generated, true);
     assert.notEqual(readFileSync(join(dir, 'server.pem'), 'utf8'), after1);
     assert.equal(mode(join(dir, 'server-key.pem')), 0o600);

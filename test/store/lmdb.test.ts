@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LmdbStore } from '../../src/store/lmdb.ts';
+import { SimulatedClock } from 'xstate';
 import { StoreError, type StoreEvent } from '../../src/store/store.ts';
-import { ApiError } from '../../src/api/status.ts';
-import type { KubeObject } from '../../src/api/types.ts';
+import type { KubeObject, Pod } from '../../src/api/types.ts';
 import { openStore, tempDir } from '../helpers/server.ts';
 
 const pod = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
@@ -58,6 +58,20 @@ describe('store writes', () => {
     assert.equal(new Set(revs).size, 200);
     assert.equal(store.revision(), before + 200);
     assert.equal(store.list('pods').items.length, 200);
+    await close();
+  });
+
+  it('loses no update when many writers read-modify-write one object at once', async () => {
+    const { store, close } = await openStore();
+    await store.create('pods', pod('n', { metadata: { name: 'n', namespace: 'default', labels: { n: '0' } } }));
+    const bump = (p: KubeObject | undefined): KubeObject => ({ ...(p as KubeObject), metadata: { ...p?.metadata, labels: { n: String(Number(p?.metadata.labels?.n) + 1) } } });
+    const results = await Promise.all(Array.from({ length: 25 }, () => store.update('pods', 'default', 'n', bump)));
+    assert.equal(store.get('pods', 'default', 'n')?.metadata.labels?.n, '25');
+    assert.equal(new Set(results.map((r) => r.object.metadata.resourceVersion)).size, 25);
+    // Concurrent binds of one pod: exactly one wins.
+    const binds = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.bind('pods', 'default', 'n', { nodeName: `node-${i}` })));
+    assert.equal(binds.filter((b) => b.status === 'fulfilled').length, 1);
+    for (const b of binds) if (b.status === 'rejected') assert.ok(isStoreError('Conflict')(b.reason));
     await close();
   });
 
@@ -114,7 +128,10 @@ describe('store writes', () => {
   it('rejects invalid objects with field causes and writes nothing', async () => {
     const { store, close } = await openStore();
     const before = store.revision();
-    await assert.rejects(store.create('pods', { metadata: { name: 'Bad_Name', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } }), (e) => e instanceof ApiError && e.code === 422);
+    await assert.rejects(
+      store.create('pods', { metadata: { name: 'Bad_Name', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } }),
+      (e) => isStoreError('Invalid')(e) && (e as StoreError).causes.some((c) => c.field === 'metadata.name'),
+    );
     assert.equal(store.revision(), before);
     assert.equal(store.list('pods').items.length, 0);
     await close();
@@ -153,6 +170,58 @@ describe('store writes', () => {
   });
 });
 
+describe('strategies guard every write', () => {
+  it('binds through the pod strategy: node, PodScheduled at the clock\'s time, once (409 after)', async () => {
+    const clock = new SimulatedClock();
+    clock.set(Date.parse('2026-11-26T12:00:00Z'));
+    const { store, close } = await openStore({ clock });
+    const a = await store.create('pods', pod('a'));
+    const bound = (await store.bind('pods', 'default', 'a', { nodeName: 'n1', uid: a.metadata.uid })) as Pod;
+    assert.equal(bound.spec.nodeName, 'n1');
+    assert.deepEqual(bound.status?.conditions, [{ type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-11-26T12:00:00Z' }]);
+    assert.equal(Number(bound.metadata.resourceVersion), store.revision());
+    await assert.rejects(store.bind('pods', 'default', 'a', { nodeName: 'n2' }), (e) => isStoreError('Conflict')(e) && /already assigned to node "n1"/.test((e as StoreError).detail ?? ''));
+    await assert.rejects(store.bind('pods', 'default', 'a', { nodeName: 'n2', resourceVersion: a.metadata.resourceVersion }), isStoreError('Conflict'));
+    await assert.rejects(store.bind('pods', 'default', 'gone', { nodeName: 'n1' }), isStoreError('NotFound'));
+    assert.equal((store.get('pods', 'default', 'a') as Pod).spec.nodeName, 'n1');
+    await close();
+  });
+
+  it('refuses to bind a kind whose strategy has no binding', async () => {
+    const { store, close } = await openStore();
+    await store.create('services', { metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80 }] } });
+    await assert.rejects(store.bind('services', 'default', 's', { nodeName: 'n1' }), isStoreError('BadRequest'));
+    await close();
+  });
+
+  it('keeps status out of main writes and spec out of status writes', async () => {
+    const { store, close } = await openStore();
+    await store.create('pods', pod('a'));
+    await store.update('pods', 'default', 'a', (p) => ({ ...(p as KubeObject), status: { phase: 'Running' } }), { subresource: 'status' });
+    const main = await store.update('pods', 'default', 'a', (p) => ({ ...(p as KubeObject), metadata: { ...p?.metadata, labels: { v: '2' } }, status: { phase: 'Failed' } }));
+    assert.equal(main.object.metadata.labels?.v, '2');
+    assert.equal(main.object.status?.phase, 'Running', 'a main write cannot set status');
+    // Nor bind: spec.nodeName is the binding's to set.
+    await assert.rejects(store.update('pods', 'default', 'a', (p) => ({ ...(p as KubeObject), spec: { ...p?.spec, nodeName: 'sneaky' } })), isStoreError('Invalid'));
+    const status = await store.update('pods', 'default', 'a', (p) => ({ ...(p as KubeObject), spec: { containers: [], nodeName: 'sneaky' }, status: { phase: 'Succeeded' } }), { subresource: 'status' });
+    assert.equal(status.object.status?.phase, 'Succeeded');
+    assert.equal((status.object as Pod).spec.nodeName, undefined, 'a status write cannot bind');
+    assert.equal((status.object as Pod).spec.containers.length, 1);
+    await close();
+  });
+
+  it('lets events, and nothing else, be created in a terminating namespace', async () => {
+    const { store, close } = await openStore();
+    await store.create('namespaces', { metadata: { name: 'going' } });
+    await store.create('pods', pod('keep', { metadata: { name: 'keep', namespace: 'going' } }));
+    await store.delete('namespaces', '', 'going');
+    await assert.rejects(store.create('pods', pod('b', { metadata: { name: 'b', namespace: 'going' } })), isStoreError('NamespaceTerminating'));
+    const ev = await store.create('events', { metadata: { name: 'e1', namespace: 'going' }, involvedObject: { kind: 'Pod', name: 'keep', namespace: 'going' }, reason: 'Killing', message: 'bye' });
+    assert.equal(ev.metadata.namespace, 'going');
+    await close();
+  });
+});
+
 describe('store deletes', () => {
   it('removes an unbound pod at once', async () => {
     const { store, close } = await openStore();
@@ -164,8 +233,9 @@ describe('store deletes', () => {
   });
 
   it('keeps a bound pod with deletionTimestamp until it is finalized', async () => {
-    const now = Date.parse('2026-11-26T12:00:00Z');
-    const { store, close } = await openStore({ now: () => now });
+    const clock = new SimulatedClock();
+    clock.set(Date.parse('2026-11-26T12:00:00Z'));
+    const { store, close } = await openStore({ clock });
     await store.create('pods', pod('a', { spec: { containers: [{ name: 'c', image: 'i' }], nodeName: 'n1', terminationGracePeriodSeconds: 10 } }));
     const r = await store.delete('pods', 'default', 'a');
     assert.equal(r.removed, false);
@@ -246,15 +316,15 @@ describe('store watch and event log', () => {
   });
 
   it('keeps the log bounded and expires only resources whose events were dropped (bug 14)', async () => {
-    let now = 0;
-    const { store, close } = await openStore({ now: () => now, retainEvents: 10, retainMs: 1000 });
+    const clock = new SimulatedClock();
+    const { store, close } = await openStore({ clock, retainEvents: 10, retainMs: 1000 });
     const nodeStart = store.revision();
     const podRev = Number((await store.create('pods', pod('idle'))).metadata.resourceVersion);
     await store.create('nodes', { metadata: { name: 'n1' } });
     for (let i = 0; i < 30; i++) await store.update('nodes', '', 'n1', (n) => ({ ...(n as KubeObject), metadata: { ...n?.metadata, labels: { beat: String(i) } } }));
     // Everything is younger than the time window: nothing goes yet.
     assert.equal(await store.compact(), 0);
-    now = 10_000;
+    clock.increment(10_000);
     const dropped = await store.compact();
     assert.ok(dropped >= 20, `dropped ${dropped}`);
     // An idle pod watcher's revision is still good: no pod event after it was dropped.

@@ -2,18 +2,18 @@
 // naming a RuntimeClass gets its overhead and scheduling constraints, or is refused when the
 // RuntimeClass does not exist. reddwarf also writes the handler (the zone brand) into the brand
 // annotation, so the scheduler and the node agent read one place.
-import { ApiError } from '../status.ts';
+import { StoreError } from '../errors.ts';
 import type { ReadObject } from '../strategy.ts';
 import type { KubeObject, Pod, Toleration } from '../types.ts';
 import { POD_BRANDS, ZONE_BRAND_ANNOTATION } from '../../scheduler/brands.ts';
 
-/** Resolves `spec.runtimeClassName`; throws 403 as kube-apiserver does when it cannot be honoured. */
+/** Resolves `spec.runtimeClassName`; refuses (Forbidden, as kube-apiserver) when it cannot be honoured. */
 export function admitRuntimeClass(pod: Pod, read: ReadObject): void {
   const name = pod.spec?.runtimeClassName;
   if (typeof name !== 'string' || name === '') return;
   // admission.NewForbidden's wording: `pods "web" is forbidden: pod rejected: …`.
   const podName = pod.metadata.name ?? '';
-  const rejected = (why: string): ApiError => new ApiError(403, 'Forbidden', `pods "${podName}" is forbidden: pod rejected: ${why}`, { name: podName, kind: 'pods' });
+  const rejected = (why: string): StoreError => new StoreError('Forbidden', 'pods', podName, `pods "${podName}" is forbidden: pod rejected: ${why}`);
   const rc = read('runtimeclasses', '', name) as (KubeObject & { handler?: string; overhead?: { podFixed?: Record<string, string> }; scheduling?: { nodeSelector?: Record<string, string>; tolerations?: Toleration[] } }) | undefined;
   if (!rc) throw rejected(`RuntimeClass "${name}" not found`);
   const spec = pod.spec;

@@ -4,6 +4,7 @@ import type { DeleteOptions, Pod } from '../types.ts';
 import { keepAllButStatus, keepStatus, type Strategy } from '../strategy.ts';
 import { validatePod, validatePodUpdate } from '../validation.ts';
 import { admitRuntimeClass } from './runtimeclass.ts';
+import { bindPod } from './binding.ts';
 import { ZONE_BRAND_ANNOTATION } from '../../scheduler/brands.ts';
 
 /** Grace period when neither the delete nor the pod names one (Kubernetes' default). */
@@ -26,6 +27,7 @@ export const podStrategy: Strategy<Pod> = {
   },
   prepareForStatusUpdate: keepAllButStatus,
   admitCreate: admitRuntimeClass,
+  bind: bindPod,
   validate: validatePod,
   validateUpdate: validatePodUpdate,
   gracePeriod(pod: Pod, opts: Pick<DeleteOptions, 'gracePeriodSeconds'>): number {

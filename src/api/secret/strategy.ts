@@ -1,6 +1,6 @@
 // Secret policy: `stringData` is folded into `data` on every write (as kube-apiserver's v1
 // conversion does) and never stored; `type` defaults to Opaque; no status, no generation.
-import { badRequest } from '../status.ts';
+import { StoreError } from '../errors.ts';
 import type { Strategy } from '../strategy.ts';
 import type { KubeObject } from '../types.ts';
 import { SECRET_TYPES, validateSecret, validateSecretUpdate } from './validation.ts';
@@ -8,11 +8,11 @@ import { SECRET_TYPES, validateSecret, validateSecretUpdate } from './validation
 // Go's encoding/json decodes []byte with base64.StdEncoding: padded, standard alphabet; it skips \r and \n.
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-const cannot = (why: string): Error => badRequest(`Secret in version "v1" cannot be handled as a Secret: ${why}`);
+const cannot = (why: string): Error => new StoreError('BadRequest', 'secrets', '', `Secret in version "v1" cannot be handled as a Secret: ${why}`);
 
 /**
  * Checks `data` is a map of base64 strings and merges `stringData` into it (stringData wins on a
- * shared key). Throws 400 as kube-apiserver's decoder does.
+ * shared key). Refuses (BadRequest) as kube-apiserver's decoder does.
  */
 export function foldStringData(secret: KubeObject): void {
   const data = secret.data ?? {};

@@ -78,7 +78,7 @@ export class ApplyCommand extends ClientCommand {
     const objs = parseManifests(text, this.file === '-' ? 'standard input' : this.file);
     const defs = objs.map((o) => {
       const def = kindDef(o.kind ?? '', o.apiVersion ?? 'v1');
-      if (!def) throw new UsageError(`unknown kind "${o.kind}" in ${o.apiVersion ?? 'v1'} (reddwarf serves Pod, Node, Namespace, Service, Event and Secret in v1, RuntimeClass in node.k8s.io/v1)`);
+      if (!def) throw new UsageError(`unknown kind "${o.kind}" in ${o.apiVersion ?? 'v1'} (reddwarf serves Pod, Node, Namespace, Service, Event and Secret in v1, RuntimeClass in node.k8s.io/v1, Lease in coordination.k8s.io/v1)`);
       if (!o.metadata.name) throw new CliFailure(`${def.singular} without metadata.name`);
       return def;
     });
@@ -96,7 +96,7 @@ export class ApplyCommand extends ClientCommand {
     const tty = Boolean((this.context.stdout as { isTTY?: boolean }).isTTY);
     let ok = true;
     for (const p of pods) {
-      const r = await followPod(this.client, p.ns, p.name, { timeoutMs, out: this.context.stdout, tty });
+      const r = await followPod(this.client, p.ns, p.name, { timeoutMs, out: this.context.stdout, tty, clock: this.clock });
       ok &&= r.ok;
     }
     return ok ? 0 : 1;

@@ -4,8 +4,7 @@ import { ClientError } from '../../client/client.ts';
 import { ClientCommand, CliFailure } from '../client-command.ts';
 import { parseDuration } from '../flags.ts';
 import { NAMESPACED, resourceType } from '../render/rows.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../time/clock.ts';
 
 export class DeleteCommand extends ClientCommand {
   static override paths = [['delete']];
@@ -28,7 +27,7 @@ export class DeleteCommand extends ClientCommand {
     const gone = await this.client.delete(type, ns, this.name);
     this.context.stdout.write(`${singular} "${this.name}" deleted\n`);
     if (!this.wait) return 0;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       try {
         const live = await this.client.get(type, ns, this.name);
@@ -37,8 +36,8 @@ export class DeleteCommand extends ClientCommand {
         if (e instanceof ClientError && e.code === 404) break;
         throw e;
       }
-      if (Date.now() >= deadline) throw new CliFailure(`${singular} "${this.name}" still exists after ${Math.round(timeoutMs / 1000)}s`);
-      await sleep(100);
+      if (this.clock.now() >= deadline) throw new CliFailure(`${singular} "${this.name}" still exists after ${Math.round(timeoutMs / 1000)}s`);
+      await sleep(this.clock, 100);
     }
     this.context.stdout.write(`${singular} "${this.name}" is gone\n`);
     return 0;

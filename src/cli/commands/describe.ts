@@ -24,7 +24,7 @@ export class DescribeCommand extends ClientCommand {
     if (resourceType(this.type) !== 'pods') throw new UsageError(`describe supports pods only (got "${this.type}")`);
     const ns = this.namespaceOr(this.namespace);
     const pod = await this.client.get<Pod>('pods', ns, this.name);
-    const now = Date.now();
+    const now = this.clock.now();
     const s = pod.status ?? {};
     const out: string[] = [];
     const line = (k: string, v: string | undefined) => out.push(`${(k + ':').padEnd(14)}${v || '<none>'}`);

@@ -53,7 +53,7 @@ export class GetCommand extends ClientCommand {
       this.context.stderr.write(ns !== undefined ? `No resources found in ${ns} namespace.\n` : 'No resources found\n');
       return 0;
     }
-    const { header, rows } = tableFor(type, objs, { wide: format === 'wide', withNamespace: namespaced && this.allNamespaces, now: Date.now() });
+    const { header, rows } = tableFor(type, objs, { wide: format === 'wide', withNamespace: namespaced && this.allNamespaces, now: this.clock.now() });
     this.context.stdout.write(alignTable(header, rows));
     return 0;
   }

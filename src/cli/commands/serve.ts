@@ -17,7 +17,7 @@ export class ServeCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...
     configureLog(this);
     const cp = await runControlPlane(this, log);
     log(`API server listening on ${cp.server.url} (${cp.server.listening.transport}); kubeconfig: ${cp.server.kubeconfig}`);
-    await stopOnSignal(log, 'shutting down', () => cp.stop());
+    await stopOnSignal(log, 'shutting down', () => cp.stop(), cp.clock);
     return 0;
   }
 }

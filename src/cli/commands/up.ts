@@ -32,7 +32,7 @@ export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...age
     await stopOnSignal(log, 'shutting down (zones keep running)', async () => {
       await agent.stop();
       await cp.stop();
-    });
+    }, cp.clock);
     return 0;
   }
 }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Command, Option } from 'clipanion';
 import { readKubeconfig } from '../../client/kubeconfig.ts';
 import { serverVersion } from '../client-command.ts';
+import { realClock } from '../../time/clock.ts';
 import { DEFAULT_KUBE_MINOR } from '../../server/api.ts';
 
 export class VersionCommand extends Command {
@@ -20,7 +21,7 @@ export class VersionCommand extends Command {
       this.context.stdout.write('server: no kubeconfig\n');
       return 0;
     }
-    const v = await serverVersion(access);
+    const v = await serverVersion(access, realClock);
     this.context.stdout.write(v.gitVersion ? `server: ${v.gitVersion} at ${access.server}\n` : `server: not reachable at ${access.server} (${v.error ?? 'unknown error'})\n`);
     return 0;
   }

@@ -8,8 +8,8 @@ import { podState } from '../render/state.ts';
 const pad = (s: string, n: number) => (s.length >= n ? s : s.padEnd(n));
 
 /** One line for a watch event: time, type, name, phase, node, IP. */
-export function watchLine(type: string, kind: 'pods' | 'nodes', o: KubeObject, now = new Date()): string {
-  const time = now.toISOString().slice(11, 19);
+export function watchLine(type: string, kind: 'pods' | 'nodes', o: KubeObject, now: number): string {
+  const time = new Date(now).toISOString().slice(11, 19);
   if (kind === 'pods') {
     const p = o as Pod;
     const name = p.metadata.namespace && p.metadata.namespace !== 'default' ? `${p.metadata.namespace}/${p.metadata.name ?? ''}` : (p.metadata.name ?? '');
@@ -43,7 +43,7 @@ export class WatchCommand extends ClientCommand {
       let stop = (): void => undefined;
       const start = (): void => {
         stop = this.client.watch(type, q, {
-          event: (e) => this.context.stdout.write(watchLine(e.type, type, e.object) + '\n'),
+          event: (e) => this.context.stdout.write(watchLine(e.type, type, e.object, this.clock.now()) + '\n'),
           closed: (reason) => {
             // Fell too far behind (410): start over from the current state rather than give up.
             if (reason.expired) {

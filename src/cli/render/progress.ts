@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import type { Pod } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import { podReason, podState, podZone, type PodState } from './state.ts';
+import { every, type Clock } from '../../time/clock.ts';
 
 export interface FollowResult {
   ok: boolean;
@@ -11,10 +12,11 @@ export interface FollowResult {
   pod?: Pod;
 }
 
-/** Watches pod `namespace/name` until Running with an IP (ok), Failed/CrashLoopBackOff/deleted, or `timeoutMs`. */
-export function followPod(client: Client, namespace: string, name: string, o: { timeoutMs: number; out: Writable; tty: boolean }): Promise<FollowResult> {
-  const started = Date.now();
-  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+/** Watches pod `namespace/name` until Running with an IP (ok), Failed/CrashLoopBackOff/deleted, or `timeoutMs` on `clock`. */
+export function followPod(client: Client, namespace: string, name: string, o: { timeoutMs: number; out: Writable; tty: boolean; clock: Clock }): Promise<FollowResult> {
+  const { clock } = o;
+  const started = clock.now();
+  const elapsed = () => `${((clock.now() - started) / 1000).toFixed(1)}s`;
   let last: Pod | undefined;
   let lastText = '';
   const show = (text: string, final = false) => {
@@ -32,20 +34,20 @@ export function followPod(client: Client, namespace: string, name: string, o: { 
     const finish = (r: FollowResult, text: string) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
-      clearInterval(tick);
+      clock.clearTimeout(timer);
+      stopTick();
       stop();
       show(text, true);
       resolve(r);
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       const st = last ? podState(last) : 'Pending';
       finish({ ok: false, state: 'TimedOut', pod: last }, `pod/${name}: timed out after ${Math.round(o.timeoutMs / 1000)}s, still ${st}${last && podReason(last) ? ` — ${podReason(last)}` : ''}`);
     }, o.timeoutMs);
     // On a terminal, keep the elapsed time moving between state changes.
-    const tick = setInterval(() => {
+    const stopTick = every(clock, 200, () => {
       if (o.tty && last && !done) show(`${describe(last)} ${elapsed()}`);
-    }, 200);
+    });
     const stop = client.watch<Pod>('pods', { namespace, fieldSelector: `metadata.name=${name}` }, {
       event(e) {
         if (e.object.metadata.name !== name) return;

@@ -4,12 +4,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, QUICK_TIMEOUT_MS, type CommandResult, type CommandRunner, type RunOptions } from './command.ts';
+import { realClock, type Clock } from '../../time/clock.ts';
 
 export interface ExecRunnerOptions {
   /** Environment of the tools (default: this process's); tests put a simulated host first on PATH. */
   env?: NodeJS.ProcessEnv;
   /** Called with every command before it runs (for logs). */
   onCommand?: (argv: string[]) => void;
+  /** Times each command's timeout (default realClock). */
+  clock?: Clock;
 }
 
 /** Runs the tools on this host. */
@@ -21,12 +24,16 @@ export class ExecRunner implements CommandRunner {
     if (!file) return Promise.reject(new Error('empty command'));
     this.opts.onCommand?.(argv);
     opts.signal?.throwIfAborted();
+    const clock = this.opts.clock ?? realClock;
     return new Promise((resolve, reject) => {
-      execFile(
+      // A command past its timeout gets SIGTERM, as execFile's own `timeout` would send.
+      const timer = clock.setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? QUICK_TIMEOUT_MS);
+      const child = execFile(
         file,
         args,
-        { env: this.opts.env ?? process.env, timeout: opts.timeoutMs ?? QUICK_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8', ...(opts.signal ? { signal: opts.signal } : {}) },
+        { env: this.opts.env ?? process.env, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8', ...(opts.signal ? { signal: opts.signal } : {}) },
         (err, stdout, stderr) => {
+          clock.clearTimeout(timer);
           if (err && opts.signal?.aborted) return reject(opts.signal.reason instanceof Error ? opts.signal.reason : err);
           // A numeric code is the exit status; anything else (ENOENT, a signal, a timeout) is −1 as upstream.
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;

@@ -2,7 +2,6 @@
 // zonecfg, zoneadm) through a CommandRunner; provisioning undoes itself on failure and
 // deprovisioning carries on past failures (upstream leaked both ways: SPEC §5.6, §11.6).
 import { chmod, chown, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from '../errors.ts';
 import { BUNDLE_DIR, type ContainerRuntimeStatus, type DeprovisionReport, type RuntimeContainer, type ZoneRuntime, type ZoneSpec, type ZoneState, type ZoneStatus } from '../runtime.ts';
 import { readStatuses, requestRestart, requestStop, writeBundle, writeContainer, type Bundle, type BundleContainer } from '../supervisor/bundle.ts';
@@ -17,6 +16,7 @@ import { createIf, createStaticAddr, showAddr } from './ipadm.ts';
 import { configureZone, deleteZoneConfig, OWNER_ATTR, zoneAttrs, zonecfgText } from './zonecfg.ts';
 import { listZones, NO_SUCH_ZONE, zoneadm, zoneEntry, type ZoneadmEntry, type ZoneadmVerb } from './zoneadm.ts';
 import { zlogin, type ExecResult } from './zlogin.ts';
+import { realClock, type Clock } from '../../time/clock.ts';
 
 /** The link pod VNICs sit on: an etherstub the runtime creates, or a physical NIC (`--direct-nic`). */
 export type PodLink = { kind: 'etherstub'; name: string } | { kind: 'direct'; name: string };
@@ -31,6 +31,8 @@ export interface IllumosRuntimeOptions {
   workload?: ZoneWorkload;
   /** Parent directory of zonepaths (`--zonepath-prefix`); default: the zone dataset's default mountpoint. */
   zonepathPrefix?: string;
+  /** Paces the wait for stopped containers (default realClock). */
+  clock?: Clock;
 }
 
 /** What the runtime needs to run a pod's containers in its zone. */
@@ -58,6 +60,22 @@ export interface ZoneWorkload {
 export const SUPERVISOR_PATH = '/.reddwarf/init';
 /** How often a stop waits on the containers' statuses. */
 const STOP_POLL_MS = 250;
+
+/** Waits `ms` on `clock`; an abort ends the wait at once with the signal's reason. */
+function pause(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** A ZoneSpec plus the persistent volumes delegated to the zone (by volume name). */
 export interface IllumosZoneSpec extends ZoneSpec {
@@ -217,7 +235,7 @@ export class IllumosRuntime implements ZoneRuntime {
     for (;;) {
       const statuses = await readStatuses(root);
       if (statuses.every((st) => st.state !== 'running')) return;
-      await sleep(STOP_POLL_MS, undefined, signal ? { signal } : {});
+      await pause(this.o.clock ?? realClock, STOP_POLL_MS, signal);
     }
   }
 

@@ -5,6 +5,7 @@ import { storagePoolConfig, ZfsStorageEngine, type StorageFlags } from '../stora
 import type { CommandRunner } from './command.ts';
 import { ExecRunner } from './exec.ts';
 import { IllumosRuntime, type PodLink, type ZoneWorkload } from './runtime.ts';
+import type { Clock } from '../../time/clock.ts';
 
 export interface IllumosStartOptions {
   storage: StorageFlags;
@@ -18,6 +19,8 @@ export interface IllumosStartOptions {
   workload?: ZoneWorkload;
   /** `--zonepath-prefix` (where zone roots, and so container logs, live). */
   zonepathPrefix?: string;
+  /** Paces the wait for stopped containers (default realClock). */
+  clock?: Clock;
 }
 
 /** The link pod VNICs sit on, from `--etherstub-name` / `--direct-nic`. */
@@ -32,7 +35,7 @@ export function illumosRuntime(o: IllumosStartOptions): IllumosRuntime {
   const cidr = parseCidr(o.podCidr);
   // On an etherstub nothing else routes for the pods: the host carries their gateway (SPEC §6.2 gap).
   const gateway = link.kind === 'etherstub' ? { ip: formatIpv4(cidr.gateway), prefixLen: cidr.prefixLen } : undefined;
-  return new IllumosRuntime({ runner, storage: new ZfsStorageEngine(runner, storagePoolConfig(o.storage)), link, ...(gateway ? { gateway } : {}), ...(o.workload ? { workload: o.workload } : {}), ...(o.zonepathPrefix ? { zonepathPrefix: o.zonepathPrefix } : {}) });
+  return new IllumosRuntime({ runner, storage: new ZfsStorageEngine(runner, storagePoolConfig(o.storage)), link, ...(gateway ? { gateway } : {}), ...(o.workload ? { workload: o.workload } : {}), ...(o.zonepathPrefix ? { zonepathPrefix: o.zonepathPrefix } : {}), ...(o.clock ? { clock: o.clock } : {}) });
 }
 
 /** The runtime with its host prepared. */

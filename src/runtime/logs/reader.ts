@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CriWriter, LimitReached, parseCriLine, parseTimestamp, type LogOut } from './cri.ts';
+import { realClock, type Clock } from '../../time/clock.ts';
 
 export interface LogReadOptions {
   follow?: boolean;
@@ -24,8 +25,8 @@ export interface LogReadControl {
   ended?: (instance: number) => boolean | Promise<boolean>;
   /** Longest wait between checks while following when no fs event comes (default 250 ms). */
   pollMs?: number;
-  /** The clock sinceSeconds counts back from (tests). */
-  now?: () => number;
+  /** What sinceSeconds counts back from and the follow poll waits on (default realClock). */
+  clock?: Clock;
 }
 
 /** `-p` asked for an instance before the current one, and there is none. */
@@ -134,10 +135,10 @@ class LineSplitter {
  * instance's files; following: when the instance ends, the limit is reached or the signal aborts).
  */
 export async function readContainerLog(dir: string, opts: LogReadOptions, out: LogOut, ctl: LogReadControl = {}): Promise<void> {
-  const now = ctl.now ?? Date.now;
+  const clock = ctl.clock ?? realClock;
   let sinceNs: bigint | undefined;
   if (opts.sinceTime !== undefined) sinceNs = parseTimestamp(opts.sinceTime);
-  else if (opts.sinceSeconds !== undefined) sinceNs = BigInt(now() - opts.sinceSeconds * 1000) * 1_000_000n;
+  else if (opts.sinceSeconds !== undefined) sinceNs = BigInt(clock.now() - opts.sinceSeconds * 1000) * 1_000_000n;
   const writer = new CriWriter(out, { timestamps: opts.timestamps, sinceNs, limitBytes: opts.limitBytes });
   const signal = ctl.signal;
 
@@ -151,7 +152,7 @@ export async function readContainerLog(dir: string, opts: LogReadOptions, out: L
   } else {
     if (!opts.follow) return;
     // Nothing logged yet: wait for the first instance (or the end).
-    const waiter = new ChangeWaiter(dir, ctl.pollMs ?? 250, signal);
+    const waiter = new ChangeWaiter(dir, ctl.pollMs ?? 250, clock, signal);
     try {
       for (;;) {
         if (signal?.aborted) return;
@@ -217,7 +218,7 @@ async function drain(fh: FileHandle, pos: number, splitter: LineSplitter, emit: 
 /** Follows the current file of `instance`: through rotations, until the instance ends or the signal aborts. */
 async function follow(dir: string, instance: number, current: string, startAt: number, splitter: LineSplitter, emit: (l: Buffer[]) => Promise<void>, ctl: LogReadControl): Promise<void> {
   const signal = ctl.signal;
-  const waiter = new ChangeWaiter(dir, ctl.pollMs ?? 250, signal);
+  const waiter = new ChangeWaiter(dir, ctl.pollMs ?? 250, ctl.clock ?? realClock, signal);
   let fh: FileHandle | undefined;
   let ino = -1;
   let pos = startAt;
@@ -262,7 +263,7 @@ class ChangeWaiter {
   private wake?: () => void;
   private changed = false;
 
-  constructor(dir: string, private readonly pollMs: number, private readonly signal?: AbortSignal) {
+  constructor(dir: string, private readonly pollMs: number, private readonly clock: Clock, private readonly signal?: AbortSignal) {
     try {
       this.watcher = watch(dir, { persistent: false }, () => this.poke());
       this.watcher.on('error', () => this.close());
@@ -283,11 +284,11 @@ class ChangeWaiter {
       return;
     }
     await new Promise<void>((resolve) => {
-      const t = setTimeout(done, this.pollMs);
-      function done(): void {
-        clearTimeout(t);
+      const done = (): void => {
+        this.clock.clearTimeout(t);
         resolve();
-      }
+      };
+      const t = this.clock.setTimeout(done, this.pollMs);
       this.wake = done;
     });
     this.wake = undefined;
