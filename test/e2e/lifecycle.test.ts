@@ -5,11 +5,12 @@
 //     address, same zone (same zone id, nothing booted), no restart, no second Provisioning;
 //  3. `reddwarf serve` + two `reddwarf agent`s: pods spread over both nodes, a SIGKILLed agent's
 //     node goes Ready=Unknown (NodeStatusUnknown) while the other stays Ready, and comes back.
-// The mock zone runtime keeps the simulated host in <data-dir>/zones/mock-host.json (src/runtime/mock.ts).
+// The mock zone runtime keeps the simulated host in <data-dir>/zones (src/runtime/mock.ts readMockHost).
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readMockHost as readHost } from '../../src/runtime/mock.ts';
 import { kubectl, kubectlMissing, type Kubectl, type KubectlRun } from '../helpers/kubectl.ts';
 import { makeTempDir, pollUntil, sleep, startAgent, startServe, startUp, type AgentProcess, type ChildHandle, type ServeProcess } from '../helpers/process.ts';
 
@@ -95,19 +96,8 @@ interface MockHost {
   vnics: string[];
 }
 
-function mockHostPath(dataDir: string): string {
-  return join(dataDir, 'zones', 'mock-host.json');
-}
-
 function readMockHost(dataDir: string): MockHost {
-  let text: string;
-  try {
-    text = readFileSync(mockHostPath(dataDir), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { nextZoneId: 1, zones: {}, datasets: [], vnics: [] };
-    throw e;
-  }
-  return JSON.parse(text) as MockHost;
+  return readHost(join(dataDir, 'zones'));
 }
 
 /** The zone of pod `ns/name` on the simulated host, with its name. */
@@ -118,9 +108,9 @@ function zoneOf(host: MockHost, podKey: string): (MockZone & { name: string }) |
 
 function showHost(dataDir: string): string {
   try {
-    return `--- ${mockHostPath(dataDir)} ---\n${JSON.stringify(readMockHost(dataDir), null, 1)}`;
+    return `--- ${join(dataDir, 'zones')} ---\n${JSON.stringify(readMockHost(dataDir), null, 1)}`;
   } catch (e) {
-    return `--- ${mockHostPath(dataDir)}: ${(e as Error).message}`;
+    return `--- ${join(dataDir, 'zones')}: ${(e as Error).message}`;
   }
 }
 

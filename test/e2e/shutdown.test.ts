@@ -4,7 +4,7 @@
 // forced exit 1 of its own 5 s deadline). bench/lifecycle.ts times it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readMockHost } from '../../src/runtime/mock.ts';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { pollUntil, sleep, startUp, type ServeTransport } from '../helpers/process.ts';
@@ -135,7 +135,7 @@ for (const { transport, signal } of cases) {
         assert.deepEqual(acked.filter((n) => !c.seen.has(n)), [], 'acknowledged creates the WebSocket watch never delivered');
 
         // The zone was left running, and every acknowledged write is there after a restart.
-        const host = JSON.parse(readFileSync(join(up.dataDir, 'zones', 'mock-host.json'), 'utf8')) as { zones: Record<string, { state: string }> };
+        const host = readMockHost(join(up.dataDir, 'zones'));
         const states = Object.values(host.zones).map((z) => z.state);
         assert.deepEqual(states, ['running']);
         const again = await startUp({ transport, dataDir: up.dataDir });
