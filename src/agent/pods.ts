@@ -81,7 +81,6 @@ function mergePatch(from: PodStatus, to: PodStatus): Record<string, unknown> {
   return patch;
 }
 
-
 /** Starts hosting the pods bound to `node` until stop(). Zones are left as they are on stop. */
 export function startPodHost(o: PodHostOptions): PodHost {
   const clock = o.clock ?? realClock;
@@ -167,10 +166,10 @@ export function startPodHost(o: PodHostOptions): PodHost {
     }
   };
 
-  /** A spec good enough to remove what a pod may have left, even if the pod cannot become a zone. */
   // The last spec built per pod, reused while its inputs are the same objects: the container poll
   // asks for every running pod's spec every period.
   const specs = new Map<string, { pod: Pod | undefined; ip: string; r: unknown; spec: ZoneSpec }>();
+  /** A spec good enough to remove what a pod may have left, even if the pod cannot become a zone. */
   const cleanupSpec = (key: string): ZoneSpec => {
     const ip = o.ipam.lookup(key) ?? { ip: '0.0.0.0', prefixLen: 0, gateway: '0.0.0.0' };
     const p = pods.get(key);
