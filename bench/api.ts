@@ -5,9 +5,8 @@
 // client, each client sending its next request when the previous answer is in):
 //   create  50 clients POST pods into `default` until --creates (5,000) are acknowledged (or
 //           --create-seconds pass). Creates are durable: the server answers only after the LMDB
-//           commit is flushed to disk (concurrent creates share one commit). `create_goals` in
-//           the JSON says, per transport, whether issue 14's goal is met (≥ 20,000/s, p99 ≤ 20 ms,
-//           ≥ 0.40 of raw).
+//           commit is flushed to disk (concurrent creates share one commit). `goals.<transport>.create`
+//           in the JSON says whether issue 14's goal is met (≥ 20,000/s, p99 ≤ 20 ms, ≥ 0.40 of raw).
 //   get     50 clients GET one pod for --seconds.
 //   list    8 clients LIST a namespace holding 1,000 pods for --seconds.
 // Beside each, in the same run and with the same client code, a bare uWebSockets.js app

@@ -2,7 +2,10 @@
 // test/), measured on `reddwarf up` as a child process with the mock runtime:
 //   pods      --pods pods created one after another through the API; each timed from its POST to
 //             the watch event that shows it Running with a podIP, then from its DELETE to the
-//             DELETED event (its zone torn down). Goal: create → Running p99 ≤ 250 ms (issue 14).
+//             DELETED event (its zone torn down). Goal: create → Running p99 ≤ 250 ms (issue 14's
+//             startup goal). `up`'s mock runtime spends 20–50 ms on each simulated zone step, which
+//             this includes (bench/startup.ts measures the goal at step delay 0): this line is the
+//             time a user of `up` sees.
 //   kubectl   --rounds rounds of the real kubectl 1.31 (test/helpers/kubectl.ts): get pods,
 //             get pod -o json, apply -f, delete --wait=false; each a whole kubectl process. No
 //             goal in SPEC.md: reported only (skipped when kubectl is not installed).
@@ -226,7 +229,7 @@ async function main(): Promise<void> {
     shutdown.push(await shutdownPhase(t));
   }
   const checks = [
-    { name: 'pod create → Running p99 (ms)', value: pods.create_to_running_ms.p99, goal: '≤ 250 (issue 14)', pass: pods.create_to_running_ms.p99 <= 250 },
+    { name: 'pod create → Running p99 on up, simulated zone steps included (ms)', value: pods.create_to_running_ms.p99, goal: '≤ 250 (issue 14)', pass: pods.create_to_running_ms.p99 <= 250 },
     ...shutdown.map((s) => ({ name: `graceful shutdown, ${s.transport}: SIGTERM → exit 0 (ms)`, value: s.exit_ms, goal: '≤ 5000, exit 0 (SPEC §8.3)', pass: s.exit_ms <= 5_000 && s.exit_code === 0 })),
   ];
   for (const c of checks) console.log(`${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.value} (goal ${c.goal})`);

@@ -114,9 +114,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   let images: ImageStore | undefined;
   if (pulls === 'real') {
     const backend = o.runtime === 'illumos'
-      ? new ZfsLayerBackend(new ExecRunner(), storagePoolConfig(o.storage ?? {}).imagesDataset)
+      ? new ZfsLayerBackend(new ExecRunner({ clock }), storagePoolConfig(o.storage ?? {}).imagesDataset)
       : new DirLayerBackend(join(o.dataDir, 'images', 'layers'));
-    images = await ImageStore.open({ dir: join(o.dataDir, 'images'), backend, insecureRegistries: o.insecureRegistries ?? [], log: o.log });
+    images = await ImageStore.open({ dir: join(o.dataDir, 'images'), backend, insecureRegistries: o.insecureRegistries ?? [], log: o.log, clock });
   }
   const source: ImageSource = images ? storeSource(images) : simulatedSource();
   const supervisorDir = join(o.dataDir, 'supervisor');
@@ -127,6 +127,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       etherstub: o.etherstub,
       podCidr: o.podCidr,
       zonepathPrefix: o.zonepathPrefix,
+      clock,
       ...(o.directNic ? { directNic: o.directNic } : {}),
       workload: {
         supervisor: (variant) => buildSupervisor({ dir: supervisorDir, variant }),

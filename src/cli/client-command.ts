@@ -46,7 +46,7 @@ export abstract class ClientCommand extends withFlags(clientFlags) {
   /** The client for the kubeconfig's server (made once, closed after run). */
   get client(): RemoteClient {
     const a = this.access;
-    this.remote ??= new RemoteClient({ server: a.server, token: a.token, ca: a.ca, insecureSkipTlsVerify: a.insecureSkipTlsVerify });
+    this.remote ??= new RemoteClient({ server: a.server, token: a.token, ca: a.ca, insecureSkipTlsVerify: a.insecureSkipTlsVerify, clock: this.clock });
     return this.remote;
   }
 

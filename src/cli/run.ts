@@ -90,8 +90,8 @@ export function parseNodeApiPort(v: string | undefined, fallback: number | undef
   return Number(v);
 }
 
-/** Starts a node agent talking through `client`. */
-export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void, nodeApi: NodeApiChoice = { defaultPort: DEFAULT_NODE_API_PORT }): Promise<Agent> {
+/** Starts a node agent talking through `client`, on `clock`. */
+export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<Pick<AgentFlags, OptionalFlagKeys>>, dataDir: string, client: Client, log: (m: string) => void, nodeApi: NodeApiChoice = { defaultPort: DEFAULT_NODE_API_PORT }, clock: Clock = realClock): Promise<Agent> {
   const apiPort = parseNodeApiPort(f.nodeApiPort, nodeApi.defaultPort);
   let name: string;
   let ip: string | undefined;
@@ -143,6 +143,7 @@ export async function runAgent(f: Omit<AgentFlags, OptionalFlagKeys> & Partial<P
     heartbeatMs: parseDuration('--node-status-update-frequency', f.nodeStatusUpdateFrequency),
     ...(apiPort !== undefined ? { nodeApi: { port: apiPort, ...(nodeApi.cert ? { cert: nodeApi.cert } : {}) } } : {}),
     log,
+    clock,
   });
 }
 

@@ -5,6 +5,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
 import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
 import type { DeleteOptions, KubeObject } from '../api/types.ts';
+import { keepAliveClock, every, type Clock } from '../time/clock.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 
 export interface RemoteClientOptions {
@@ -18,6 +19,11 @@ export interface RemoteClientOptions {
   insecureSkipTlsVerify?: boolean;
   /** Per request, and per WebSocket handshake; default 30 s. */
   timeoutMs?: number;
+  /**
+   * Request timeouts, watch pings and reconnects. Default keepAliveClock: a pending reconnect holds
+   * the process open, as the socket it replaces did.
+   */
+  clock?: Clock;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -69,6 +75,7 @@ export class RemoteClient implements Client {
   /** A path the server is mounted under (behind a proxy), without a trailing slash. */
   private readonly prefix: string;
   private readonly timeoutMs: number;
+  readonly clock: Clock;
   private readonly agent: HttpAgent;
   private readonly watches = new Set<() => void>();
 
@@ -83,6 +90,7 @@ export class RemoteClient implements Client {
     this.base = base;
     this.prefix = base.pathname.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.clock = opts.clock ?? keepAliveClock;
     // One keep-alive pool per client: the node agent and scheduler make many small calls.
     this.agent = base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...this.tlsOptions() }) : new HttpAgent({ keepAlive: true });
   }
@@ -249,17 +257,17 @@ export class RemoteClient implements Client {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          clearTimeout(timer);
+          this.clock.clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
         });
         res.on('error', (e) => fail(e));
       });
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         timedOut = true;
         req.destroy();
       }, this.timeoutMs);
       const fail = (e: Error): void => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         if (timedOut) return reject(new ClientError(504, 'Timeout', `the API server at ${this.server} did not answer ${method} ${url.pathname} within ${this.timeoutMs} ms`));
         // A pooled socket the server closed while idle: the request never reached it, send again.
         const code = (e as NodeJS.ErrnoException).code;
@@ -286,7 +294,7 @@ class RemoteWatch<T extends KubeObject> {
   private partial = false;
   private stopped = false;
   private socket: WebSocket | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private retryMs = RETRY_FIRST_MS;
 
   constructor(
@@ -303,7 +311,7 @@ class RemoteWatch<T extends KubeObject> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.client.clock.clearTimeout(this.timer);
     this.socket?.terminate();
     this.socket = undefined;
     this.forget();
@@ -323,16 +331,16 @@ class RemoteWatch<T extends KubeObject> {
     this.socket = ws;
     let over = false;
     let alive = true;
-    const ping = setInterval(() => {
+    const stopPing = every(this.client.clock, PING_EVERY_MS, () => {
       if (!alive) return ws.terminate();
       alive = false;
       ws.ping();
-    }, PING_EVERY_MS).unref();
+    });
     // Ends this socket's part; returns false when it had already ended.
     const end = (): boolean => {
       if (over) return false;
       over = true;
-      clearInterval(ping);
+      stopPing();
       if (this.socket === ws) this.socket = undefined;
       return true;
     };
@@ -411,7 +419,7 @@ class RemoteWatch<T extends KubeObject> {
     }
     const delay = this.retryMs;
     this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
-    this.timer = setTimeout(() => this.connect(), delay);
+    this.timer = this.client.clock.setTimeout(() => this.connect(), delay);
   }
 
   private finish(reason: { expired: boolean; message?: string }): void {

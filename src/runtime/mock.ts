@@ -40,8 +40,8 @@ interface ZoneRecord {
   restarts?: Record<string, { count: number; startedAt: string }>;
 }
 
-/** The simulated host's state: the former state file's shape (read once, then carried over into the log), and readMockHost's answer. */
-export interface HostFile {
+/** The former state file's shape (read once, then carried over into the log; test/helpers/mock-host.ts reads both). */
+interface HostFile {
   version: 1;
   nextZoneId: number;
   zones: Record<string, ZoneRecord>;
@@ -67,15 +67,6 @@ const LEGACY_FILE = 'mock-host.json';
 /** The log is rewritten as a snapshot once it holds this many lines more than 4 × the live entries. */
 const COMPACT_SLACK = 1000;
 const BOOTED: readonly ZoneState[] = ['running', 'ready', 'shutting_down', 'down'];
-
-/**
- * The simulated host as the state log in `dir` has it, for another process to look at (tests of
- * a running agent); empty when there is none.
- */
-export function readMockHost(dir: string): HostFile {
-  if (!existsSync(join(dir, STATE_LOG)) && !existsSync(join(dir, LEGACY_FILE))) return { version: 1, nextZoneId: 1, zones: {}, datasets: [], vnics: [] };
-  return new MockRuntime({ dir, stepDelayMs: 0 }).host();
-}
 
 /** The ZoneRuntime of hosts that are not illumos. */
 export class MockRuntime implements ZoneRuntime {
@@ -346,11 +337,6 @@ export class MockRuntime implements ZoneRuntime {
   private forgetRoot(zoneName: string): void {
     this.fileOps.push({ remove: join(this.rootsDir, zoneName) });
     this.writeFiles();
-  }
-
-  /** The whole simulated host (a copy). */
-  host(): HostFile {
-    return structuredClone({ version: 1, nextZoneId: this.nextZoneId, zones: Object.fromEntries(this.zones), datasets: this.datasets(), vnics: this.vnics() });
   }
 
   /** The zone datasets that exist on the simulated host. */

@@ -229,6 +229,7 @@ export function guard(sec: SecurityOptions | undefined, store: Store, inner: Htt
   const limits = sec?.limits ?? new Limits({ maxWatchesPerClient: Number.POSITIVE_INFINITY });
   const authn = sec?.authenticator;
   const authz = new Authorizer(store);
+  const leaseLimits = new Limits({ maxRequestsInflight: limits.maxInflight });
 
   const admit = (req: HttpRequest, upgrade: boolean): Admission => {
     limits.checkUrl(req.path, req.query);
@@ -265,7 +266,10 @@ export function guard(sec: SecurityOptions | undefined, store: Store, inner: Htt
         cancel: end,
       };
     }
-    const release = limits.acquire();
+    // Node heartbeats have their own budget (as APF's node-high level): a flood of user writes
+    // must not make healthy nodes miss their Lease renewals and go NotReady.
+    const pool = r?.type === 'resource' && r.def.resource === 'leases' && user?.name.startsWith(NODE_PREFIX) ? leaseLimits : limits;
+    const release = pool.acquire();
     return { wrap: (reply) => reply, done: release, cancel: release };
   };
 

@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.ts';
 import { hubOf, selectionKey } from '../store/hub.ts';
 import { keyRange, objectKey } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';
-import type { EncodedObjects } from './encoded.ts';
+import { listOf, type EncodedObjects } from './encoded.ts';
 
 const DEFAULT_MAX_OBJECTS = 20_000;
 
@@ -17,8 +17,8 @@ interface View {
   sorted?: string[];
   /** Bumped by every event: the joined lists below are of this version. */
   version: number;
-  /** Per namespace ('' for all): the items' JSON joined with commas, as last listed. */
-  readonly joined: Map<string, { version: number; bytes: Buffer }>;
+  /** Per namespace ('' for all): the items' JSON joined with commas, and the last list document, as last listed. */
+  readonly joined: Map<string, { version: number; bytes: Buffer; body?: { revision: number; bytes: Buffer } }>;
   stop: () => void;
 }
 
@@ -43,12 +43,8 @@ export class CurrentObjects {
     const revision = this.store.revision();
     const hit = view.joined.get(namespace ?? '');
     if (hit?.version === view.version) return { items: hit.bytes, revision };
-    const sorted = (view.sorted ??= [...view.objects.keys()].sort());
-    const { start, end } = keyRange(resource, namespace);
     const parts: Buffer[] = [];
-    for (let i = lowerBound(sorted, start); i < sorted.length; i++) {
-      const key = sorted[i] as string;
-      if (key >= end) break;
+    for (const key of this.keys(view, resource, namespace)) {
       if (parts.length > 0) parts.push(COMMA);
       parts.push(this.encoded.json(view.objects.get(key) as KubeObject));
     }
@@ -57,10 +53,42 @@ export class CurrentObjects {
     return { items: bytes, revision };
   }
 
+  /** The objects of `resource` (in `namespace`) in store order, and their revision; undefined: read the store. */
+  objects(resource: string, namespace?: string): { items: KubeObject[]; revision: number } | undefined {
+    const view = this.view(resource);
+    if (!view) return undefined;
+    const items: KubeObject[] = [];
+    for (const key of this.keys(view, resource, namespace)) items.push(view.objects.get(key) as KubeObject);
+    return { items, revision: this.store.revision() };
+  }
+
+  /** The whole list document (`kind` is the list kind); the same bytes while nothing changes. */
+  document(resource: string, namespace: string | undefined, apiVersion: string, kind: string): Buffer | undefined {
+    const list = this.list(resource, namespace);
+    if (!list) return undefined;
+    const entry = this.views.get(resource);
+    const cached = entry === 'too large' ? undefined : entry?.joined.get(namespace ?? '');
+    if (cached?.body?.revision === list.revision) return cached.body.bytes;
+    const bytes = listOf({ apiVersion, kind, metadata: { resourceVersion: String(list.revision) } }, list.items);
+    if (cached) cached.body = { revision: list.revision, bytes };
+    return bytes;
+  }
+
   /** Stops following the store. */
   close(): void {
     for (const v of this.views.values()) if (v !== 'too large') v.stop();
     this.views.clear();
+  }
+
+  /** The keys of `namespace` (all when undefined), in store order. */
+  private *keys(view: View, resource: string, namespace?: string): Iterable<string> {
+    const sorted = (view.sorted ??= [...view.objects.keys()].sort());
+    const { start, end } = keyRange(resource, namespace);
+    for (let i = lowerBound(sorted, start); i < sorted.length; i++) {
+      const key = sorted[i] as string;
+      if (key >= end) return;
+      yield key;
+    }
   }
 
   private view(resource: string): View | undefined {

@@ -3,10 +3,12 @@
 // changes), so a changed object is never answered with its old bytes; bounded by size, oldest
 // first out.
 import type { KubeObject } from '../api/types.ts';
+import { toTable, type TableOptions } from '../api/table.ts';
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']}');
+const CLOSE_OBJECT = Buffer.from('}');
 
 export class EncodedObjects {
   private readonly entries = new Map<string, { rv: string; bytes: Buffer }>();
@@ -16,17 +18,43 @@ export class EncodedObjects {
 
   /** The JSON of `obj` as stored (uid and resourceVersion name its version). */
   json(obj: KubeObject): Buffer {
+    return this.cached(obj, '', () => obj);
+  }
+
+  /** The JSON of `obj`'s PartialObjectMetadata (Table rows with includeObject=Metadata). */
+  metadata(obj: KubeObject): Buffer {
+    return this.cached(obj, 'm:', () => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata }));
+  }
+
+  /** A Table (src/api/table.ts) as JSON, each row's object from the cache. */
+  table(resource: string, objects: readonly KubeObject[], opts: TableOptions): Buffer {
+    const { rows, ...rest } = toTable(resource, objects, { ...opts, includeObject: 'None' });
+    const head = JSON.stringify(rest);
+    const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"rows":[`)];
+    rows.forEach((row, i) => {
+      const obj = objects[i] as KubeObject;
+      const r = JSON.stringify(row);
+      const sep = i > 0 ? ',' : '';
+      if (opts.includeObject === 'None') parts.push(Buffer.from(sep + r));
+      else parts.push(Buffer.from(`${sep}${r.slice(0, -1)},"object":`), opts.includeObject === 'Object' ? this.json(obj) : this.metadata(obj), CLOSE_OBJECT);
+    });
+    parts.push(CLOSE);
+    return Buffer.concat(parts);
+  }
+
+  private cached(obj: KubeObject, kind: string, value: () => unknown): Buffer {
     const { uid, resourceVersion: rv } = obj.metadata;
-    if (!uid || !rv) return Buffer.from(JSON.stringify(obj));
-    const hit = this.entries.get(uid);
+    if (!uid || !rv) return Buffer.from(JSON.stringify(value()));
+    const key = kind + uid;
+    const hit = this.entries.get(key);
     if (hit?.rv === rv) return hit.bytes;
-    const bytes = Buffer.from(JSON.stringify(obj));
+    const bytes = Buffer.from(JSON.stringify(value()));
     if (hit) {
-      this.entries.delete(uid);
+      this.entries.delete(key);
       this.size -= hit.bytes.length;
     }
     if (bytes.length > this.maxBytes) return bytes;
-    this.entries.set(uid, { rv, bytes });
+    this.entries.set(key, { rv, bytes });
     this.size += bytes.length;
     for (const [k, v] of this.entries) {
       if (this.size <= this.maxBytes) break;

@@ -10,8 +10,8 @@ import { strategicMergePatch } from '../api/strategic.ts';
 import { unknownFields } from '../api/schema.ts';
 import { applyConfig } from '../api/apply.ts';
 import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/protobuf/decode.ts';
-import { parseIncludeObject, toTable, wantsTable } from '../api/table.ts';
-import type { Store, Subresource } from '../store/store.ts';
+import { parseIncludeObject, wantsTable } from '../api/table.ts';
+import type { ListResult, Store, Subresource } from '../store/store.ts';
 import { selectionKey } from '../store/hub.ts';
 import { rfc3339 } from '../store/time.ts';
 import { zoneName } from '../runtime/names.ts';
@@ -24,7 +24,7 @@ import { runWatch, type Framing, type WatchLimits } from './watch.ts';
 import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
 import type { Node } from '../api/types.ts';
-import { EncodedObjects, listOf } from './encoded.ts';
+import { EncodedObjects } from './encoded.ts';
 import { CurrentObjects } from './current.ts';
 
 export interface ResourceCall {
@@ -140,17 +140,19 @@ export class Rest {
     }
     if (rv !== undefined && rv > 0) await this.waitForRevision(rv);
     const table = wantsTable(req.headers.accept ?? '');
-    // The common list (everything, or a namespace): concatenated from the current objects' bytes.
-    const whole = !filter && !(limit !== undefined && limit > 0) && !cont && !table ? this.current.list(def.resource, call.namespace) : undefined;
-    if (whole) {
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: listOf({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata: { resourceVersion: String(whole.revision) } }, whole.items) };
+    const includeObject = table ? parseIncludeObject(q.get('includeObject')) : undefined;
+    // The common list (everything, or a namespace): from the current objects, no store read.
+    const whole = !filter && !(limit !== undefined && limit > 0) && !cont;
+    if (whole && !table) {
+      const doc = this.current.document(def.resource, call.namespace, apiVersionOf(def), def.listKind);
+      if (doc) return { status: 200, headers: { 'content-type': 'application/json' }, body: doc };
     }
-    const result = this.store.list(def.resource, { namespace: call.namespace, limit, continue: cont || undefined, filter });
+    const result: ListResult = (whole ? this.current.objects(def.resource, call.namespace) : undefined) ?? this.store.list(def.resource, { namespace: call.namespace, limit, continue: cont || undefined, filter });
     const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-    if (table) {
-      return json(200, toTable(def.resource, result.items, { includeObject: parseIncludeObject(q.get('includeObject')), now: this.clock.now(), ...metadata }));
+    if (includeObject) {
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.table(def.resource, result.items, { includeObject, now: this.clock.now(), ...metadata }) };
     }
     return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.list({ apiVersion: apiVersionOf(def), kind: def.listKind, metadata }, result.items) };
   }
@@ -161,13 +163,23 @@ export class Rest {
     const warnings = checkFields(req, def, obj);
     pinIdentity(obj, undefined, def.namespaced ? call.namespace : undefined);
     const created = await this.store.create(def.resource, obj, { dryRun: dryRunParam(req.query) });
-    return json(201, created, warnings);
+    return this.written(req, 201, created, warnings);
+  }
+
+  /**
+   * A write's answer: the object's JSON, built once and kept in the encoded-objects cache, where
+   * the LISTs and GETs that follow (and the list of current objects) take it from. A dry run's
+   * object carries the stored version's resourceVersion but not its content: never cached.
+   */
+  private written(req: HttpRequest, status: number, obj: KubeObject, headers: Record<string, string>): HttpReply {
+    if (dryRunParam(req.query)) return json(status, obj, headers);
+    return { status, headers: { 'content-type': 'application/json', ...headers }, body: this.encoded.json(obj) };
   }
 
   private get(req: HttpRequest, call: ResourceCall, name: string): HttpReply {
     const obj = this.mustGet(call, name);
     if (wantsTable(req.headers.accept ?? '')) {
-      return json(200, toTable(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: this.clock.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.table(call.def.resource, [obj], { includeObject: parseIncludeObject(req.query.get('includeObject')), now: this.clock.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }) };
     }
     return { status: 200, headers: { 'content-type': 'application/json' }, body: this.encoded.json(obj) };
   }
@@ -182,7 +194,7 @@ export class Rest {
       if (obj.metadata.managedFields === undefined && current?.metadata.managedFields) obj.metadata.managedFields = current.metadata.managedFields;
       return obj;
     }, { subresource: sub, dryRun: dryRunParam(req.query) });
-    return json(200, object, warnings);
+    return this.written(req, 200, object, warnings);
   }
 
   /** Server-side apply: create-or-update with field ownership (src/api/apply.ts). */
@@ -202,7 +214,7 @@ export class Rest {
       createIfMissing: sub === 'main',
       dryRun: dryRunParam(req.query),
     });
-    return json(created ? 201 : 200, object, warnings);
+    return this.written(req, created ? 201 : 200, object, warnings);
   }
 
   private async patch(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
@@ -229,7 +241,7 @@ export class Rest {
       pinIdentity(obj, name, def.namespaced ? call.namespace : undefined);
       return obj;
     }, { subresource: sub, dryRun: dryRunParam(req.query) });
-    return json(200, object, warnings);
+    return this.written(req, 200, object, warnings);
   }
 
   private async delete(req: HttpRequest, call: ResourceCall, name: string): Promise<HttpReply> {

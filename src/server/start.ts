@@ -89,7 +89,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   // The node API channel (pods/log) always has a CA: the serving one in auto mode, else its own in <data-dir>/tls.
   const nodes = await NodeAuthority.open(join(o.dataDir, 'tls'), clock);
   const adminToken = o.auth ? ensureAdminToken(o.dataDir) : undefined;
-  const authenticator = o.auth ? new Authenticator({ dataDir: o.dataDir, tokenFile: o.auth.tokenFile, adminToken }) : undefined;
+  const authenticator = o.auth ? new Authenticator({ dataDir: o.dataDir, tokenFile: o.auth.tokenFile, adminToken, clock }) : undefined;
   const security = { authenticator, limits: new Limits({ maxRequestsInflight: o.maxRequestsInflight }) };
   const store = new LmdbStore({ path: join(o.dataDir, 'store'), clock });
   // As kube-apiserver's system namespaces: `default`, and kube-node-lease for the node agents' Leases.

@@ -205,8 +205,18 @@ export function runWatch(store: Store, spec: WatchSpec, sink: Sink, limits: Watc
     },
   };
 
-  const { channel: group, leave } = hub.join(def.resource, key, sel, () => new WatchGroup(spec, clock, limits, topics?.publisher), member);
-  stops.push(leave);
+  let group: WatchGroup;
+  try {
+    const joined = hub.join(def.resource, key, sel, () => new WatchGroup(spec, clock, limits, topics?.publisher), member);
+    group = joined.channel;
+    stops.push(joined.leave);
+  } catch (e) {
+    // The store is closing (or failed): the watch ends with a Status, as any other failure.
+    stop();
+    direct([frame(spec.framing, { type: 'ERROR', object: toApiError(e).toStatus() })]);
+    sink.end();
+    return;
+  }
 
   const bookmark = (annotations?: Record<string, string>): Frame => {
     const metadata: Record<string, unknown> = { resourceVersion: String(store.revision()) };

@@ -7,7 +7,7 @@
 // depend on the stored state (a create's defaulting, admission, validation, uid and timestamps)
 // runs before the transaction; inside it only the checks against stored objects and the writes.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { asBinary, open, type Database, type RootDatabase } from 'lmdb';
 import type { DeleteOptions, KubeObject } from '../api/types.ts';
 import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
 import { invalidObject } from '../api/errors.ts';
@@ -21,14 +21,24 @@ import {
   type StoreEvent, type Subresource, type UpdateOptions, type WatchListener, type WriteOptions,
 } from './store.ts';
 
-/** One event-log record, keyed by revision. */
+/**
+ * One event-log record, keyed by revision. The objects are the objects table's encoding of them
+ * (the bytes just written there, the bytes replaced), not encoded again; records written before
+ * that hold the objects themselves.
+ */
 interface LogRecord {
   t: EventType;
   r: string;
-  o: KubeObject;
-  p?: KubeObject;
+  o: KubeObject | Uint8Array;
+  p?: KubeObject | Uint8Array;
   /** Commit time (ms), for the time-based retention. */
   at: number;
+}
+
+/** The msgpack codec of the objects table (with its shared structures), which lmdb-js exposes untyped. */
+interface Codec {
+  encoder: { encode(value: unknown): Uint8Array };
+  decoder: { decode(bytes: Uint8Array): unknown };
 }
 
 export interface LmdbStoreOptions {
@@ -71,6 +81,7 @@ const LAST_WRITES_MAX = 200_000;
 export class LmdbStore implements Store {
   private readonly root: RootDatabase;
   private readonly objects: Database<KubeObject, string>;
+  private readonly codec: Codec;
   private readonly log: Database<LogRecord, number>;
   private readonly meta: Database<number, string>;
   private readonly clock: Clock;
@@ -100,6 +111,7 @@ export class LmdbStore implements Store {
     this.root = open({ path: opts.path, compression: false });
     // Shared structures: msgpackr records store each object shape once, not every key per value.
     this.objects = this.root.openDB<KubeObject, string>('objects', { encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
+    this.codec = this.objects as unknown as Codec;
     this.log = this.root.openDB<LogRecord, number>('log', { encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
     this.meta = this.root.openDB<number, string>('meta', { encoding: 'msgpack' });
     this.clock = opts.clock ?? realClock;
@@ -255,7 +267,7 @@ export class LmdbStore implements Store {
       if (fromRev < floor) throw new StoreError('Expired', resource, '', `too old resource version: ${fromRev} (${floor})`);
       // Replay and subscribe in one synchronous step: nothing can be published in between.
       for (const { key, value } of this.log.getRange({ start: fromRev + 1, end: this.published + 1 })) {
-        if (value.r === resource) listener(toEvent(key, value));
+        if (value.r === resource) listener(this.logEvent(key, value));
       }
     }
     const after = fromRev ?? this.published;
@@ -363,18 +375,24 @@ export class LmdbStore implements Store {
       const rev = ++this.rev;
       const object = planned.object;
       object.metadata.resourceVersion = String(rev);
+      // Each object is encoded once per write: the objects table and the log share the bytes,
+      // and the replaced version's bytes are taken as stored.
+      const prevBytes = planned.prev ? this.objects.getBinary(planned.key) : undefined;
+      const bytes = this.codec.encoder.encode(object);
       if (planned.type === 'DELETED') this.objects.remove(planned.key);
-      else this.objects.put(planned.key, object);
+      // Already encoded: lmdb-js stores asBinary values as they are.
+      else this.objects.put(planned.key, asBinary(bytes) as unknown as KubeObject);
       if (planned.resource === 'namespaces') this.namespaceStates.clear();
       if (this.lastWrites.size >= LAST_WRITES_MAX) {
         this.lastWrites.clear();
         this.lastWritesEpoch++;
       }
       this.lastWrites.set(planned.key, rev);
-      const record: LogRecord = { t: planned.type, r: planned.resource, o: object, at: this.clock.now() };
-      if (planned.prev) record.p = planned.prev;
+      const record: LogRecord = { t: planned.type, r: planned.resource, o: bytes, at: this.clock.now() };
+      if (prevBytes) record.p = prevBytes;
       this.log.put(rev, record);
-      entry = { rev, done: false, event: toEvent(rev, record) };
+      const event: StoreEvent = { type: planned.type, rev, resource: planned.resource, object, cache: new Map() };
+      entry = { rev, done: false, event: planned.prev ? { ...event, prev: planned.prev } : event };
       this.inflight.push(entry);
     });
     // The flush of the commit this transaction joins, taken now: once `txn` settles, the root's
@@ -505,6 +523,13 @@ export class LmdbStore implements Store {
     return { type: 'MODIFIED', resource: def.resource, key, object: next, prev: stored, write: true };
   }
 
+  /** The event a log record replays. */
+  private logEvent(rev: number, r: LogRecord): StoreEvent {
+    const decode = (o: KubeObject | Uint8Array): KubeObject => (o instanceof Uint8Array ? (this.codec.decoder.decode(o) as KubeObject) : o);
+    const e: StoreEvent = { type: r.t, rev, resource: r.r, object: decode(r.o), cache: new Map() };
+    return r.p ? { ...e, prev: decode(r.p) } : e;
+  }
+
   private checkNamespace(def: ResourceDef, namespace: string): void {
     let terminating = this.namespaceStates.get(namespace);
     if (terminating === undefined) {
@@ -545,10 +570,6 @@ function setOrDelete<K extends string>(o: { [k in K]?: unknown }, k: K, v: unkno
   else o[k] = v;
 }
 
-function toEvent(rev: number, r: LogRecord): StoreEvent {
-  const e: StoreEvent = { type: r.t, rev, resource: r.r, object: r.o, cache: new Map() };
-  return r.p ? { ...e, prev: r.p } : e;
-}
 
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 

@@ -5,13 +5,13 @@
 //     address, same zone (same zone id, nothing booted), no restart, no second Provisioning;
 //  3. `reddwarf serve` + two `reddwarf agent`s: pods spread over both nodes, a SIGKILLed agent's
 //     node goes Ready=Unknown (NodeStatusUnknown) while the other stays Ready, and comes back.
-// The mock zone runtime keeps the simulated host in <data-dir>/zones (src/runtime/mock.ts readMockHost).
+// The mock zone runtime keeps the simulated host in <data-dir>/zones (src/runtime/mock.ts; test/helpers/mock-host.ts reads it).
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readMockHost as readHost } from '../../src/runtime/mock.ts';
 import { kubectl, kubectlMissing, type Kubectl, type KubectlRun } from '../helpers/kubectl.ts';
+import { readMockHost as readHost, type MockHost, type MockZone } from '../helpers/mock-host.ts';
 import { makeTempDir, pollUntil, sleep, startAgent, startServe, startUp, type AgentProcess, type ChildHandle, type ServeProcess } from '../helpers/process.ts';
 
 /** How long waitRunning polls before it gives up: a bound on the test, not a goal (bench/lifecycle.ts times it). */
@@ -81,24 +81,9 @@ const readyOf = (n: NodeJson | undefined): Condition | undefined => n?.status?.c
 const showReady = (c: Condition | undefined): string => (c ? `${c.status}/${c.reason ?? ''}` : 'none');
 
 // ---------------------------------------------------------------------------------------------
-// The simulated host (src/runtime/mock.ts writes it atomically: tmp + rename)
+// The simulated host (src/runtime/mock.ts keeps it in <data-dir>/zones/mock-host.log)
 
-interface MockZone {
-  spec: { pod: string; uid: string; zoneName: string; network: { vnic: string; ip: string } };
-  state: string;
-  zoneId?: number;
-}
-
-interface MockHost {
-  nextZoneId: number;
-  zones: Record<string, MockZone>;
-  datasets: string[];
-  vnics: string[];
-}
-
-function readMockHost(dataDir: string): MockHost {
-  return readHost(join(dataDir, 'zones'));
-}
+const readMockHost = (dataDir: string): MockHost => readHost(join(dataDir, 'zones'));
 
 /** The zone of pod `ns/name` on the simulated host, with its name. */
 function zoneOf(host: MockHost, podKey: string): (MockZone & { name: string }) | undefined {
@@ -108,9 +93,9 @@ function zoneOf(host: MockHost, podKey: string): (MockZone & { name: string }) |
 
 function showHost(dataDir: string): string {
   try {
-    return `--- ${join(dataDir, 'zones')} ---\n${JSON.stringify(readMockHost(dataDir), null, 1)}`;
+    return `--- simulated host of ${dataDir} ---\n${JSON.stringify(readMockHost(dataDir), null, 1)}`;
   } catch (e) {
-    return `--- ${join(dataDir, 'zones')}: ${(e as Error).message}`;
+    return `--- simulated host of ${dataDir}: ${(e as Error).message}`;
   }
 }
 

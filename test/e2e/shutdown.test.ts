@@ -4,9 +4,9 @@
 // forced exit 1 of its own 5 s deadline). bench/lifecycle.ts times it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readMockHost } from '../../src/runtime/mock.ts';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { readMockHost } from '../helpers/mock-host.ts';
 import { pollUntil, sleep, startUp, type ServeTransport } from '../helpers/process.ts';
 
 const WRITERS = 6;

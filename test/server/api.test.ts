@@ -284,6 +284,14 @@ for (const transport of TRANSPORTS) {
       const r = await call('POST', '/api/v1/namespaces/default/pods?dryRun=All', podBody('dry'));
       assert.equal(r.status, 201);
       assertStatus(await call('GET', '/api/v1/namespaces/default/pods/dry'), 404, 'NotFound');
+      // A dry-run patch answers with what would be, and leaves what is (GETs and LISTs alike).
+      await call('POST', '/api/v1/namespaces/default/pods', podBody('wet', { v: '1' }));
+      const patched = await call('PATCH', '/api/v1/namespaces/default/pods/wet?dryRun=All', { metadata: { labels: { v: '2' } } }, { 'content-type': 'application/merge-patch+json' });
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal((patched.body.metadata as { labels: Record<string, string> }).labels.v, '2');
+      assert.equal(((await call('GET', '/api/v1/namespaces/default/pods/wet')).body.metadata as { labels: Record<string, string> }).labels.v, '1');
+      const listed = (await call('GET', '/api/v1/namespaces/default/pods')).body.items?.find((p) => (p.metadata as { name: string }).name === 'wet');
+      assert.equal((listed?.metadata as { labels: Record<string, string> }).labels.v, '1');
     });
 
     it('says that exec, attach and port-forward are not served, naming the zone to zlogin into', async () => {

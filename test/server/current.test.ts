@@ -37,6 +37,28 @@ describe('current objects', () => {
     }
   });
 
+  it('answers the same list document until the store moves on', async () => {
+    const { store, close } = await openStore();
+    const current = new CurrentObjects(store, new EncodedObjects());
+    try {
+      await store.create('pods', pod('d1'));
+      const doc = current.document('pods', 'default', 'v1', 'PodList');
+      const parsed = JSON.parse(doc?.toString() ?? '{}') as { kind: string; metadata: { resourceVersion: string }; items: KubeObject[] };
+      assert.equal(parsed.kind, 'PodList');
+      assert.equal(parsed.metadata.resourceVersion, String(store.revision()));
+      assert.deepEqual(parsed.items.map((p) => p.metadata.name), ['d1']);
+      assert.equal(current.document('pods', 'default', 'v1', 'PodList'), doc, 'the very same bytes');
+      // A write elsewhere moves the list's resourceVersion, not its items.
+      await store.create('namespaces', { metadata: { name: 'elsewhere' } } as KubeObject);
+      const moved = JSON.parse(current.document('pods', 'default', 'v1', 'PodList')?.toString() ?? '{}') as typeof parsed;
+      assert.equal(moved.metadata.resourceVersion, String(store.revision()));
+      assert.deepEqual(moved.items, parsed.items);
+    } finally {
+      current.close();
+      await close();
+    }
+  });
+
   it('leaves resources above its bound to the store', async () => {
     const { store, close } = await openStore();
     const current = new CurrentObjects(store, new EncodedObjects(), 2);

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.ts';
 import { EncodedObjects } from '../../src/server/encoded.ts';
+import { toTable } from '../../src/api/table.ts';
 
 const obj = (uid: string, rv: string, extra: Record<string, unknown> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: uid, uid, resourceVersion: rv }, ...extra }) as KubeObject;
 
@@ -14,6 +15,19 @@ describe('encoded objects', () => {
     const head = { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: '2' } };
     assert.equal(enc.list(head, items).toString(), JSON.stringify({ ...head, items }));
     assert.equal(enc.list(head, []).toString(), JSON.stringify({ ...head, items: [] }));
+  });
+
+  it('answers a Table with the document toTable makes, for every includeObject', () => {
+    const enc = new EncodedObjects();
+    const done = obj('c', '3', { metadata: { name: 'c', uid: 'c', resourceVersion: '3', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { containers: [{ name: 'x', image: 'i' }] }, status: { phase: 'Succeeded' } });
+    const items = [obj('a', '1', { spec: { containers: [{ name: 'x', image: 'i' }] } }), done];
+    for (const includeObject of ['None', 'Metadata', 'Object'] as const) {
+      for (const noHeaders of [false, true]) {
+        const opts = { includeObject, now: Date.parse('2026-01-02T00:00:00Z'), resourceVersion: '9', continue: 'k', noHeaders };
+        assert.deepEqual(JSON.parse(enc.table('pods', items, opts).toString()), JSON.parse(JSON.stringify(toTable('pods', items, opts))), `${includeObject} ${noHeaders}`);
+      }
+    }
+    assert.deepEqual(JSON.parse(enc.table('pods', [], { includeObject: 'Metadata', now: 0, resourceVersion: '1' }).toString()).rows, []);
   });
 
   it('never answers with an older version of an object', () => {

@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { guard } from '../../src/server/authorize.ts';
+import { Authenticator } from '../../src/server/auth.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Limits, MAX_URL_BYTES, MAX_WS_MESSAGE_BYTES } from '../../src/server/limits.ts';
 import { json, type HttpHandler, type HttpReply, type HttpRequest, type Sink } from '../../src/server/http.ts';
 import { NODE_TIMEOUTS } from '../../src/server/node.ts';
@@ -83,6 +87,35 @@ describe('max requests in flight', () => {
       for (const g of gates.splice(0)) g();
       assert.equal((await again).status, 200);
     } finally {
+      await close();
+    }
+  });
+  it('keeps a budget for node Lease renewals apart: user requests filling the limit do not starve them', async () => {
+    const { store, close } = await openStore();
+    const dir = mkdtempSync(join(tmpdir(), 'rd-lease-budget-'));
+    try {
+      const tokens = join(dir, 'tokens.csv');
+      writeFileSync(tokens, 'usertoken,alice,1,"system:masters"\nnodetoken,system:node:n1,2,"system:nodes"\n');
+      const gates: (() => void)[] = [];
+      const inner: HttpHandler = {
+        maxBodyBytes: 1024,
+        handle: () => new Promise<HttpReply>((resolve) => gates.push(() => resolve(json(200, { ok: true })))),
+        upgrade: () => ({ reply: json(400, {}) }),
+      };
+      const limits = new Limits({ maxRequestsInflight: 1 });
+      const h = guard({ limits, authenticator: new Authenticator({ dataDir: dir, tokenFile: tokens }) }, store, inner);
+      const as = (token: string, path: string): HttpRequest => ({ ...request(path), method: 'PUT', headers: { authorization: `Bearer ${token}` } });
+      const held = h.handle(as('usertoken', '/api/v1/namespaces/default/pods/p'));
+      assert.equal((await h.handle(as('usertoken', '/api/v1/namespaces/default/pods/q'))).status, 429);
+      // The node's own Lease still goes through while the user's request holds the only slot.
+      const renewal = h.handle(as('nodetoken', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1'));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(gates.length, 2);
+      for (const g of gates.splice(0)) g();
+      assert.equal((await renewal).status, 200);
+      assert.equal((await held).status, 200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await close();
     }
   });

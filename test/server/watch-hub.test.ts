@@ -188,6 +188,16 @@ describe('watch hub', () => {
     w.close();
   });
 
+  it('ends a watch on a closing store with an ERROR Status instead of throwing', async () => {
+    const closing = await openStore();
+    await closing.store.close();
+    const w = new FakeSink();
+    runWatch(closing.store, spec(), w);
+    assert.equal(w.events[0]?.type, 'ERROR');
+    assert.ok(w.ended);
+    await closing.close();
+  });
+
   it('sends bookmarks and ends at timeoutSeconds on the injected clock', async () => {
     const clock = new SimulatedClock();
     const w = new FakeSink();

@@ -336,6 +336,33 @@ describe('store watch and event log', () => {
     await close();
   });
 
+  it('replays log records written before the log shared the objects table\'s encoding', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'store');
+    let store = new LmdbStore({ path, compactEveryMs: 0 });
+    await store.create('namespaces', { metadata: { name: 'default' } });
+    const a = await store.create('pods', pod('a'));
+    const rev = store.revision();
+    // An older store's record: the objects themselves, not their bytes.
+    const old = { ...a, metadata: { ...a.metadata, labels: { v: 'old' }, resourceVersion: String(rev + 1) } };
+    const log = store.env.openDB<unknown, number>('log', { encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
+    await log.put(rev + 1, { t: 'MODIFIED', r: 'pods', o: old, p: a, at: 0 });
+    await store.close();
+    store = new LmdbStore({ path, compactEveryMs: 0 });
+    assert.equal(store.revision(), rev + 1, 'the newest log record is the revision');
+    const seen: StoreEvent[] = [];
+    store.watch('pods', rev - 1, (e) => seen.push(e));
+    assert.deepEqual(seen.map((e) => [e.type, e.object.metadata.labels?.v, e.prev?.metadata.labels?.app]), [['ADDED', undefined, undefined], ['MODIFIED', 'old', 'web']]);
+    assert.equal(seen[0]?.object.metadata.uid, a.metadata.uid);
+    // And today's records: the bytes, with the replaced version's (the stored one, not the log's).
+    await store.update('pods', 'default', 'a', (p) => ({ ...(p as KubeObject), metadata: { ...p?.metadata, labels: { v: 'new' } } }));
+    const replay: StoreEvent[] = [];
+    store.watch('pods', rev + 1, (e) => replay.push(e));
+    assert.deepEqual(replay.map((e) => [e.type, e.rev, e.object.metadata.labels?.v, e.prev?.metadata.resourceVersion]), [['MODIFIED', rev + 2, 'new', a.metadata.resourceVersion]]);
+    await store.close();
+    remove();
+  });
+
   it('survives a reopen: objects, revision and log are all there', async () => {
     const { dir, remove } = tempDir();
     const path = join(dir, 'store');

@@ -20,7 +20,7 @@ export class UpCommand extends withFlags(() => ({ ...controlPlaneFlags(), ...age
     const cp = await runControlPlane(this, log);
     // The API server reaches this node's API without a socket; one listens only with --node-api-port.
     const nodes = cp.server.nodes;
-    const agent = await runAgent(this, this.dataDir, cp.client, log, { cert: (node, sans) => nodes.issueServing(node, sans) }).catch(async (e: unknown) => {
+    const agent = await runAgent(this, this.dataDir, cp.client, log, { cert: (node, sans) => nodes.issueServing(node, sans) }, cp.clock).catch(async (e: unknown) => {
       await cp.stop();
       throw e;
     });
