@@ -33,7 +33,7 @@
 // CPU = process.cpuUsage() user+system (ms) of the phase, wall = performance.now().
 //
 // Usage: node --import tsx bench/actors.ts [--pods 10000] [--ticks 3] [--tick-ms 30000]
-//        [--layouts agent,systems] [--per-node 110] [--warmup 300] [--churn 40000]
+//        [--layouts agent,systems] [--per-node 110] [--warmup 2000] [--churn 40000]
 //        [--churn-round 1000] [--churn-sample 10000] [--timeout-seconds 300]
 // Compare `spawn.first_tenth_us_per_actor` with `last_tenth_us_per_actor`: equal for a constant
 // cost per spawn, growing with N for a layout whose parents grow with N.
@@ -59,7 +59,7 @@ const { values: args } = parseArgs({
     'tick-ms': { type: 'string', default: '30000' },
     layouts: { type: 'string', default: LAYOUTS.join(',') },
     'per-node': { type: 'string', default: '110' },
-    warmup: { type: 'string', default: '300' },
+    warmup: { type: 'string', default: '2000' },
     churn: { type: 'string', default: '40000' },
     'churn-round': { type: 'string', default: '1000' },
     'churn-sample': { type: 'string', default: '10000' },

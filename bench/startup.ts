@@ -4,29 +4,27 @@
 // HTTP, scheduler, node liveness) and a node agent (startAgent, the in-process LocalClient, the
 // mock zone runtime) in a temporary data directory. A child process is the user: it opens a
 // WebSocket watch on /api/v1/namespaces/default/pods, then POSTs pods open-loop at --rate per
-// second for --seconds (200/s × 30 s = 6,000 pods), whatever the answers take, over keep-alive
-// node:http sockets. Per pod it stamps the create's 201 (ack), the first event with
-// spec.nodeName (bound) and the first MODIFIED with status.phase=Running; latency = Running − ack,
+// second for --seconds (1,000/s × 30 s = 30,000 pods by default), whatever the answers take,
+// over keep-alive node:http sockets. Per pod it stamps the create's 201 (ack), the first event
+// with spec.nodeName (bound) and the first MODIFIED with status.phase=Running; latency = Running − ack,
 // both on the child's clock. Pods carry no resource requests and the node gets --max-pods above
 // the pod count, so every pod fits on the one node (with `up`'s defaults only 110 would).
 //
 // Differences from `up`, on purpose: the mock runtime's step delay is --step-delay-ms (0 by
 // default; `--step-delay-ms up` keeps `up`'s 20–50 ms per step), and --max-pods.
 //
-// Modes (--modes, default plain,inspect,plain+statefile), each on a fresh data directory and a
-// fresh stack, in this process one after the other:
-//   plain      no inspection observer; the mock runtime's private save() (it rewrites and fsyncs
-//              a JSON file of every zone after every step, one write after another) is replaced
-//              with a no-op, so that what is measured is API + scheduler + agent + actors.
+// Modes (--modes, default plain+statefile,inspect+statefile), each on a fresh data directory and
+// a fresh stack, in this process one after the other:
+//   plain      no inspection observer.
 //   inspect    the same with `agent.pods.actor.system.inspect(observer)`, an observer that only
 //              counts (XSTATE.md §1.6): what any attached inspector costs before it does any work.
-//   +statefile suffix: the mock runtime exactly as `up` has it, state file included. It runs
-//              for --statefile-seconds (3) only: every step builds the whole file's text when it
-//              queues its write, so the queue of pending texts grows as zones × queued steps
-//              (measured: 1,000 pods at 200/s peaked at 2.2 GB of heap and took ~60 s to all be
-//              Running; 6,000 would not fit).
-//              Last by default: what is still in flight when the agent stops should not land in
-//              another mode's numbers.
+//   +statefile suffix: the mock runtime exactly as `up` has it, its state log included (one
+//              appended line per zone step, src/runtime/mock.ts). Without it the mock's private
+//              save() is replaced with a no-op, to see what the state costs.
+//
+// Goals (issue 14, `goals` in the JSON, from the first mode with the state file): ≥ 1,000 pods/s
+// sustained for 30 s (every pod Running, drain < 2 s), create→Running p99 ≤ 250 ms, and no growth
+// of p50 with N (the last fifth's p50 ≤ 1.5 × the first fifth's + 10 ms).
 //
 // Reading it: created = 201s; running = pods seen Running before the end; backlog = creates sent −
 // pods Running at a moment (an unanswered create counts: the API can be the queue);
@@ -40,8 +38,8 @@
 // these numbers a lot (loadavg_1m per mode is [start, end]); server.cpu_ms_per_pod and
 // inspect_cpu_ratio move less than latencies do when the system is near saturation.
 //
-// Usage: node --import tsx bench/startup.ts [--seconds 30] [--rate 200] [--drain-seconds 60]
-//        [--modes plain,inspect,plain+statefile] [--statefile-seconds 3] [--step-delay-ms N|up]
+// Usage: node --import tsx bench/startup.ts [--seconds 30] [--rate 1000] [--drain-seconds 60]
+//        [--modes plain+statefile,inspect+statefile] [--step-delay-ms N|up]
 //        [--http auto|uws|node] [--max-pods N]
 // Progress goes to stderr; the last line of stdout is one JSON object.
 import { ROLE_ENV, serveSpecs, SpecRunner } from './lib/child.ts';
@@ -277,7 +275,6 @@ type User = SpecRunner<LoadSpec, LoadResult>;
 
 interface Options {
   seconds: number;
-  statefileSeconds: number;
   rate: number;
   drainSeconds: number;
   /** undefined: the mock runtime's own default (20–50 ms), as `up` runs it. */
@@ -321,7 +318,7 @@ async function runMode(mode: string, o: Options, user: User): Promise<Record<str
   let inspectionEvents = 0;
   const subscription = inspect ? agent.pods.actor.system.inspect(() => void inspectionEvents++) : undefined;
   const port = cp.server.listening.port;
-  const seconds = stateFile ? Math.min(o.seconds, o.statefileSeconds) : o.seconds;
+  const seconds = o.seconds;
   const uncaught0 = uncaught.length;
   phase = `${mode}: run`;
   progress(`${mode}: ${cp.server.url} (${cp.server.listening.transport}), data in ${dataDir}; ${o.rate} pods/s for ${seconds} s`);
@@ -396,15 +393,25 @@ async function runMode(mode: string, o: Options, user: User): Promise<Record<str
   };
 }
 
+/** Issue 14's startup goals against one mode's result (state file on, as `up` runs). */
+function goals(r: LoadResult & { mode: string; kept_up: boolean }, rate: number, seconds: number): Record<string, { goal: string; value: number | boolean | null; pass: boolean }> {
+  const first = r.latency_first_fifth_p50_ms;
+  const last = r.latency_last_fifth_p50_ms;
+  return {
+    sustained_pods_per_s: { goal: '>= 1000 for 30 s, every pod Running, drain < 2 s', value: r.create_rate_achieved, pass: rate >= 1000 && seconds >= 30 && r.create_rate_achieved >= 0.95 * rate && r.kept_up },
+    create_to_running_p99_ms: { goal: '<= 250', value: r.latency?.p99_ms ?? null, pass: (r.latency?.p99_ms ?? Infinity) <= 250 },
+    p50_growth_last_vs_first_fifth: { goal: 'last fifth p50 <= 1.5 x first fifth p50 + 10 ms', value: first > 0 ? round(last / first, 2) : null, pass: Number.isFinite(last) && last <= 1.5 * first + 10 },
+  };
+}
+
 async function driverMain(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '30' },
-      'statefile-seconds': { type: 'string', default: '3' },
-      rate: { type: 'string', default: '200' },
+      rate: { type: 'string', default: '1000' },
       // How long to wait for the last pods after the create window ends.
       'drain-seconds': { type: 'string', default: '60' },
-      modes: { type: 'string', default: 'plain,inspect,plain+statefile' },
+      modes: { type: 'string', default: 'plain+statefile,inspect+statefile' },
       'step-delay-ms': { type: 'string', default: '0' },
       http: { type: 'string', default: 'auto' },
       'max-pods': { type: 'string' },
@@ -419,7 +426,6 @@ async function driverMain(): Promise<void> {
   const planned = Math.round(rate * seconds);
   const o: Options = {
     seconds,
-    statefileSeconds: Number(values['statefile-seconds']),
     rate,
     drainSeconds: Number(values['drain-seconds']),
     stepDelay,
@@ -442,6 +448,7 @@ async function driverMain(): Promise<void> {
     user.stop();
   }
   const byMode = Object.fromEntries(results.map((r) => [r.mode as string, r]));
+  const judged = results.find((r) => r.mock_state_file === true) as (LoadResult & { mode: string; kept_up: boolean }) | undefined;
   const lat = (m: string, k: 'p50_ms' | 'p99_ms'): number | undefined => (byMode[m] as { latency?: Record<string, number> } | undefined)?.latency?.[k];
   const plainP50 = lat('plain', 'p50_ms');
   const inspectP50 = lat('inspect', 'p50_ms');
@@ -454,7 +461,9 @@ async function driverMain(): Promise<void> {
     cpus: availableParallelism(),
     platform: `${process.platform}-${process.arch}`,
     loadavg_1m: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
-    params: { rate, seconds, planned, statefile_seconds: o.statefileSeconds, drain_seconds: o.drainSeconds, mock_step_delay_ms: o.stepDelay ?? '20-50 (up default)', http: o.http, max_pods: o.maxPods, pod: 'one container, no resource requests', watch: 'WebSocket, pods in default' },
+    params: { rate, seconds, planned, drain_seconds: o.drainSeconds, mock_step_delay_ms: o.stepDelay ?? '20-50 (up default)', http: o.http, max_pods: o.maxPods, pod: 'one container, no resource requests', watch: 'WebSocket, pods in default' },
+    goals: judged ? goals(judged, rate, seconds) : null,
+    goals_pass: judged ? Object.values(goals(judged, rate, seconds)).every((g) => g.pass) : false,
     inspect_p50_ratio: plainP50 && inspectP50 !== undefined ? round(inspectP50 / plainP50, 2) : null,
     inspect_cpu_ratio: plainCpu && inspectCpu !== undefined ? round(inspectCpu / plainCpu, 2) : null,
     results: byMode,

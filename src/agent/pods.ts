@@ -81,8 +81,6 @@ function mergePatch(from: PodStatus, to: PodStatus): Record<string, unknown> {
   return patch;
 }
 
-const sameStatuses = (a: ContainerRuntimeStatus[], b: ContainerRuntimeStatus[] | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
-
 /** Starts hosting the pods bound to `node` until stop(). Zones are left as they are on stop. */
 export function startPodHost(o: PodHostOptions): PodHost {
   const clock = o.clock ?? realClock;
@@ -108,6 +106,8 @@ export function startPodHost(o: PodHostOptions): PodHost {
   // The images each pod's zone was built or last updated with: a new one in the spec restarts that container.
   const applied = new Map<string, Map<string, string>>();
   const runtimeStatuses = new Map<string, ContainerRuntimeStatus[]>();
+  /** The same statuses as JSON: what the next poll compares with (one stringify per pod and poll). */
+  const runtimeStatusText = new Map<string, string>();
 
   /** A running pod's spec names new images: pull them, then restart just those containers on them. */
   const updateContainers = async (key: string, signal: AbortSignal): Promise<void> => {
@@ -141,9 +141,11 @@ export function startPodHost(o: PodHostOptions): PodHost {
       } catch {
         continue;
       }
+      const text = JSON.stringify(statuses);
+      if (text === runtimeStatusText.get(key)) continue;
       const prev = runtimeStatuses.get(key);
-      if (sameStatuses(statuses, prev)) continue;
       runtimeStatuses.set(key, statuses);
+      runtimeStatusText.set(key, text);
       facts.set(key, new Map(statuses.map((st) => [st.name, { runtime: st }])));
       for (const st of statuses) {
         const was = prev?.find((x) => x.name === st.name);
@@ -164,11 +166,22 @@ export function startPodHost(o: PodHostOptions): PodHost {
     }
   };
 
+  // The last spec built per pod, reused while its inputs are the same objects: the container poll
+  // asks for every running pod's spec every period.
+  const specs = new Map<string, { pod: Pod | undefined; ip: string; r: unknown; spec: ZoneSpec }>();
   /** A spec good enough to remove what a pod may have left, even if the pod cannot become a zone. */
   const cleanupSpec = (key: string): ZoneSpec => {
-    const [namespace, name] = ns(key);
     const ip = o.ipam.lookup(key) ?? { ip: '0.0.0.0', prefixLen: 0, gateway: '0.0.0.0' };
     const p = pods.get(key);
+    const r = resolved.get(key);
+    const cached = specs.get(key);
+    if (cached && cached.pod === p && cached.ip === ip.ip && cached.r === r) return cached.spec;
+    const spec = buildSpec(key, p, ip);
+    specs.set(key, { pod: p, ip: ip.ip, r, spec });
+    return spec;
+  };
+  const buildSpec = (key: string, p: Pod | undefined, ip: IpAllocation): ZoneSpec => {
+    const [namespace, name] = ns(key);
     if (p) {
       try {
         return specFor(p, ip);
@@ -316,6 +329,8 @@ export function startPodHost(o: PodHostOptions): PodHost {
         written.delete(input.key);
         facts.delete(input.key);
         runtimeStatuses.delete(input.key);
+        runtimeStatusText.delete(input.key);
+        specs.delete(input.key);
         return report;
       })())),
       finalizePod: fromPromise<void, { key: string; uid: string }>(async ({ input }) => {

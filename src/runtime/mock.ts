@@ -2,8 +2,8 @@
 // are kept in an append-only log (one line per change), so they survive an agent restart as on a
 // real host (upstream's mock lost them, SPEC §5.7) and each step costs the same whatever the number
 // of zones; steps take a little time on the runtime's Clock and can be made to fail.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { appendFile, open, rename, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realClock, type Clock } from '../time/clock.ts';
 import { InvalidZoneTransition, ZoneAlreadyExists, ZoneError, ZoneNotFound } from './errors.ts';
@@ -13,7 +13,7 @@ import { carryOn, runWithRollback, type FaultHandle, type FaultOptions, type Zon
 import { assertZoneSpec } from './zonespec.ts';
 
 export interface MockRuntimeOptions {
-  /** Where the host state file (`mock-host.json`) lives; created when missing. */
+  /** Where the host state log (`mock-host.log`) lives; created when missing. */
   dir: string;
   /** Time each step takes, in ms: fixed or a [min, max] range (default 20–50; tests pass 0). */
   stepDelayMs?: number | readonly [number, number];
@@ -40,7 +40,7 @@ interface ZoneRecord {
   restarts?: Record<string, { count: number; startedAt: string }>;
 }
 
-/** The former state file's shape (read once, then carried over into the log). */
+/** The former state file's shape (read once, then carried over into the log; test/helpers/mock-host.ts reads both). */
 interface HostFile {
   version: 1;
   nextZoneId: number;
@@ -83,6 +83,13 @@ export class MockRuntime implements ZoneRuntime {
   private nextZoneId = 1;
   private faults: Fault[] = [];
   private readonly logDirs = new Set<string>();
+  /** Log appends and zone-root removals not yet done (note(), forgetRoot()). */
+  private fileOps: ({ dir: string; line: string } | { remove: string })[] = [];
+  private filesWriting?: Promise<void>;
+  /** File ops queued so far, and done so far (a step waits for its own, not for later ones). */
+  private filesQueued = 0;
+  private filesDone = 0;
+  private fileWaiters: { upTo: number; resolve: () => void }[] = [];
   private readonly clock: Clock;
   private readonly legacyPath: string;
   /** Log lines not yet handed to a write. */
@@ -146,6 +153,8 @@ export class MockRuntime implements ZoneRuntime {
         undo: () => this.zoneStep('halt', z),
       },
     ], signal);
+    // What a zone printed by now is there for `kubectl logs` once the step returns.
+    await this.filesWritten();
     return this.status(z);
   }
 
@@ -155,6 +164,8 @@ export class MockRuntime implements ZoneRuntime {
 
   async boot(zoneName: string, signal?: AbortSignal): Promise<ZoneStatus> {
     await this.zoneStep('boot', zoneName, signal);
+    // What a zone printed by now is there for `kubectl logs` once the step returns.
+    await this.filesWritten();
     return this.status(zoneName);
   }
 
@@ -220,6 +231,7 @@ export class MockRuntime implements ZoneRuntime {
       r.restarts = { ...r.restarts, [container.name]: { count: prev + 1, startedAt: new Date(this.clock.now()).toISOString() } };
     });
     this.note(z, `container ${container.name} restarted on image ${container.image?.ref ?? '(none)'}; the mock runtime runs no processes`);
+    await this.filesWritten();
   }
 
   logDir(zoneName: string, container: string): string {
@@ -229,24 +241,70 @@ export class MockRuntime implements ZoneRuntime {
 
   /**
    * Records one of the mock's own steps as a CRI line in each container's `0.log`, clearly
-   * labelled: the mock runs no processes, so this is all `kubectl logs` can show. One append per
-   * container and step.
+   * labelled: the mock runs no processes, so this is all `kubectl logs` can show. Written in the
+   * background, in order with the removal of zone roots (a step never waits on a log line).
    */
   private note(zoneName: string, text: string): void {
     const r = this.zones.get(zoneName);
     if (!r) return;
     const line = criLine(this.clock.now(), 'stdout', `[mock runtime] ${text}`);
-    for (const p of [...r.spec.initContainers, ...r.spec.containers]) {
-      const dir = this.logDir(zoneName, p.name);
-      try {
-        if (!this.logDirs.has(dir)) {
-          mkdirSync(dir, { recursive: true });
-          this.logDirs.add(dir);
+    for (const p of [...r.spec.initContainers, ...r.spec.containers]) this.fileOps.push({ dir: this.logDir(zoneName, p.name), line });
+    this.writeFiles();
+  }
+
+  /** Resolves once every file op queued until now is done. */
+  private filesWritten(): Promise<void> {
+    const upTo = this.filesQueued + this.fileOps.length;
+    if (this.filesDone >= upTo) return Promise.resolve();
+    return new Promise((resolve) => this.fileWaiters.push({ upTo, resolve }));
+  }
+
+  /** Applies the queued log appends and root removals, in order; one pass at a time. */
+  private writeFiles(): void {
+    if (this.filesWriting) return;
+    this.filesWriting = (async () => {
+      while (this.fileOps.length > 0) {
+        const ops = this.fileOps;
+        this.fileOps = [];
+        this.filesQueued += ops.length;
+        // Appends up to each removal go together, one write per file.
+        let appends = new Map<string, string[]>();
+        const flush = async (): Promise<void> => {
+          const batch = appends;
+          appends = new Map();
+          await Promise.all([...batch].map(([dir, lines]) => this.append(dir, lines.join(''))));
+        };
+        for (const op of ops) {
+          if ('remove' in op) {
+            await flush();
+            await rm(op.remove, { recursive: true, force: true }).catch(() => {});
+            for (const d of this.logDirs) if (d.startsWith(`${op.remove}/`)) this.logDirs.delete(d);
+          } else {
+            const lines = appends.get(op.dir);
+            if (lines) lines.push(op.line);
+            else appends.set(op.dir, [op.line]);
+          }
         }
-        appendFileSync(join(dir, '0.log'), line);
-      } catch {
-        // A log line is not worth failing a zone step for.
+        await flush();
+        this.filesDone += ops.length;
+        this.fileWaiters = this.fileWaiters.filter((w) => {
+          if (w.upTo > this.filesDone) return true;
+          w.resolve();
+          return false;
+        });
       }
+    })().finally(() => (this.filesWriting = undefined));
+  }
+
+  private async append(dir: string, text: string): Promise<void> {
+    try {
+      if (!this.logDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.logDirs.add(dir);
+      }
+      await appendFile(join(dir, '0.log'), text);
+    } catch {
+      // A log line is not worth failing a zone step for.
     }
   }
 
@@ -277,9 +335,8 @@ export class MockRuntime implements ZoneRuntime {
   }
 
   private forgetRoot(zoneName: string): void {
-    const root = join(this.rootsDir, zoneName);
-    rmSync(root, { recursive: true, force: true });
-    for (const d of this.logDirs) if (d.startsWith(`${root}/`)) this.logDirs.delete(d);
+    this.fileOps.push({ remove: join(this.rootsDir, zoneName) });
+    this.writeFiles();
   }
 
   /** The zone datasets that exist on the simulated host. */
@@ -295,6 +352,7 @@ export class MockRuntime implements ZoneRuntime {
   /** Resolves once every state change so far is on disk. */
   async flushed(): Promise<void> {
     await this.saving;
+    await this.filesWriting;
   }
 
   private datasetOf(zoneName: string): string {

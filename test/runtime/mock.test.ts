@@ -49,6 +49,7 @@ describe('MockRuntime logs', () => {
       const spec = testSpec('p');
       await rt.provision(spec);
       await rt.halt(spec.zoneName);
+      await rt.flushed();
       const log = readFileSync(join(rt.logDir(spec.zoneName, 'web'), '0.log'), 'utf8').trimEnd().split('\n');
       assert.equal(log.length, 3);
       for (const line of log) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F \[mock runtime\] zone /);
@@ -56,6 +57,7 @@ describe('MockRuntime logs', () => {
       assert.match(log[2] as string, /halted$/);
       assert.ok(rt.logDir(spec.zoneName, 'web').startsWith(join(dir, 'roots', spec.zoneName, '.reddwarf', 'logs')));
       await rt.deprovision(spec);
+      await rt.flushed();
       assert.deepEqual(readdirSync(join(dir, 'roots')), []);
     } finally {
       remove();
