@@ -32,6 +32,9 @@ export interface PodWorkload {
 
 /** How often the containers' own states (exits, restarts) are read: kubelet's PLEG relists every second. */
 export const CONTAINER_POLL_MS = 2_000;
+/** A failed status write is tried again after 1 s, doubling to 30 s (kubelet retries its status manager sync likewise). */
+const STATUS_RETRY_MS = 1_000;
+const STATUS_RETRY_MAX_MS = 30_000;
 
 export interface PodHostOptions {
   client: Client;
@@ -227,6 +230,8 @@ export function startPodHost(o: PodHostOptions): PodHost {
     void writeStatus(key);
   };
   const writing = new Set<string>();
+  const retryDelay = new Map<string, number>();
+  const retryTimers = new Map<string, unknown>();
   /** One merge PATCH of the status per write, from what the agent knows: no GET, no conflict to retry. */
   const writeStatus = async (key: string): Promise<void> => {
     if (writing.has(key)) return;
@@ -243,8 +248,21 @@ export function startPodHost(o: PodHostOptions): PodHost {
         try {
           const updated = await o.client.patch<Pod>('pods', namespace, name, { metadata: { uid: current.metadata.uid }, status: mergePatch(base.status ?? {}, status) }, { status: true });
           written.set(key, { uid: updated.metadata.uid ?? '', status: updated.status ?? status });
+          retryDelay.delete(key);
         } catch (e) {
-          if (!(e instanceof ClientError && (e.code === 404 || e.code === 409))) o.log(`pod ${key}: status write failed: ${(e as Error).message}`);
+          // Gone or replaced (404, uid precondition 409): nothing to report. Anything else (429
+          // from a busy server, 5xx, a dropped connection) is retried with back-off, or the pod
+          // would show its old phase for good.
+          if (e instanceof ClientError && (e.code === 404 || e.code === 409)) continue;
+          const delay = retryDelay.get(key) ?? STATUS_RETRY_MS;
+          retryDelay.set(key, Math.min(delay * 2, STATUS_RETRY_MAX_MS));
+          o.log(`pod ${key}: status write failed: ${(e as Error).message}; retrying in ${delay} ms`);
+          if (!pending.has(key)) pending.set(key, r);
+          if (!retryTimers.has(key)) retryTimers.set(key, clock.setTimeout(() => {
+            retryTimers.delete(key);
+            void writeStatus(key);
+          }, delay));
+          break;
         }
       }
     } finally {
@@ -359,6 +377,8 @@ export function startPodHost(o: PodHostOptions): PodHost {
     ready: Promise.resolve(),
     async stop() {
       stopped = true;
+      for (const t of retryTimers.values()) clock.clearTimeout(t);
+      retryTimers.clear();
       stopPoller();
       informer.stop();
       host.actor.stop();

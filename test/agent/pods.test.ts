@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { SimulatedClock } from 'xstate';
 import { LocalClient } from '../../src/client/local.ts';
+import { ClientError } from '../../src/client/client.ts';
 import { startPodHost, type PodHost } from '../../src/agent/pods.ts';
 import { Ipam } from '../../src/runtime/ipam.ts';
 import { MockRuntime } from '../../src/runtime/mock.ts';
@@ -91,6 +92,32 @@ describe('agent pod host', () => {
       await t.close();
     });
   }
+
+  it('writes the status again after a 429 from a busy server: the pod still shows Running', async () => {
+    const t = await setup();
+    let refusedAt: number | undefined;
+    // From the write that says Running on, the API server answers status writes with 429 for 10 s, as under a create flood.
+    const busy = Object.create(t.client) as LocalClient;
+    busy.patch = (async (resource: string, namespace: string, name: string, patch: unknown, opts?: { status?: boolean }) => {
+      const running = (patch as { status?: { phase?: string } }).status?.phase === 'Running';
+      if (opts?.status && ((refusedAt === undefined && running) || (refusedAt !== undefined && t.clock.now() < refusedAt + 10_000))) {
+        refusedAt ??= t.clock.now();
+        throw new ClientError(429, 'TooManyRequests', 'Too many requests, please try again later.');
+      }
+      return t.client.patch(resource, namespace, name, patch, opts);
+    }) as LocalClient['patch'];
+    const workload = podWorkload({ client: busy, images: simulatedSource(), node: 'n1', brands: ['lx'], podIP: (key) => t.ipam.lookup(key)?.ip });
+    const h = startPodHost({ client: busy, node: 'n1', runtime: t.runtime, ipam: t.ipam, zone: { zonepathPrefix: '/rpool/zones', link: 'reddwarf0', brands: ['lx'] }, workload, containerPollMs: POLL_MS, clock: t.clock, log: () => {} });
+    await t.pod('busy');
+    await until('the refused Running write', () => refusedAt !== undefined);
+    assert.notEqual(t.get('busy')?.status?.phase, 'Running');
+    await until('Running', () => t.get('busy')?.status?.phase === 'Running', t.clock);
+    // Retried on its back-off (1, 2, 4, 8 s …) once the server takes writes again, not left for some later change to carry.
+    const after = t.clock.now() - (refusedAt ?? 0);
+    assert.ok(after <= 20_000, `Running only ${after} simulated ms after the first refusal`);
+    await h.stop();
+    await t.close();
+  });
 
   it('records an event whose name the scheduler took in the same millisecond under the next name, not lost', async () => {
     const t = await setup();
