@@ -55,7 +55,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { ROLE_ENV, serveSpecs, SpecRunner } from './lib/child.ts';
 import { hollowProcess, type HollowSpec, type HollowStats } from './lib/hollow-node.ts';
-import type { Pod } from '../src/api/types.ts';
+import type { Pod } from '../src/api/model/types.ts';
 import type { Client } from '../src/client/client.ts';
 
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits));

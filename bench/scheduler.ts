@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Node, Pod } from '../src/api/types.ts';
+import type { Node, Pod } from '../src/api/model/types.ts';
 import { LocalClient } from '../src/client/local.ts';
 import { startScheduler } from '../src/scheduler/scheduler.ts';
 import { LmdbStore } from '../src/store/lmdb.ts';

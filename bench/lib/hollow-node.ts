@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RootDatabase } from 'lmdb';
 import type { Agent } from '../../src/agent/agent.ts';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 import type { Client, WatchHandlers, WatchQuery } from '../../src/client/client.ts';
 import { Ipam } from '../../src/runtime/ipam.ts';
 import { NoopRuntime } from './noop-runtime.ts';

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { Client } from '../client/client.ts';
-import type { Node } from '../api/types.ts';
+import type { Node } from '../api/model/types.ts';
 import { Ipam } from '../runtime/ipam.ts';
 import { hostResources, parseReservation } from '../runtime/host.ts';
 import { MockRuntime } from '../runtime/mock.ts';

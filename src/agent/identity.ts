@@ -2,7 +2,7 @@
 // (an upper-case host name used to keep the agent from ever registering, SPEC §11.9).
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
-import { isDns1123Subdomain } from '../api/validation.ts';
+import { isDns1123Subdomain } from '../api/model/validation.ts';
 
 /** The node name to register, or an error that says how to pick one. */
 export function nodeName(flag: string | undefined, host: () => string = hostname): string {

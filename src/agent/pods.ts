@@ -4,14 +4,14 @@
 import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { clusterMachine, hostingPods, podId } from '../../machines/cluster.ts';
 import { podMachine, type Adoption, type PodEventRecord, type PodReport, type ZoneHealth, type ZoneUp } from '../../machines/pod.ts';
-import type { Pod, PodStatus } from '../api/types.ts';
+import type { Pod, PodStatus } from '../api/model/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
 import { startInformer } from '../client/informer.ts';
 import { every, realClock, sleep, type Clock } from '../time/clock.ts';
 import type { Ipam, IpAllocation } from '../runtime/ipam.ts';
-import { vnicName, zoneName } from '../runtime/names.ts';
+import { vnicName, zoneName } from '../api/model/zone-names.ts';
 import type { ContainerRuntimeStatus, RuntimeContainer, ZoneBrand, ZoneRuntime, ZoneSpec } from '../runtime/runtime.ts';
-import { defaultBrandOn } from '../scheduler/brands.ts';
+import { defaultBrandOn } from '../api/model/brands.ts';
 import { zoneSpecFor, type ZoneSpecOptions } from '../runtime/zonespec.ts';
 import { digestRef, parseImageRef } from '../images/reference.ts';
 import { eventFor, statusFor, type ContainerFacts } from './report.ts';

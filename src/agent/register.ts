@@ -5,14 +5,14 @@
 // (nodeStatusReportFrequency). A deleted Node is registered again (SPEC §11.26).
 import { release } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import type { Node } from '../api/types.ts';
+import type { Node } from '../api/model/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
-import { lastHeartbeat, withReady } from '../control/nodes.ts';
-import { microTime, NODE_LEASE_DURATION_SECONDS, NODE_LEASE_NAMESPACE, type Lease } from '../api/lease/lease.ts';
+import { lastHeartbeat, withReady } from '../api/model/node/conditions.ts';
+import { microTime, NODE_LEASE_DURATION_SECONDS, NODE_LEASE_NAMESPACE, type Lease } from '../api/model/lease/lease.ts';
 import { every, type Clock } from '../time/clock.ts';
 import type { NodeResources } from '../runtime/host.ts';
 import { rfc3339 } from '../store/time.ts';
-import { brandsLabelValue, ZONE_BRANDS_LABEL } from '../scheduler/brands.ts';
+import { brandsLabelValue, ZONE_BRANDS_LABEL } from '../api/model/brands.ts';
 import { OS_DISTRIBUTION_ANNOTATION, type Distribution } from '../runtime/brands.ts';
 
 export interface NodeIdentity {

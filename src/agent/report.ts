@@ -1,7 +1,7 @@
 // What the agent writes for a pod: the status document of each machine state, and core/v1 Events
 // so `kubectl describe pod` tells the pod's story.
 import type { PodEventRecord, PodReport } from '../../machines/pod.ts';
-import type { Condition, Container, CoreEvent, Pod, PodStatus } from '../api/types.ts';
+import type { Condition, Container, CoreEvent, Pod, PodStatus } from '../api/model/types.ts';
 import type { ContainerRuntimeStatus } from '../runtime/runtime.ts';
 import { rfc3339 } from '../store/time.ts';
 

@@ -3,7 +3,7 @@
 // (Entrypoint/Cmd vs command/args, Env, WorkingDir, User) into what the zone's supervisor starts.
 import { createHash } from 'node:crypto';
 import type { PodEventRecord } from '../../machines/pod.ts';
-import type { Container, KubeObject, Pod } from '../api/types.ts';
+import type { Container, KubeObject, Pod } from '../api/model/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
 import { credentialsFromDockerConfigSecrets, type CredentialLookup } from '../images/credentials.ts';
 import { ImagePullError } from '../images/errors.ts';
@@ -11,7 +11,7 @@ import { pullPolicy } from '../images/policy.ts';
 import type { ImageConfig, ImageStore } from '../images/store.ts';
 import type { ContainerImage, RuntimeContainer } from '../runtime/runtime.ts';
 import { ContainerConfigError, resolveArgv, resolveEnv, resolveUser, type PodContext } from '../runtime/supervisor/bundle.ts';
-import { LX_BRAND, podBrandOn } from '../scheduler/brands.ts';
+import { LX_BRAND, podBrandOn } from '../api/model/brands.ts';
 import type { PodWorkload } from './pods.ts';
 
 /** Where images come from: the image store, or (mock runtime, `--image-pulls simulated`) nowhere at all. */

@@ -11,7 +11,7 @@ import { startApiServer, parseBind, type ApiServer } from '../server/start.ts';
 import { startAgent, type Agent } from '../agent/agent.ts';
 import { nodeIp, nodeName } from '../agent/identity.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../runtime/storage.ts';
-import { parseMemory } from '../api/quantity.ts';
+import { parseMemory } from '../api/model/quantity.ts';
 import { BrandsError, resolveHostBrands, type Distribution } from '../runtime/brands.ts';
 import { parseCount, parseDuration, parseImagePulls, parseRuntime, type AgentFlags, type ControlPlaneFlags, type RemoteAgentFlags } from './flags.ts';
 import { readFileSync } from 'node:fs';
@@ -55,7 +55,7 @@ export async function runControlPlane(f: ControlPlaneFlags, log: (m: string) => 
       stopScheduler = s.stop();
     };
   });
-  const plane = startControlPlane({ client, nodeMonitorGraceMs: graceMs, scheduler, log, clock, now: () => clock.now() });
+  const plane = startControlPlane({ client, nodeMonitorGraceMs: graceMs, scheduler, log, clock });
   const unregister = server.inspect.register('control-plane', plane.actor);
   return {
     server,

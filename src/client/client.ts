@@ -1,6 +1,6 @@
 // The one Client interface the agent, the scheduler, the CLI and the tests use: they cannot tell
 // an in-process API (local.ts) from a remote one (remote.ts).
-import type { DeleteOptions, KubeObject } from '../api/types.ts';
+import type { DeleteOptions, KubeObject } from '../api/model/types.ts';
 
 export interface ListQuery {
   namespace?: string;

@@ -3,7 +3,7 @@
 // an indexed cache current; BOOKMARKs move the revision a resumed watch starts after; a watch that
 // ends is resumed from there after a back-off on the clock; a 410 relists and diffs the fresh list
 // against the cache, so a consumer sees each change that happened while it was blind exactly once.
-import type { KubeObject } from '../api/types.ts';
+import type { KubeObject } from '../api/model/types.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Client, ClientWatchEvent, WatchQuery } from './client.ts';
 

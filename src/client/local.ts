@@ -1,13 +1,13 @@
 // The in-process Client: calls the store directly (control plane components in the API server's
 // own process), with the same errors and selector semantics as the HTTP API.
-import { apiVersionOf, resourceDef } from '../api/resources.ts';
-import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, pinnedField } from '../api/selectors.ts';
-import { mergePatch } from '../api/patch.ts';
-import type { DeleteOptions, KubeObject } from '../api/types.ts';
-import { notFound } from '../api/status.ts';
-import { toApiError } from '../api/error-status.ts';
-import { checkObject, pinIdentity } from '../api/check.ts';
-import { cloneJson } from '../api/json-value.ts';
+import { apiVersionOf, resourceDef } from '../api/model/resources.ts';
+import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, pinnedField } from '../api/model/selectors.ts';
+import { mergePatch } from '../api/wire/patch.ts';
+import type { DeleteOptions, KubeObject } from '../api/model/types.ts';
+import { notFound } from '../api/model/status.ts';
+import { toApiError } from '../api/wire/error-status.ts';
+import { checkObject, pinIdentity } from '../api/model/check.ts';
+import { cloneJson } from '../api/model/json-value.ts';
 import type { EventType, Store } from '../store/store.ts';
 import { hubOf, selectionKey } from '../store/hub.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';

@@ -3,8 +3,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
-import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
-import type { DeleteOptions, KubeObject } from '../api/types.ts';
+import { apiVersionOf, resourceDef, type ResourceDef } from '../api/model/resources.ts';
+import type { DeleteOptions, KubeObject } from '../api/model/types.ts';
 import { keepAliveClock, every, type Clock } from '../time/clock.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 

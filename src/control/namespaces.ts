@@ -1,6 +1,6 @@
 // The namespace controller: a Terminating namespace is emptied (pods deleted gracefully, the rest
 // at once), and removed once nothing is left in it — what `kubectl delete namespace` waits for.
-import { RESOURCES } from '../api/resources.ts';
+import { RESOURCES } from '../api/model/resources.ts';
 import type { Store } from '../store/store.ts';
 import { StoreError } from '../store/store.ts';
 import { hubOf, selectionKey } from '../store/hub.ts';

@@ -1,31 +1,7 @@
-// Node conditions as the control plane and the agent write them: Ready with its heartbeat and
-// transition times, where lastTransitionTime moves only when the status really changes; and the
-// control plane's node liveness, from those heartbeats and the nodes' Leases.
-import type { Condition, Node } from '../api/types.ts';
-import { renewedAt, type Lease } from '../api/lease/lease.ts';
-
-/** The Ready condition of a node, if it has one. */
-export function readyCondition(node: Node): Condition | undefined {
-  return node.status?.conditions?.find((c) => c.type === 'Ready');
-}
-
-/** The node's last heartbeat in ms, or undefined when it never sent one. */
-export function lastHeartbeat(node: Node): number | undefined {
-  const t = readyCondition(node)?.lastHeartbeatTime;
-  const ms = t ? Date.parse(t) : NaN;
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** Conditions with Ready replaced by `next`, keeping lastTransitionTime while the status holds. */
-export function withReady(conditions: Condition[] | undefined, next: Condition): Condition[] {
-  const list = [...(conditions ?? [])];
-  const i = list.findIndex((c) => c.type === 'Ready');
-  const old = i >= 0 ? list[i] : undefined;
-  const merged: Condition = old && old.status === next.status && old.lastTransitionTime ? { ...next, lastTransitionTime: old.lastTransitionTime } : next;
-  if (i >= 0) list[i] = merged;
-  else list.push(merged);
-  return list;
-}
+// The control plane's node liveness, from the nodes' Ready heartbeats and their Leases.
+import type { Node } from '../api/model/types.ts';
+import { lastHeartbeat, readyCondition } from '../api/model/node/conditions.ts';
+import { renewedAt, type Lease } from '../api/model/lease/lease.ts';
 
 /** What the node liveness tracker tells the cluster actor (machines/cluster.ts events). */
 export type LivenessEvent =

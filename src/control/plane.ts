@@ -1,16 +1,17 @@
 // The control plane's actor host: the cluster actor with one node actor per Node (liveness) and
 // the scheduler actor, fed by a Node informer and a node Lease informer through the Client.
-import { createActor, fromCallback, type ActorOptions, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromCallback, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
 import { clusterMachine, nodeId } from '../../machines/cluster.ts';
 import { nodeMachine } from '../../machines/node.ts';
-import type { Node } from '../api/types.ts';
-import { NODE_LEASE_NAMESPACE, type Lease } from '../api/lease/lease.ts';
+import type { Node } from '../api/model/types.ts';
+import { NODE_LEASE_NAMESPACE, type Lease } from '../api/model/lease/lease.ts';
 import type { Client } from '../client/client.ts';
 import { ClientError } from '../client/client.ts';
 import { startInformer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';
 import { realClock, type Clock } from '../time/clock.ts';
-import { NodeLiveness, readyCondition, withReady } from './nodes.ts';
+import { NodeLiveness } from './nodes.ts';
+import { readyCondition, withReady } from '../api/model/node/conditions.ts';
 import { runtimeClassEnsurer } from './runtimeclasses.ts';
 
 export interface ControlPlaneOptions {
@@ -19,8 +20,8 @@ export interface ControlPlaneOptions {
   nodeMonitorGraceMs: number;
   /** The scheduler as a callback actor; none when this control plane does not schedule. */
   scheduler?: AnyActorLogic;
-  now?: () => number;
-  clock?: ActorOptions<AnyActorLogic>['clock'];
+  /** Time for the node actors' grace timers, the informers and the conditions' timestamps; realClock by default. */
+  clock?: Clock;
   inspect?: Observer<InspectionEvent>;
   log: (m: string) => void;
 }
@@ -62,7 +63,8 @@ export async function markNodeUnknown(client: Client, name: string, now: number)
 
 /** Starts the cluster actor and feeds it from the Node informer until stop(). */
 export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? realClock;
+  const now = (): number => clock.now();
   const logic = clusterMachine.provide({
     actors: {
       node: nodeMachine.provide({
@@ -79,7 +81,7 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
       childFailed: (_, { actorId, error }) => o.log(`actor ${actorId} failed: ${error instanceof Error ? error.message : String(error)}`),
     },
   });
-  const actor = createActor(logic, { systemId: 'cluster', ...(o.clock ? { clock: o.clock } : {}), ...(o.inspect ? { inspect: o.inspect } : {}) });
+  const actor = createActor(logic, { systemId: 'cluster', clock, ...(o.inspect ? { inspect: o.inspect } : {}) });
   actor.subscribe({ error: (e) => o.log(`cluster actor failed: ${String(e)}`) });
   actor.start();
 
@@ -91,8 +93,6 @@ export function startControlPlane(o: ControlPlaneOptions): ControlPlane {
     send: (e) => actor.send(e),
   });
 
-  const timers = o.clock ?? realClock;
-  const clock: Clock = { now, setTimeout: (fn, ms) => timers.setTimeout(fn, ms), clearTimeout: (id) => timers.clearTimeout(id) };
   const nodes = startInformer<Node>({
     client: o.client,
     resource: 'nodes',

@@ -3,9 +3,9 @@
 // `kubectl get runtimeclass` lists what the cluster offers and pods can name it in
 // spec.runtimeClassName. RuntimeClasses are never deleted here: a pod naming one would be refused
 // while a node is only briefly away, and an operator may have edited or created their own.
-import type { KubeObject, Node } from '../api/types.ts';
+import type { KubeObject, Node } from '../api/model/types.ts';
 import { ClientError, type Client } from '../client/client.ts';
-import { nodeBrands, POD_BRANDS } from '../scheduler/brands.ts';
+import { nodeBrands, POD_BRANDS } from '../api/model/brands.ts';
 
 /** The label on RuntimeClasses this controller made. */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'reddwarf' } as const;

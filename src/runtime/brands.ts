@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PLANNED_BRANDS, POD_BRANDS } from '../scheduler/brands.ts';
+import { PLANNED_BRANDS, POD_BRANDS } from '../api/model/brands.ts';
 
 /** Where illumos keeps one directory per installed brand (each with its config.xml). */
 export const BRAND_DIR = '/usr/lib/brand';

@@ -1,8 +1,8 @@
 // Host CPU and memory, less the system reservation, as a Node's status.capacity and
 // status.allocatable (SPEC §5.10).
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { formatMemoryQuantity, parseCpu, parseMemory } from '../api/quantity.ts';
-import type { ResourceList } from '../api/types.ts';
+import { formatMemoryQuantity, parseCpu, parseMemory } from '../api/model/quantity.ts';
+import type { ResourceList } from '../api/model/types.ts';
 
 /** What the host has. */
 export interface HostInfo {

@@ -4,7 +4,7 @@
 /** Zone states as `zoneadm list -p` prints them, plus `absent` for a zone that does not exist. */
 export type ZoneState = 'configured' | 'incomplete' | 'installed' | 'ready' | 'running' | 'shutting_down' | 'down' | 'absent';
 
-/** The brands a pod's zone may have (src/scheduler/brands.ts POD_BRANDS). */
+/** The brands a pod's zone may have (src/api/model/brands.ts POD_BRANDS). */
 export type ZoneBrand = 'lx' | 'sparse' | 'lipkg' | 'pkgsrc' | 'ipkg' | 'nlipkg' | 'joyent' | 'joyent-minimal';
 
 /** The image a container runs from, as the image store holds it. */

@@ -1,11 +1,11 @@
 // Pod → ZoneSpec (SPEC §5.4): brand, processes, caps, names and network. The IP is allocated by
 // the caller, so building a spec never holds an address (upstream allocated one here, §6.1).
-import type { Container, Pod, ResourceList } from '../api/types.ts';
-import { parseCpu, parseMemory } from '../api/quantity.ts';
-import { POD_BRANDS, podBrandOn, ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
+import type { Container, Pod, ResourceList } from '../api/model/types.ts';
+import { parseCpu, parseMemory } from '../api/model/quantity.ts';
+import { POD_BRANDS, podBrandOn, ZONE_BRAND_ANNOTATION } from '../api/model/brands.ts';
 import { InvalidZoneSpec } from './errors.ts';
 import type { IpAllocation } from './ipam.ts';
-import { isValidLinkName, isValidZoneName, vnicName, zoneName } from './names.ts';
+import { isValidLinkName, isValidZoneName, vnicName, zoneName } from '../api/model/zone-names.ts';
 import type { RuntimeContainer, ZoneBrand, ZoneSpec } from './runtime.ts';
 
 /** The pod annotation naming the Linux image an `lx` zone is installed from. */

@@ -1,8 +1,8 @@
 // The pod's PodScheduled condition as the scheduler reports it: False/Unschedulable with the
-// FitError text while no node fits (True is written by the binding itself, src/api/pod/binding.ts).
-import type { Condition, Pod } from '../api/types.ts';
+// FitError text while no node fits (True is written by the binding itself, src/api/model/pod/binding.ts).
+import type { Condition, Pod } from '../api/model/types.ts';
 import type { Client } from '../client/client.ts';
-import { setCondition } from '../api/pod/binding.ts';
+import { setCondition } from '../api/model/pod/binding.ts';
 import { isConflict, isNotFound } from './errors.ts';
 
 /** What became of a status write. */

@@ -1,8 +1,8 @@
 // What the scheduler reads of a pod and of a node, extracted once per object version so a decision
 // compares numbers and sets instead of parsing quantities for every (pod, node) pair.
-import type { Condition, Node, Pod, Taint, Toleration } from '../api/types.ts';
-import { parseCount, parseCpu, parseMemory } from '../api/quantity.ts';
-import { nodeBrands, requestedBrand } from './brands.ts';
+import type { Condition, Node, Pod, Taint, Toleration } from '../api/model/types.ts';
+import { parseCount, parseCpu, parseMemory } from '../api/model/quantity.ts';
+import { nodeBrands, requestedBrand } from '../api/model/brands.ts';
 import { fnv1a } from './hash.ts';
 
 /** CPU in millicores and memory in bytes. */

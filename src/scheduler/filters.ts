@@ -1,7 +1,7 @@
 // Filters: can this pod go on this node at all? Applied in SPEC §4.3's order with what the
 // reference lacked (readiness, max pods, bound pods' requests, toleration operators); the first
 // filter that fails rejects the node and its reasons are what the FitError message counts.
-import type { Taint, Toleration } from '../api/types.ts';
+import type { Taint, Toleration } from '../api/model/types.ts';
 import type { NodeFacts, PodFacts } from './facts.ts';
 import { REASON } from './messages.ts';
 

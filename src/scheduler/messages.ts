@@ -1,5 +1,5 @@
 // The scheduler's words, in Kubernetes' own phrasing so `kubectl describe pod` reads as people expect.
-import type { Taint } from '../api/types.ts';
+import type { Taint } from '../api/model/types.ts';
 
 /** Filter failure reasons (the per-node texts counted in a FitError). */
 export const REASON = {

@@ -3,7 +3,7 @@
 import type { NodeFacts, PodFacts } from './facts.ts';
 import { NO_USAGE, runFilters, type Usage } from './filters.ts';
 import { scoreNode, tieBreak } from './scores.ts';
-import { zoneBrandError } from './brands.ts';
+import { zoneBrandError } from '../api/model/brands.ts';
 import { fitErrorMessage, NO_NODES_MESSAGE } from './messages.ts';
 
 /** A node for the pod, or the FitError message and its per-reason counts. */

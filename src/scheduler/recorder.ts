@@ -4,7 +4,7 @@
 // (Scheduled) skip that bookkeeping and queue behind a bounded backlog written a few at a time,
 // so they never hold up binds; when the backlog is full they are dropped and counted, as
 // client-go's broadcaster drops events beyond its 1,000-event queue.
-import type { CoreEvent, Pod } from '../api/types.ts';
+import type { CoreEvent, Pod } from '../api/model/types.ts';
 import type { Client } from '../client/client.ts';
 import { rfc3339 } from '../store/time.ts';
 import type { Clock } from '../time/clock.ts';

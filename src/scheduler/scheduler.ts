@@ -3,7 +3,7 @@
 // through pods/binding without waiting; a pod that fits nowhere is marked Unschedulable, gets a
 // FailedScheduling event and backs off until its timer ends or the cluster changes.
 import { hostname } from 'node:os';
-import type { Node, Pod } from '../api/types.ts';
+import type { Node, Pod } from '../api/model/types.ts';
 import type { Client, ClientWatchEvent } from '../client/client.ts';
 import { startInformer } from '../client/informer.ts';
 import { rfc3339 } from '../store/time.ts';

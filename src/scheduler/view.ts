@@ -2,7 +2,7 @@
 // an @xstate/store fed incrementally by the pods and nodes informers (whose relists arrive as
 // the changes they found) — so a decision reads memory, never the API.
 import { createStore } from '@xstate/store';
-import type { Node, Pod } from '../api/types.ts';
+import type { Node, Pod } from '../api/model/types.ts';
 import { nodeFacts, podKey, podRequests, type NodeFacts, type PodFacts, type Requests } from './facts.ts';
 import type { Usage } from './filters.ts';
 

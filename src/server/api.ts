@@ -1,12 +1,12 @@
 // The Kubernetes API handler: fixed endpoints (health, version, discovery, OpenAPI) and the REST
 // resources, as one HttpHandler that every transport serves.
-import { ApiError, badRequest, forbidden, methodNotAllowed } from '../api/status.ts';
+import { ApiError, badRequest, forbidden, methodNotAllowed } from '../api/model/status.ts';
 import type { Store } from '../store/store.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, aggregatedDiscovery, aggregatedGroupsDiscovery, AGGREGATED_CONTENT_TYPE, versionInfo, wantsAggregated } from './discovery.ts';
 import { errorReply } from './errors.ts';
 import { json, text, type HttpHandler, type HttpReply, type HttpRequest, type UpgradeAnswer } from './http.ts';
 import { openapiAll, openapiGroupVersion, openapiHash, openapiPath, openapiRoot } from './openapi.ts';
-import { GROUP_VERSIONS, type GroupVersion } from '../api/resources.ts';
+import { GROUP_VERSIONS, type GroupVersion } from '../api/model/resources.ts';
 import { openapiV2Handler } from './openapi-v2.ts';
 import { Rest, unservedSubresource } from './rest.ts';
 import type { InspectHub } from '../inspect/hub.ts';

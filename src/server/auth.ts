@@ -4,7 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError } from '../api/status.ts';
+import { ApiError } from '../api/model/status.ts';
 import type { HttpRequest } from './http.ts';
 import { realClock, type Clock } from '../time/clock.ts';
 

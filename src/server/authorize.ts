@@ -4,9 +4,9 @@
 // they name as imagePullSecrets, RuntimeClasses, events, its Lease in kube-node-lease; as
 // kube-apiserver's Node authorizer + NodeRestriction).
 // Every authenticated user may read the discovery documents, as system:discovery allows.
-import { ApiError } from '../api/status.ts';
-import { NODE_LEASE_NAMESPACE } from '../api/lease/lease.ts';
-import { parseFieldSelector } from '../api/selectors.ts';
+import { ApiError } from '../api/model/status.ts';
+import { NODE_LEASE_NAMESPACE } from '../api/model/lease/lease.ts';
+import { parseFieldSelector } from '../api/model/selectors.ts';
 import type { Store } from '../store/store.ts';
 import { MASTERS, NODE_PREFIX, NODES, VIEWERS, unauthorized, type Authenticator, type UserInfo } from './auth.ts';
 import { errorReply } from './errors.ts';

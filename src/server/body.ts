@@ -1,11 +1,11 @@
 // Request bodies: media types, JSON (and YAML) decoding, and the apiVersion/kind/name checks
 // kube-apiserver makes before an object reaches the store.
 import { parse as parseYaml } from 'yaml';
-import { badRequest, unsupportedMediaType } from '../api/status.ts';
-import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../api/protobuf/decode.ts';
-import type { KubeObject } from '../api/types.ts';
+import { badRequest, unsupportedMediaType } from '../api/model/status.ts';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../api/wire/protobuf/decode.ts';
+import type { KubeObject } from '../api/model/types.ts';
 import type { HttpRequest } from './http.ts';
-import { checkObject } from '../api/check.ts';
+import { checkObject } from '../api/model/check.ts';
 
 /** The media type of a request body, without parameters, lower-cased. */
 export function mediaType(req: HttpRequest): string {

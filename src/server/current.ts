@@ -3,7 +3,7 @@
 // no decode, no serialisation. It holds exactly the state of the published revision (the hub
 // applies each event as the store publishes it). Resources larger than the bound are not kept:
 // their lists read the store.
-import type { KubeObject } from '../api/types.ts';
+import type { KubeObject } from '../api/model/types.ts';
 import { hubOf, selectionKey } from '../store/hub.ts';
 import { keyRange, objectKey } from '../store/keys.ts';
 import type { Store } from '../store/store.ts';

@@ -1,7 +1,7 @@
 // Discovery documents (/version, /api, /apis, /api/v1, /apis/<group>[/<version>] and aggregated
 // apidiscovery.k8s.io/v2), derived from GROUP_VERSIONS.
-import { apiVersionOf, GROUP_VERSIONS, groupVersion, groupVersions, type GroupVersion, type ResourceDef } from '../api/resources.ts';
-import { parseAccept } from '../api/table.ts';
+import { apiVersionOf, GROUP_VERSIONS, groupVersion, groupVersions, type GroupVersion, type ResourceDef } from '../api/model/resources.ts';
+import { parseAccept } from '../api/wire/table.ts';
 
 /** The Content-Type of an aggregated discovery answer; client-go decides by it alone. */
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';

@@ -1,6 +1,6 @@
 // Graceful shutdown for a handler: once draining, new requests get 503 while the ones already
 // in the handler (writes awaiting their commit) run to their reply.
-import { ApiError } from '../api/status.ts';
+import { ApiError } from '../api/model/status.ts';
 import { errorReply } from './errors.ts';
 import type { HttpHandler } from './http.ts';
 import { realClock, type Clock } from '../time/clock.ts';

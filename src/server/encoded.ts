@@ -2,8 +2,8 @@
 // not a re-serialisation. Keyed by uid, checked against resourceVersion (which every write
 // changes), so a changed object is never answered with its old bytes; bounded by size, oldest
 // first out.
-import type { KubeObject } from '../api/types.ts';
-import { toTable, type TableOptions } from '../api/table.ts';
+import type { KubeObject } from '../api/model/types.ts';
+import { toTable, type TableOptions } from '../api/wire/table.ts';
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const COMMA = Buffer.from(',');
@@ -26,7 +26,7 @@ export class EncodedObjects {
     return this.cached(obj, 'm:', () => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata }));
   }
 
-  /** A Table (src/api/table.ts) as JSON, each row's object from the cache. */
+  /** A Table (src/api/wire/table.ts) as JSON, each row's object from the cache. */
   table(resource: string, objects: readonly KubeObject[], opts: TableOptions): Buffer {
     const { rows, ...rest } = toTable(resource, objects, { ...opts, includeObject: 'None' });
     const head = JSON.stringify(rest);

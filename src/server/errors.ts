@@ -1,8 +1,8 @@
 // The one boundary where failures become Status replies: typed store errors and ApiErrors are
-// translated by src/api/error-status.ts; anything else is a bug, logged and answered with 500.
-import { ApiError } from '../api/status.ts';
-import { StoreError } from '../api/errors.ts';
-import { toApiError as statusOf } from '../api/error-status.ts';
+// translated by src/api/wire/error-status.ts; anything else is a bug, logged and answered with 500.
+import { ApiError } from '../api/model/status.ts';
+import { StoreError } from '../api/model/errors.ts';
+import { toApiError as statusOf } from '../api/wire/error-status.ts';
 import { json, type PlainReply } from './http.ts';
 
 /** The ApiError a failure answers with; unknown failures are logged and become 500. */

@@ -1,6 +1,6 @@
 // Request limits that protect the API server from overload and abuse: concurrent non-watch
 // requests (--max-requests-inflight, as kube-apiserver), URL length, and watches per client.
-import { ApiError } from '../api/status.ts';
+import { ApiError } from '../api/model/status.ts';
 
 export const DEFAULT_MAX_REQUESTS_INFLIGHT = 400;
 /** Longest path + query string accepted (kube-apiserver's Go server takes ~1 MiB headers; we are stricter). */

@@ -3,7 +3,7 @@
 // handlers of agents in this process (`reddwarf up`) are registered here and called directly.
 import { join } from 'node:path';
 import { isIP } from 'node:net';
-import type { Node } from '../api/types.ts';
+import type { Node } from '../api/model/types.ts';
 import { APISERVER_CLIENT_CN, APISERVER_CLIENT_O } from '../agent/node-api/protocol.ts';
 import { NODE_PREFIX, NODES } from './auth.ts';
 import type { HttpHandler } from './http.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { badRequest, methodNotAllowed, tooLarge } from '../api/status.ts';
+import { badRequest, methodNotAllowed, tooLarge } from '../api/model/status.ts';
 import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Sink } from './http.ts';

@@ -13,9 +13,9 @@
 // strategic merge patch from our shallow schemas and warn "error calculating patch from openapi
 // spec" on every call, instead of silently using its compiled-in core/v1 types.
 import { createHash } from 'node:crypto';
-import { ApiError } from '../api/status.ts';
-import { parseAccept } from '../api/table.ts';
-import { Writer } from '../api/protobuf/encode.ts';
+import { ApiError } from '../api/model/status.ts';
+import { parseAccept } from '../api/wire/table.ts';
+import { Writer } from '../api/wire/protobuf/encode.ts';
 import type { HttpRequest, PlainReply } from './http.ts';
 
 type Obj = Record<string, unknown>;

@@ -11,7 +11,7 @@
 // would fail ("unable to find api field") and print `warning: error calculating patch from openapi v3
 // spec` on every apply; without the extension kubectl silently uses its compiled-in core/v1 types.
 import { createHash } from 'node:crypto';
-import { apiVersionOf, GROUP_VERSIONS, type GroupVersion, type ResourceDef } from '../api/resources.ts';
+import { apiVersionOf, GROUP_VERSIONS, type GroupVersion, type ResourceDef } from '../api/model/resources.ts';
 
 type Obj = Record<string, unknown>;
 

@@ -3,9 +3,9 @@
 // else over HTTPS to the node API at the Node's InternalIP and daemonEndpoints port.
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { ApiError, badRequest, notFound } from '../api/status.ts';
-import type { Node, Pod } from '../api/types.ts';
-import { logOptionsQuery, parseLogOptions, type PodLogOptions } from '../api/pod/log-options.ts';
+import { ApiError, badRequest, notFound } from '../api/model/status.ts';
+import type { Node, Pod } from '../api/model/types.ts';
+import { logOptionsQuery, parseLogOptions, type PodLogOptions } from '../api/model/pod/log-options.ts';
 import { containerLogsPath, DEFAULT_NODE_API_PORT } from '../agent/node-api/protocol.ts';
 import type { Store } from '../store/store.ts';
 import type { HttpReply, HttpRequest } from './http.ts';

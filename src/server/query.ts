@@ -1,6 +1,6 @@
 // Query-string parameters of list, watch and write requests, checked as kube-apiserver checks them.
-import { badRequest, invalid, cause } from '../api/status.ts';
-import type { DeleteOptions } from '../api/types.ts';
+import { badRequest, invalid, cause } from '../api/model/status.ts';
+import type { DeleteOptions } from '../api/model/types.ts';
 
 /** An optional non-negative integer parameter; anything else is 400. */
 export function intParam(q: URLSearchParams, name: string): number | undefined {

@@ -1,29 +1,29 @@
 // REST verbs on resources and their subresources: list/watch, create, get, replace, patch,
 // delete, the pod subresources status, binding, eviction, finalize and log, and the node API's
 // serving certificates (nodes/servingcertificate).
-import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
-import { ApiError, badRequest, cause, invalid, methodNotAllowed, notFound, successStatus, unsupportedMediaType } from '../api/status.ts';
-import type { KubeObject } from '../api/types.ts';
-import { parseFieldSelector, parseLabelSelector, matchesLabels, matchesFields, fieldsOf, pinnedField } from '../api/selectors.ts';
-import { mergePatch, jsonPatch } from '../api/patch.ts';
-import { strategicMergePatch } from '../api/strategic.ts';
-import { unknownFields } from '../api/schema.ts';
-import { applyConfig } from '../api/apply.ts';
-import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/protobuf/decode.ts';
-import { parseIncludeObject, wantsTable } from '../api/table.ts';
+import { apiVersionOf, type ResourceDef } from '../api/model/resources.ts';
+import { ApiError, badRequest, cause, invalid, methodNotAllowed, notFound, successStatus, unsupportedMediaType } from '../api/model/status.ts';
+import type { KubeObject } from '../api/model/types.ts';
+import { parseFieldSelector, parseLabelSelector, matchesLabels, matchesFields, fieldsOf, pinnedField } from '../api/model/selectors.ts';
+import { mergePatch, jsonPatch } from '../api/wire/patch.ts';
+import { strategicMergePatch } from '../api/wire/strategic.ts';
+import { unknownFields } from '../api/wire/schema.ts';
+import { applyConfig } from '../api/wire/apply.ts';
+import { PROTOBUF_MEDIA_TYPE, protobufUnknownFields } from '../api/wire/protobuf/decode.ts';
+import { parseIncludeObject, wantsTable } from '../api/wire/table.ts';
 import type { ListResult, Store, Subresource } from '../store/store.ts';
 import { selectionKey } from '../store/hub.ts';
 import { rfc3339 } from '../store/time.ts';
-import { zoneName } from '../runtime/names.ts';
+import { zoneName } from '../api/model/zone-names.ts';
 import { decodeObject, mediaType, parseDocument } from './body.ts';
-import { checkObject, pinIdentity } from '../api/check.ts';
+import { checkObject, pinIdentity } from '../api/model/check.ts';
 import { realClock, sleep, type Clock } from '../time/clock.ts';
 import { json, type HttpReply, type HttpRequest, type Sink } from './http.ts';
 import { boolParam, deleteOptions, dryRunParam, fieldValidationParam, intParam, revisionParam } from './query.ts';
 import { runWatch, type Framing, type WatchLimits } from './watch.ts';
 import { PodLogs } from './pod-log.ts';
 import type { NodeAuthority } from './node-authority.ts';
-import type { Node } from '../api/types.ts';
+import type { Node } from '../api/model/types.ts';
 import { EncodedObjects } from './encoded.ts';
 import { CurrentObjects } from './current.ts';
 
@@ -198,7 +198,7 @@ export class Rest {
     return this.written(req, 200, object, warnings);
   }
 
-  /** Server-side apply: create-or-update with field ownership (src/api/apply.ts). */
+  /** Server-side apply: create-or-update with field ownership (src/api/wire/apply.ts). */
   private async apply(req: HttpRequest, call: ResourceCall, name: string, sub: Subresource): Promise<HttpReply> {
     const { def } = call;
     const manager = req.query.get('fieldManager') ?? '';

@@ -1,7 +1,7 @@
 // Maps a request path onto what it addresses: a fixed endpoint, a discovery or OpenAPI document
 // of a group-version, or a resource collection, item or subresource under /api/v1 or
 // /apis/<group>/<version> (also under the legacy …/watch/ prefix).
-import { groupResourceDef, groupVersion, groupVersions, type GroupVersion, type ResourceDef } from '../api/resources.ts';
+import { groupResourceDef, groupVersion, groupVersions, type GroupVersion, type ResourceDef } from '../api/model/resources.ts';
 
 export type Route =
   | { type: 'fixed'; name: 'healthz' | 'livez' | 'readyz' | 'version' | 'api' | 'apis' | 'openapi-v2' | 'openapi-v3' | 'inspect' }

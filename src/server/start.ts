@@ -16,7 +16,7 @@ import { Limits } from './limits.ts';
 import { Drain } from './drain.ts';
 import { withRequestLog, type RequestLogEntry } from './access-log.ts';
 import { NodeAuthority } from './node-authority.ts';
-import { NODE_LEASE_NAMESPACE } from '../api/lease/lease.ts';
+import { NODE_LEASE_NAMESPACE } from '../api/model/lease/lease.ts';
 import { realClock, type Clock } from '../time/clock.ts';
 
 /** TLS: auto-generated into `<data-dir>/tls` (extra SANs), or operator-provided files. */

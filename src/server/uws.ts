@@ -5,7 +5,7 @@ import type * as UWS from 'uWebSockets.js';
 import { isStream, STATUS_TEXT, type HttpHandler, type HttpRequest, type PlainReply, type Publisher, type Sink, type Topics } from './http.ts';
 import { errorReply } from './errors.ts';
 import { FrameQueue } from './batch.ts';
-import { tooLarge } from '../api/status.ts';
+import { tooLarge } from '../api/model/status.ts';
 import type { Listening, TlsFiles } from './listen.ts';
 import { MAX_WS_MESSAGE_BYTES } from './limits.ts';
 import { InFlight, shuttingDown } from './drain.ts';

@@ -3,10 +3,10 @@
 // WebSocket messages. A group encodes each event once for all its members; WebSocket groups on
 // uWebSockets.js go out with one topic publish, the others as the same bytes written to each sink.
 import { pack } from 'msgpackr';
-import { apiVersionOf, type ResourceDef } from '../api/resources.ts';
-import { ApiError } from '../api/status.ts';
-import type { KubeObject } from '../api/types.ts';
-import { toTable, type IncludeObject } from '../api/table.ts';
+import { apiVersionOf, type ResourceDef } from '../api/model/resources.ts';
+import { ApiError } from '../api/model/status.ts';
+import type { KubeObject } from '../api/model/types.ts';
+import { toTable, type IncludeObject } from '../api/wire/table.ts';
 import { hubOf, type Channel } from '../store/hub.ts';
 import { StoreError, type Store, type StoreEvent } from '../store/store.ts';
 import { every, realClock, type Clock } from '../time/clock.ts';

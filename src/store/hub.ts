@@ -4,7 +4,7 @@
 // handed to the group's channel once, which encodes it once and fans it out to its members. The
 // API server's watches (src/server/watch.ts), the in-process Client and the namespace controller
 // all watch through here.
-import type { KubeObject } from '../api/types.ts';
+import type { KubeObject } from '../api/model/types.ts';
 import type { EventType, ListResult, Store, StoreEvent } from './store.ts';
 
 /** Which objects a group sees. */

@@ -8,11 +8,11 @@
 // runs before the transaction; inside it only the checks against stored objects and the writes.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { asBinary, open, type Database, type RootDatabase } from 'lmdb';
-import type { DeleteOptions, KubeObject } from '../api/types.ts';
-import { apiVersionOf, resourceDef, type ResourceDef } from '../api/resources.ts';
-import { invalidObject } from '../api/errors.ts';
-import type { BindingRequest } from '../api/pod/binding.ts';
-import { cloneJson, jsonEqual } from '../api/json-value.ts';
+import type { DeleteOptions, KubeObject } from '../api/model/types.ts';
+import { apiVersionOf, resourceDef, type ResourceDef } from '../api/model/resources.ts';
+import { invalidObject } from '../api/model/errors.ts';
+import type { BindingRequest } from '../api/model/pod/binding.ts';
+import { cloneJson, jsonEqual } from '../api/model/json-value.ts';
 import { every, realClock, type Clock } from '../time/clock.ts';
 import { keyRange, objectKey } from './keys.ts';
 import { rfc3339 } from './time.ts';

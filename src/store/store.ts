@@ -1,9 +1,9 @@
 // The Store seam: what the API server, the controllers and the in-process Client need from
 // storage. LMDB (lmdb.ts) is the one implementation today; etcd would be the second. It speaks
 // the model only: objects, revisions, typed StoreErrors — no HTTP, no backend types. Every write
-// goes through the kind's strategy (src/api/strategy.ts) for the part of the object it addresses.
-import type { DeleteOptions, KubeObject } from '../api/types.ts';
-import type { BindingRequest } from '../api/pod/binding.ts';
+// goes through the kind's strategy (src/api/model/strategy.ts) for the part of the object it addresses.
+import type { DeleteOptions, KubeObject } from '../api/model/types.ts';
+import type { BindingRequest } from '../api/model/pod/binding.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -20,7 +20,7 @@ export interface StoreEvent {
 }
 
 // Typed store errors live with the model, so per-kind strategies throw them too.
-export { StoreError, type StoreErrorReason } from '../api/errors.ts';
+export { StoreError, type StoreErrorReason } from '../api/model/errors.ts';
 
 export interface ListOptions {
   namespace?: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { RemoteClient } from '../../src/client/remote.ts';
 import { startAgent } from '../../src/agent/agent.ts';
 import { MockRuntime } from '../../src/runtime/mock.ts';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 import { startServer } from '../helpers/server.ts';
 
 /** Waits (bounded in rounds) for the agent's effects to make `cond` true. */

@@ -15,7 +15,7 @@ import { listenNodeApi, requestServingCert } from '../../src/agent/node-api/serv
 import { Authenticator, createJoinToken, agentBearer } from '../../src/server/auth.ts';
 import { RemoteClient } from '../../src/client/remote.ts';
 import { criLine } from '../../src/runtime/logs/cri.ts';
-import { zoneName } from '../../src/runtime/names.ts';
+import { zoneName } from '../../src/api/model/zone-names.ts';
 import type { Listening } from '../../src/server/listen.ts';
 import { startServer, tempDir, type TestServer } from '../helpers/server.ts';
 

@@ -12,7 +12,7 @@ import { startPodHost, type PodHost } from '../../src/agent/pods.ts';
 import { Ipam } from '../../src/runtime/ipam.ts';
 import { MockRuntime } from '../../src/runtime/mock.ts';
 import { PROVISION_STEPS } from '../../src/runtime/steps.ts';
-import type { CoreEvent, Pod } from '../../src/api/types.ts';
+import type { CoreEvent, Pod } from '../../src/api/model/types.ts';
 import { openStore } from '../helpers/server.ts';
 import { podWorkload, simulatedSource } from '../../src/agent/workload.ts';
 

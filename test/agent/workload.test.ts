@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PodEventRecord } from '../../machines/pod.ts';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { podWorkload, simulatedSource, type ImageSource, type ResolvedImage } from '../../src/agent/workload.ts';
 import { openStore } from '../helpers/server.ts';

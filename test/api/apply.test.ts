@@ -2,9 +2,9 @@
 // apply-patch+yaml PATCH over HTTP (create-or-update, fieldManager, force, fieldValidation).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyConfig, fieldSet, pathString } from '../../src/api/apply.ts';
-import type { ApiError } from '../../src/api/status.ts';
-import type { KubeObject } from '../../src/api/types.ts';
+import { applyConfig, fieldSet, pathString } from '../../src/api/wire/apply.ts';
+import type { ApiError } from '../../src/api/model/status.ts';
+import type { KubeObject } from '../../src/api/model/types.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const NOW = '2025-01-01T00:00:00Z';

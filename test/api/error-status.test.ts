@@ -2,9 +2,9 @@
 // client share (what kubectl and client-go switch on: code, reason, message, details).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StoreError, invalidObject } from '../../src/api/errors.ts';
-import { toApiError } from '../../src/api/error-status.ts';
-import { ApiError, cause } from '../../src/api/status.ts';
+import { StoreError, invalidObject } from '../../src/api/model/errors.ts';
+import { toApiError } from '../../src/api/wire/error-status.ts';
+import { ApiError, cause } from '../../src/api/model/status.ts';
 
 describe('store errors as Status', () => {
   const cases: [StoreError, number, string, string, Record<string, unknown> | undefined][] = [

@@ -1,7 +1,7 @@
 // The write path's copies and comparisons of API objects.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloneJson, jsonEqual } from '../../src/api/json-value.ts';
+import { cloneJson, jsonEqual } from '../../src/api/model/json-value.ts';
 
 describe('JSON values', () => {
   it('copies deeply, keeping a "__proto__" key as data', () => {

@@ -1,8 +1,8 @@
 // Merge patch (RFC 7386) and JSON patch (RFC 6902): the RFC appendix examples, errors, and input immutability.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError } from '../../src/api/status.ts';
-import { jsonPatch, mergePatch } from '../../src/api/patch.ts';
+import { ApiError } from '../../src/api/model/status.ts';
+import { jsonPatch, mergePatch } from '../../src/api/wire/patch.ts';
 
 /** Asserts an ApiError with this code and reason whose message matches. */
 function fails(fn: () => unknown, code: number, reason: string, message: RegExp): void {

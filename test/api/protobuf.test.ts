@@ -2,8 +2,8 @@
 // inlined structs, well-known types, unknown fields, and the HTTP paths that accept them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../../src/api/protobuf/decode.ts';
-import type { ApiError } from '../../src/api/status.ts';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../../src/api/wire/protobuf/decode.ts';
+import type { ApiError } from '../../src/api/model/status.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 // ---- a tiny encoder, as gogo writes (every non-pointer scalar, empty ones too) -----------------

@@ -1,7 +1,7 @@
 // Quantities: Kubernetes parsing to millicores and bytes, and SPEC §1.7's cap formats.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCpuCap, formatMemoryCap, formatMemoryQuantity, parseCount, parseCpu, parseMemory, parseQuantity } from '../../src/api/quantity.ts';
+import { formatCpuCap, formatMemoryCap, formatMemoryQuantity, parseCount, parseCpu, parseMemory, parseQuantity } from '../../src/api/model/quantity.ts';
 
 describe('parseCpu', () => {
   it('reads millicores, cores, fractions and exponents', () => {

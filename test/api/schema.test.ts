@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { knownKinds, unknownFields } from '../../src/api/schema.ts';
+import { knownKinds, unknownFields } from '../../src/api/wire/schema.ts';
 
 // As `kubectl get pod -o yaml` prints a running Deployment pod.
 const RUNNING_POD = `

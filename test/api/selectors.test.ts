@@ -1,12 +1,12 @@
 // Label and field selectors: parsing (and its errors), matching, and the field values of each kind.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreEvent, Node, Pod } from '../../src/api/types.ts';
-import { ApiError } from '../../src/api/status.ts';
+import type { CoreEvent, Node, Pod } from '../../src/api/model/types.ts';
+import { ApiError } from '../../src/api/model/status.ts';
 import {
   fieldSelectorRequires, fieldSelectorToString, fieldsOf, labelSelectorFromMap, matchesFields, matchesLabels,
   parseFieldSelector, parseLabelSelector, selectorToString,
-} from '../../src/api/selectors.ts';
+} from '../../src/api/model/selectors.ts';
 
 /** Whether the selector text selects these labels. */
 const sel = (text: string, labels?: Record<string, string>): boolean => matchesLabels(parseLabelSelector(text), labels);

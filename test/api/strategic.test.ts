@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { strategicMergePatch } from '../../src/api/strategic.ts';
-import { ApiError } from '../../src/api/status.ts';
+import { strategicMergePatch } from '../../src/api/wire/strategic.ts';
+import { ApiError } from '../../src/api/model/status.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 

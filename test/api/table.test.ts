@@ -1,10 +1,10 @@
 // Table conversion: what `kubectl get` shows for each kind, age strings, includeObject and Accept negotiation.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanDuration, parseIncludeObject, tableColumns, toTable, translateTimestampSince, wantsTable } from '../../src/api/table.ts';
-import type { Table } from '../../src/api/table.ts';
-import { ApiError } from '../../src/api/status.ts';
-import type { KubeObject } from '../../src/api/types.ts';
+import { humanDuration, parseIncludeObject, tableColumns, toTable, translateTimestampSince, wantsTable } from '../../src/api/wire/table.ts';
+import type { Table } from '../../src/api/wire/table.ts';
+import { ApiError } from '../../src/api/model/status.ts';
+import type { KubeObject } from '../../src/api/model/types.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const ago = (seconds: number): string => new Date(NOW - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');

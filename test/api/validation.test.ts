@@ -1,12 +1,12 @@
 // Field validation: each rule, with the field path and Kubernetes' message a client would see.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreEvent, Namespace, Node, Pod, Service } from '../../src/api/types.ts';
-import { cause, type StatusCause } from '../../src/api/status.ts';
+import type { CoreEvent, Namespace, Node, Pod, Service } from '../../src/api/model/types.ts';
+import { cause, type StatusCause } from '../../src/api/model/status.ts';
 import {
   isDns1123Label, isDns1123Subdomain, validateEvent, validateNamespace, validateNode, validateObjectMeta,
   validatePod, validatePodUpdate, validateService, POD_UPDATE_FORBIDDEN,
-} from '../../src/api/validation.ts';
+} from '../../src/api/model/validation.ts';
 
 const pod = (over: Partial<Pod['spec']> = {}, meta: Pod['metadata'] = {}): Pod => ({
   apiVersion: 'v1', kind: 'Pod',

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Namespace, Pod, Service } from '../../src/api/types.ts';
+import type { Namespace, Pod, Service } from '../../src/api/model/types.ts';
 import { startAgent, type Agent } from '../../src/agent/agent.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import type { MockRuntime } from '../../src/runtime/mock.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
 import { ClientError, type Client, type ClientWatchEvent, type ListQuery, type WatchHandlers, type WatchQuery } from '../../src/client/client.ts';
 import { startInformer, type Informer, type InformerEvent } from '../../src/client/informer.ts';
-import type { KubeObject, Pod } from '../../src/api/types.ts';
+import type { KubeObject, Pod } from '../../src/api/model/types.ts';
 import type { LmdbStore } from '../../src/store/lmdb.ts';
 
 export interface ClientFixture {

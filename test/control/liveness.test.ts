@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeLiveness, type LivenessEvent } from '../../src/control/nodes.ts';
-import type { Node } from '../../src/api/types.ts';
-import { microTime, type Lease } from '../../src/api/lease/lease.ts';
+import type { Node } from '../../src/api/model/types.ts';
+import { microTime, type Lease } from '../../src/api/model/lease/lease.ts';
 import { rfc3339 } from '../../src/store/time.ts';
 
 const T0 = Date.parse('2026-12-03T10:00:00Z');

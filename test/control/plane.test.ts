@@ -8,9 +8,9 @@ import { nodeIp } from '../../src/agent/identity.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { startControlPlane } from '../../src/control/plane.ts';
 import { HEARTBEAT_MS, registerOnce, renewLease, startHeartbeats, syncNodeStatus, type NodeIdentity } from '../../src/agent/register.ts';
-import type { Condition, KubeObject, Node } from '../../src/api/types.ts';
-import { microTime, NODE_LEASE_NAMESPACE, type Lease } from '../../src/api/lease/lease.ts';
-import { withReady } from '../../src/control/nodes.ts';
+import type { Condition, KubeObject, Node } from '../../src/api/model/types.ts';
+import { microTime, NODE_LEASE_NAMESPACE, type Lease } from '../../src/api/model/lease/lease.ts';
+import { withReady } from '../../src/api/model/node/conditions.ts';
 import { rfc3339 } from '../../src/store/time.ts';
 import { openStore } from '../helpers/server.ts';
 
@@ -72,7 +72,7 @@ describe('node liveness', () => {
     clock.set(Date.parse('2026-11-26T10:00:00Z'));
     const now = (): number => clock.now();
     const node = await registerOnce(client, identity, now());
-    const plane = startControlPlane({ client, nodeMonitorGraceMs: 40_000, clock, now, log: () => {} });
+    const plane = startControlPlane({ client, nodeMonitorGraceMs: 40_000, clock, log: () => {} });
     const agent = agentBeats(client, clock, node);
     await agent.beats.beat();
     const first = await readyOf(client);
@@ -174,7 +174,7 @@ describe('node liveness', () => {
     const node = await registerOnce(client, identity, clock.now());
     await renewLease(client, identity, clock.now(), undefined, node);
     clock.increment(120_000);
-    const plane = startControlPlane({ client, nodeMonitorGraceMs: 40_000, clock, now: () => clock.now(), log: () => {} });
+    const plane = startControlPlane({ client, nodeMonitorGraceMs: 40_000, clock, log: () => {} });
     await until('Ready=Unknown', async () => (await readyOf(client))?.status === 'Unknown');
     plane.stop();
     await close();
@@ -188,7 +188,7 @@ describe('node liveness', () => {
     const node = await registerOnce(client, identity, clock.now());
     clock.increment(120_000);
     await renewLease(client, identity, clock.now() - 5_000, undefined, node);
-    const plane = startControlPlane({ client, nodeMonitorGraceMs: 40_000, clock, now: () => clock.now(), log: () => {} });
+    const plane = startControlPlane({ client, nodeMonitorGraceMs: 40_000, clock, log: () => {} });
     await until('the node actor', async () => plane.actor.system.get('node/n1') !== undefined);
     await settle();
     assert.equal((await readyOf(client))?.status, 'True');

@@ -9,7 +9,7 @@ import { ClientError } from '../../src/client/client.ts';
 import { startControlPlane } from '../../src/control/plane.ts';
 import { registerOnce, type NodeIdentity } from '../../src/agent/register.ts';
 import { startScheduler } from '../../src/scheduler/scheduler.ts';
-import type { CoreEvent, KubeObject, Node, Pod } from '../../src/api/types.ts';
+import type { CoreEvent, KubeObject, Node, Pod } from '../../src/api/model/types.ts';
 import { openStore } from '../helpers/server.ts';
 
 const identity = (name: string, brands: string[]): NodeIdentity => ({

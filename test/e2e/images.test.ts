@@ -12,7 +12,7 @@ import { kubectl, kubectlMissing, type Kubectl } from '../helpers/kubectl.ts';
 import { BIN, makeTempDir, pollUntil, REPO_ROOT, startUp, type UpProcess } from '../helpers/process.ts';
 import { buildImage, busyboxLayer, pushImage, registryAvailable, startCountingProxy, startRegistry, type BuiltImage, type CountingProxy, type TestRegistry } from '../helpers/registry.ts';
 import { BUSYBOX, BUSYBOX_APPLETS } from '../helpers/oci-image.ts';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 
 const WAIT_MS = 30_000;
 const USER = { username: 'puller', password: 'right-horse-battery' };

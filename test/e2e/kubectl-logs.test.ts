@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { criLine } from '../../src/runtime/logs/cri.ts';
-import { zoneName } from '../../src/runtime/names.ts';
+import { zoneName } from '../../src/api/model/zone-names.ts';
 import { kubectl, kubectlMissing, type Kubectl } from '../helpers/kubectl.ts';
 import { pollUntil, startAgent, startServe, startUp, type AgentProcess, type ServeProcess, type UpProcess } from '../helpers/process.ts';
 

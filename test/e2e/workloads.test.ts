@@ -10,7 +10,7 @@ import { freePort, makeTempDir, pollUntil, startUp, type UpProcess } from '../he
 import { buildImage, busyboxLayer, pushImage, registryAvailable, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { FakeIllumosHost } from '../fakes/host.ts';
 import { realZoneSkipReason } from '../helpers/realzone.ts';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 
 const WAIT_MS = 45_000;
 

@@ -6,7 +6,7 @@ import { LmdbStore, type LmdbStoreOptions } from '../../src/store/lmdb.ts';
 import { createApi, DEFAULT_MAX_BODY_BYTES, type ApiOptions } from '../../src/server/api.ts';
 import { listen, type Listening } from '../../src/server/listen.ts';
 import { runNamespaceController } from '../../src/control/namespaces.ts';
-import { NODE_LEASE_NAMESPACE } from '../../src/api/lease/lease.ts';
+import { NODE_LEASE_NAMESPACE } from '../../src/api/model/lease/lease.ts';
 
 export const TRANSPORTS = ['uws', 'node'] as const;
 export type Transport = (typeof TRANSPORTS)[number];

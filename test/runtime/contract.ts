@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { ZoneRuntime, ZoneSpec } from '../../src/runtime/runtime.ts';
 import { InvalidZoneSpec, InvalidZoneTransition, ProvisionFailed, ZoneAlreadyExists, ZoneNotFound } from '../../src/runtime/errors.ts';
 import { PROVISION_STEPS, type FaultHandle, type FaultOptions, type ZoneStep } from '../../src/runtime/steps.ts';
-import { vnicName, zoneName } from '../../src/runtime/names.ts';
+import { vnicName, zoneName } from '../../src/api/model/zone-names.ts';
 
 /** One fresh host with a runtime on it. */
 export interface RuntimeHarness {

@@ -10,7 +10,7 @@ import { Ipam } from '../../src/runtime/ipam.ts';
 import { PROVISION_STEPS } from '../../src/runtime/steps.ts';
 import { illumosRuntime } from '../../src/runtime/illumos/start.ts';
 import { ExecRunner } from '../../src/runtime/illumos/exec.ts';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 import { openStore } from '../helpers/server.ts';
 import { FakeIllumosHost } from '../fakes/host.ts';
 

@@ -5,7 +5,7 @@
 // | upstream test                                   | here                                                    |
 // |-------------------------------------------------|---------------------------------------------------------|
 // | test_lx_install_args_with_image / _missing_image | 'zoneadm argv' below; contract 'refuses an lx zone…'   |
-// | test_pod_zone_name_basic/_sanitization/_truncation | test/runtime/names.test.ts                            |
+// | test_pod_zone_name_basic/_sanitization/_truncation | test/api/zone-names.test.ts                            |
 // | test_pod_to_zone_config_* (maps, unique_ips, no_spec, limits, requests, aggregates, no_resources, brand_*) | test/runtime/zonespec.test.ts (+ 'zonecfg text' here) |
 // | test_exec_in_zone_running_default_success / _not_running_errors / _not_found_errors / _custom_result | 'zlogin exec' below |
 // | test_provision_transitions_to_running           | contract 'provisions a running zone…'                   |
@@ -15,7 +15,7 @@
 // | test_list_zones_returns_all_provisioned         | contract 'lists every zone it manages'                   |
 // | test_zone_info                                  | 'zoneadm parsing' + contract status checks              |
 // | test_parse_cidr_* / test_allocate_* / test_release_* / test_pool_exhaustion / test_get_all_allocations | test/runtime/ipam.test.ts; 'IP released' in illumos-pods.test.ts |
-// | test_vnic_name_short / _long                    | test/runtime/names.test.ts; contract 'refuses an invalid VNIC name' |
+// | test_vnic_name_short / _long                    | test/api/zone-names.test.ts; contract 'refuses an invalid VNIC name' |
 // | test_mock_initialize_creates_base_datasets      | 'storage engine' (zfs and mock) below                   |
 // | test_mock_zone_dataset_lifecycle / test_mock_volume_lifecycle | 'storage engine' below                     |
 // | test_detect_system_resources / test_format_memory_quantity_* / test_compute_reserves_subtracted / test_reservation_clamp_to_zero | test/runtime/host.test.ts |

@@ -1,9 +1,9 @@
 // Pod → ZoneSpec (SPEC §5.4): brand, containers, caps, names, network.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Container, Pod } from '../../src/api/types.ts';
+import type { Container, Pod } from '../../src/api/model/types.ts';
 import { LX_IMAGE_ANNOTATION, PodSpecError, zoneSpecFor, zoneSpecProblem, type ZoneSpecOptions } from '../../src/runtime/zonespec.ts';
-import { vnicName, zoneName } from '../../src/runtime/names.ts';
+import { vnicName, zoneName } from '../../src/api/model/zone-names.ts';
 
 const opts: ZoneSpecOptions = {
   zonepathPrefix: '/zones',

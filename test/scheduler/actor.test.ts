@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActor, createMachine, fromCallback, SimulatedClock } from 'xstate';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 import { schedulerActor, schedulerActorWith } from '../../src/scheduler/actor.ts';
 import type { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { node, pod, withCluster } from './fixtures.ts';

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
-import type { CoreEvent, Pod } from '../../src/api/types.ts';
+import type { CoreEvent, Pod } from '../../src/api/model/types.ts';
 import { ClientError, type Binding, type Client } from '../../src/client/client.ts';
 import { node, override, pod, withCluster } from './fixtures.ts';
 

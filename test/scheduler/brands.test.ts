@@ -1,7 +1,7 @@
 // The brand a pod asks for and the one it gets on a node (podBrandOn, for the node agent).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultBrandOn, nodeBrands, podBrandOn, requestedBrand, zoneBrandError } from '../../src/scheduler/brands.ts';
+import { defaultBrandOn, nodeBrands, podBrandOn, requestedBrand, zoneBrandError } from '../../src/api/model/brands.ts';
 
 describe('podBrandOn', () => {
   it('takes the annotation, else spec.runtimeClassName, else lx when the node has it, else its native brand', () => {

@@ -1,7 +1,7 @@
 // Builders for the scheduler tests: nodes and pods as the API stores them, their facts, and a
 // fresh store with an in-process Client (and schedulers over it).
 import { SimulatedClock } from 'xstate';
-import type { Node, Pod, Taint, Toleration } from '../../src/api/types.ts';
+import type { Node, Pod, Taint, Toleration } from '../../src/api/model/types.ts';
 import { nodeFacts, podFacts, type NodeFacts, type PodFacts } from '../../src/scheduler/facts.ts';
 import { startScheduler, type Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.ts';
 import type { Client } from '../../src/client/client.ts';

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
-import type { KubeObject, Pod } from '../../src/api/types.ts';
+import type { KubeObject, Pod } from '../../src/api/model/types.ts';
 import { ClientError, type Client, type ListQuery, type WatchHandlers } from '../../src/client/client.ts';
 import { node, override, pod, withCluster } from './fixtures.ts';
 

@@ -2,9 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
-import type { CoreEvent, Pod } from '../../src/api/types.ts';
+import type { CoreEvent, Pod } from '../../src/api/model/types.ts';
 import { EventRecorder } from '../../src/scheduler/recorder.ts';
-import { isDns1123Subdomain } from '../../src/api/validation.ts';
+import { isDns1123Subdomain } from '../../src/api/model/validation.ts';
 import { cluster, override, pod } from './fixtures.ts';
 
 async function setup() {

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
-import type { CoreEvent, Node, Pod } from '../../src/api/types.ts';
+import type { CoreEvent, Node, Pod } from '../../src/api/model/types.ts';
 import type { Client } from '../../src/client/client.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { cluster, node, pod } from './fixtures.ts';

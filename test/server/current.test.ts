@@ -2,7 +2,7 @@
 // next list, in store order, scoped to the namespace; resources over the bound read the store.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject } from '../../src/api/types.ts';
+import type { KubeObject } from '../../src/api/model/types.ts';
 import { CurrentObjects } from '../../src/server/current.ts';
 import { EncodedObjects } from '../../src/server/encoded.ts';
 import { openStore } from '../helpers/server.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, aggregatedGroupsDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo, wantsAggregated,
 } from '../../src/server/discovery.ts';
-import { RESOURCES as ALL_RESOURCES } from '../../src/api/resources.ts';
+import { RESOURCES as ALL_RESOURCES } from '../../src/api/model/resources.ts';
 
 // /api/v1 holds the core group; named groups are checked below.
 const RESOURCES = ALL_RESOURCES.filter((d) => d.group === '');

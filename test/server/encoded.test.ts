@@ -2,9 +2,9 @@
 // serialising the objects, never an old version's bytes, and a bounded cache.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject } from '../../src/api/types.ts';
+import type { KubeObject } from '../../src/api/model/types.ts';
 import { EncodedObjects } from '../../src/server/encoded.ts';
-import { toTable } from '../../src/api/table.ts';
+import { toTable } from '../../src/api/wire/table.ts';
 
 const obj = (uid: string, rv: string, extra: Record<string, unknown> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: uid, uid, resourceVersion: rv }, ...extra }) as KubeObject;
 

@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { unpack } from 'msgpackr';
 import { createActor, createMachine } from 'xstate';
-import { RESOURCES } from '../../src/api/resources.ts';
+import { RESOURCES } from '../../src/api/model/resources.ts';
 import { InspectHub } from '../../src/inspect/hub.ts';
 import { Limits, MAX_WS_MESSAGE_BYTES } from '../../src/server/limits.ts';
 import { route } from '../../src/server/router.ts';

@@ -4,7 +4,7 @@
 // Reproduce a failure with FUZZ_SEED=<seed printed on failure>; FUZZ_CASES sets the count.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RESOURCES } from '../../src/api/resources.ts';
+import { RESOURCES } from '../../src/api/model/resources.ts';
 import { createApi, DEFAULT_MAX_BODY_BYTES } from '../../src/server/api.ts';
 import { Limits } from '../../src/server/limits.ts';
 import { isStream, type HttpRequest, type Sink } from '../../src/server/http.ts';

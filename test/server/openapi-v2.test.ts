@@ -5,9 +5,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { startServer, TRANSPORTS, type TestServer } from '../helpers/server.ts';
-import { RESOURCES } from '../../src/api/resources.ts';
+import { RESOURCES } from '../../src/api/model/resources.ts';
 import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_AT } from '../../src/server/openapi-v2.ts';
-import { Writer } from '../../src/api/protobuf/encode.ts';
+import { Writer } from '../../src/api/wire/protobuf/encode.ts';
 
 type Obj = Record<string, unknown>;
 

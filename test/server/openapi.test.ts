@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openapiAll, openapiGroupVersion, openapiHash, openapiPath, openapiRoot, openapiV1, PATCH_CONTENT_TYPES } from '../../src/server/openapi.ts';
-import { groupVersion, RESOURCES as ALL_RESOURCES, type GroupVersion } from '../../src/api/resources.ts';
+import { groupVersion, RESOURCES as ALL_RESOURCES, type GroupVersion } from '../../src/api/model/resources.ts';
 
 // This file checks /openapi/v3/api/v1; named groups are checked at the end.
 const RESOURCES = ALL_RESOURCES.filter((d) => d.group === '');

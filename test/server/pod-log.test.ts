@@ -7,13 +7,13 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { appendFileSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Pod } from '../../src/api/types.ts';
+import type { Pod } from '../../src/api/model/types.ts';
 import { criLine } from '../../src/runtime/logs/cri.ts';
 import { NodeAuthority } from '../../src/server/node-authority.ts';
 import { Authenticator } from '../../src/server/auth.ts';
 import { createNodeApi, nodeApiRoutes } from '../../src/agent/node-api/handler.ts';
 import { listenNodeApi } from '../../src/agent/node-api/server.ts';
-import { zoneName } from '../../src/runtime/names.ts';
+import { zoneName } from '../../src/api/model/zone-names.ts';
 import type { Listening } from '../../src/server/listen.ts';
 import { startServer, tempDir, TRANSPORTS, type TestServer } from '../helpers/server.ts';
 

@@ -5,8 +5,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
-import { resourceDef, type ResourceDef } from '../../src/api/resources.ts';
-import type { KubeObject } from '../../src/api/types.ts';
+import { resourceDef, type ResourceDef } from '../../src/api/model/resources.ts';
+import type { KubeObject } from '../../src/api/model/types.ts';
 import { hubOf } from '../../src/store/hub.ts';
 import type { LmdbStore } from '../../src/store/lmdb.ts';
 import type { Publisher, Sink, Topics } from '../../src/server/http.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { LmdbStore } from '../../src/store/lmdb.ts';
 import { SimulatedClock } from 'xstate';
 import { StoreError, type StoreEvent } from '../../src/store/store.ts';
-import type { KubeObject, Pod } from '../../src/api/types.ts';
+import type { KubeObject, Pod } from '../../src/api/model/types.ts';
 import { openStore, tempDir } from '../helpers/server.ts';
 
 const pod = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({

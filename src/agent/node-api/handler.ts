@@ -2,11 +2,11 @@
 // port-forward will be upgrades on the same table) and the gate that serves the API server only.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError, badRequest, methodNotAllowed } from '../../api/status.ts';
-import { parseLogOptions } from '../../api/pod/log-options.ts';
+import { ApiError, badRequest, methodNotAllowed } from '../../api/model/status.ts';
+import { parseLogOptions } from '../../api/model/pod/log-options.ts';
 import { errorReply } from '../../server/errors.ts';
 import { text, type HttpHandler, type HttpReply, type HttpRequest, type Sink, type UpgradeAnswer } from '../../server/http.ts';
-import { zoneName } from '../../runtime/names.ts';
+import { zoneName } from '../../api/model/zone-names.ts';
 import type { ZoneRuntime } from '../../runtime/runtime.ts';
 import { instances, readContainerLog } from '../../runtime/logs/reader.ts';
 import { pumpTo } from '../../server/pump.ts';

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option, UsageError } from 'clipanion';
 import { parseAllDocuments } from 'yaml';
-import { apiVersionOf, kindDef } from '../../api/resources.ts';
-import type { KubeObject } from '../../api/types.ts';
+import { apiVersionOf, kindDef } from '../../api/model/resources.ts';
+import type { KubeObject } from '../../api/model/types.ts';
 import { ClientError } from '../../client/client.ts';
 import { ClientCommand, CliFailure } from '../client-command.ts';
 import { parseDuration } from '../flags.ts';

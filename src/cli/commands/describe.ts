@@ -1,7 +1,7 @@
 // `reddwarf describe pod NAME`: spec summary, status, conditions and the pod's events.
 import { Command, Option, UsageError } from 'clipanion';
-import { translateTimestampSince } from '../../api/table.ts';
-import type { CoreEvent, Pod } from '../../api/types.ts';
+import { translateTimestampSince } from '../../api/wire/table.ts';
+import type { CoreEvent, Pod } from '../../api/model/types.ts';
 import { ClientCommand } from '../client-command.ts';
 import { resourceType } from '../render/rows.ts';
 import { podReason, podRestarts, podState, podZone } from '../render/state.ts';

@@ -1,6 +1,6 @@
 // `reddwarf get TYPE [NAME]`: pods, nodes, services, namespaces or runtimeclasses as an aligned table, JSON or YAML.
 import { Command, Option, UsageError } from 'clipanion';
-import type { KubeObject } from '../../api/types.ts';
+import type { KubeObject } from '../../api/model/types.ts';
 import { ClientCommand } from '../client-command.ts';
 import { NAMESPACED, resourceType, tableFor } from '../render/rows.ts';
 import { alignTable, renderObjects } from '../render/table.ts';

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option, UsageError } from 'clipanion';
 import { parse } from 'yaml';
-import type { Pod } from '../../api/types.ts';
+import type { Pod } from '../../api/model/types.ts';
 import { planPod } from '../../runtime/illumos/plan.ts';
 import { defaultZonepathPrefix, storagePoolConfig, type StorageFlags } from '../../runtime/storage.ts';
 import { PodSpecError } from '../../runtime/zonespec.ts';

@@ -1,6 +1,6 @@
 // `reddwarf watch pods|nodes`: one line per change, until interrupted.
 import { Command, Option, UsageError } from 'clipanion';
-import type { KubeObject, Node, Pod } from '../../api/types.ts';
+import type { KubeObject, Node, Pod } from '../../api/model/types.ts';
 import { ClientCommand } from '../client-command.ts';
 import { resourceType } from '../render/rows.ts';
 import { podState } from '../render/state.ts';

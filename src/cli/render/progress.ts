@@ -1,7 +1,7 @@
 // Follows one pod until it runs, fails or the time is up, printing each state it passes through:
 // on a terminal one line rewritten in place, otherwise one plain line per state.
 import type { Writable } from 'node:stream';
-import type { Pod } from '../../api/types.ts';
+import type { Pod } from '../../api/model/types.ts';
 import type { Client } from '../../client/client.ts';
 import { podReason, podState, podZone, type PodState } from './state.ts';
 import { every, type Clock } from '../../time/clock.ts';

@@ -1,7 +1,7 @@
 // The columns `reddwarf get` prints per resource type (`-o wide` adds some).
 import { UsageError } from 'clipanion';
-import { translateTimestampSince } from '../../api/table.ts';
-import type { KubeObject, Namespace, Node, Pod, Service } from '../../api/types.ts';
+import { translateTimestampSince } from '../../api/wire/table.ts';
+import type { KubeObject, Namespace, Node, Pod, Service } from '../../api/model/types.ts';
 import { podReason, podRestarts, podState, podZone } from './state.ts';
 
 export type Printable = 'pods' | 'nodes' | 'services' | 'namespaces' | 'runtimeclasses';

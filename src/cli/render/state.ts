@@ -1,8 +1,8 @@
 // What reddwarf says a pod is doing, from what the agent writes (src/agent/report.ts):
 // Pending → Provisioning → Running, or ErrImagePull / ImagePullBackOff, CrashLoopBackOff, Failed,
 // Succeeded, Terminating.
-import type { Pod } from '../../api/types.ts';
-import { zoneName } from '../../runtime/names.ts';
+import type { Pod } from '../../api/model/types.ts';
+import { zoneName } from '../../api/model/zone-names.ts';
 
 export type PodState = 'Pending' | 'Provisioning' | 'ErrImagePull' | 'ImagePullBackOff' | 'Running' | 'CrashLoopBackOff' | 'Failed' | 'Succeeded' | 'Terminating';
 

@@ -1,6 +1,6 @@
 // Aligned plain-text tables, as kubectl prints them: upper-case headers, columns three spaces apart.
 import { stringify } from 'yaml';
-import type { KubeObject } from '../../api/types.ts';
+import type { KubeObject } from '../../api/model/types.ts';
 
 /** Rows padded to their widest cell; the last column is not padded. */
 export function alignTable(header: string[], rows: string[][]): string {

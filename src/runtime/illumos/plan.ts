@@ -1,14 +1,14 @@
 // `reddwarf plan`: the exact commands and zonecfg text the illumos runtime would run for a pod —
 // agent start, provisioning, deletion — produced by the runtime itself on a DryRunRunner, with
 // the zone supervisor's bundle it would write. Images are named, never pulled.
-import type { Container, Pod } from '../../api/types.ts';
+import type { Container, Pod } from '../../api/model/types.ts';
 import { formatIpv4, parseCidr } from '../ipam.ts';
 import type { RuntimeContainer } from '../runtime.ts';
 import { storagePoolConfig, type StorageFlags } from '../storage.ts';
 import { podConf, type Bundle, type BundleContainer } from '../supervisor/bundle.ts';
 import { ContainerConfigError, expand, resolveEnv, type PodContext } from '../supervisor/resolve.ts';
 import { PodSpecError, zoneSpecFor } from '../zonespec.ts';
-import { LX_BRAND, podBrandOn } from '../../scheduler/brands.ts';
+import { LX_BRAND, podBrandOn } from '../../api/model/brands.ts';
 import { DryRunRunner, type PlannedCommand } from './dryrun.ts';
 import type { IllumosZoneSpec, ZoneWorkload } from './runtime.ts';
 import { illumosRuntime, podLink } from './start.ts';

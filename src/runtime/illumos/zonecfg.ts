@@ -1,5 +1,5 @@
 // zonecfg(8): the command file of a pod's zone (SPEC §5.5), applying it, reading it back, deleting.
-import { formatCpuCap, formatMemoryCap } from '../../api/quantity.ts';
+import { formatCpuCap, formatMemoryCap } from '../../api/model/quantity.ts';
 import type { ZoneSpec } from '../runtime.ts';
 import { CommandError, run, type CommandRunner } from './command.ts';
 import { NO_SUCH_ZONE } from './zoneadm.ts';

@@ -1,9 +1,9 @@
 // The one translation of typed store errors to Kubernetes Status errors (storeerr.InterpretXError
 // in Kubernetes). The API server and the in-process client both use it, so a caller sees the
 // same code and reason whichever client it holds.
-import { ApiError, alreadyExists, badRequest, conflict, expired, forbidden, internalError, invalid, notFound } from './status.ts';
-import { resourceDef } from './resources.ts';
-import { StoreError } from './errors.ts';
+import { ApiError, alreadyExists, badRequest, conflict, expired, forbidden, internalError, invalid, notFound } from '../model/status.ts';
+import { resourceDef } from '../model/resources.ts';
+import { StoreError } from '../model/errors.ts';
 
 /** The ApiError a failure answers with; anything neither typed nor an ApiError is a 500. */
 export function toApiError(e: unknown): ApiError {

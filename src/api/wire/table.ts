@@ -1,7 +1,7 @@
 // Kubernetes `meta.k8s.io/v1` Table conversion: the columns and cells `kubectl get` prints, as kube-apiserver's printers make them.
-import { zoneName } from '../runtime/names.ts';
-import type { CoreEvent, KubeObject, Node, ObjectMeta, Pod, Service } from './types.ts';
-import { badRequest } from './status.ts';
+import { zoneName } from '../model/zone-names.ts';
+import type { CoreEvent, KubeObject, Node, ObjectMeta, Pod, Service } from '../model/types.ts';
+import { badRequest } from '../model/status.ts';
 
 export interface ColumnDefinition {
   name: string;

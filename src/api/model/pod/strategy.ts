@@ -5,7 +5,7 @@ import { keepAllButStatus, keepStatus, type Strategy } from '../strategy.ts';
 import { validatePod, validatePodUpdate } from '../validation.ts';
 import { admitRuntimeClass } from './runtimeclass.ts';
 import { bindPod } from './binding.ts';
-import { ZONE_BRAND_ANNOTATION } from '../../scheduler/brands.ts';
+import { ZONE_BRAND_ANNOTATION } from '../brands.ts';
 
 /** Grace period when neither the delete nor the pod names one (Kubernetes' default). */
 export const DEFAULT_GRACE_SECONDS = 30;

@@ -12,8 +12,8 @@
 //  - records M's set as one `operation: Apply` entry.
 // Not modelled: ownership taken by non-apply writes (Update entries are kept but not recomputed),
 // versions other than v1, and list types other than the merge keys below.
-import { ApiError } from './status.ts';
-import type { KubeObject, ManagedFieldsEntry } from './types.ts';
+import { ApiError } from '../model/status.ts';
+import type { KubeObject, ManagedFieldsEntry } from '../model/types.ts';
 
 type JsonMap = Record<string, unknown>;
 /** A fieldsV1 set: `{"f:spec": {"f:containers": {"k:{\"name\":\"c\"}": {".": {}, "f:image": {}}}}}`. */

@@ -1,7 +1,7 @@
 // Per-kind policy, kept pure: the store's one mutation path calls these hooks (the Kubernetes
 // registry's generic store + per-resource strategy split). Every write reaches the store through
 // one of them — main, status or binding — so no caller writes what its subresource may not.
-// Hooks refuse with a StoreError (src/api/errors.ts), never with an HTTP status.
+// Hooks refuse with a StoreError (src/api/model/errors.ts), never with an HTTP status.
 import type { DeleteOptions, KubeObject } from './types.ts';
 import type { StatusCause } from './status.ts';
 import type { BindingRequest } from './pod/binding.ts';

@@ -1,8 +1,8 @@
 // Field validation of the kinds we serve, in Kubernetes' wording (apimachinery util/validation, pkg/apis/core/validation).
 import type { CoreEvent, Namespace, Node, ObjectMeta, Pod, Service } from './types.ts';
 import { cause, type StatusCause } from './status.ts';
-import { PLANNED_BRANDS, POD_BRANDS, ZONE_BRAND_ANNOTATION } from '../scheduler/brands.ts';
-import { jsonEqual } from './patch.ts';
+import { PLANNED_BRANDS, POD_BRANDS, ZONE_BRAND_ANNOTATION } from './brands.ts';
+import { jsonEqual } from './json-value.ts';
 
 // The patterns and texts are Kubernetes' own, so clients and people see the messages they know.
 const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';

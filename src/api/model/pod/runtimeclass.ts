@@ -5,7 +5,7 @@
 import { StoreError } from '../errors.ts';
 import type { ReadObject } from '../strategy.ts';
 import type { KubeObject, Pod, Toleration } from '../types.ts';
-import { POD_BRANDS, ZONE_BRAND_ANNOTATION } from '../../scheduler/brands.ts';
+import { POD_BRANDS, ZONE_BRAND_ANNOTATION } from '../brands.ts';
 
 /** Resolves `spec.runtimeClassName`; refuses (Forbidden, as kube-apiserver) when it cannot be honoured. */
 export function admitRuntimeClass(pod: Pod, read: ReadObject): void {

@@ -20,7 +20,7 @@
 //    is a no-op rather than "no elements in any of the given slices";
 //  - errors apimachinery answers with 500 are 400 BadRequest here, except element-type
 //    mismatches and lists of lists, which are 422 Invalid.
-import { ApiError, badRequest } from './status.ts';
+import { ApiError, badRequest } from '../model/status.ts';
 
 type JsonMap = Record<string, unknown>;
 

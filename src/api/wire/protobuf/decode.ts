@@ -7,7 +7,7 @@
 // (messages.ts) are generated from the Go struct tags of k8s.io/api. gogo-proto writes every
 // non-pointer scalar, so empty strings, zeros, false and empty structs are dropped here (the JSON
 // encoder's omitempty); Go pointer fields keep their zero values (`gracePeriodSeconds: 0`).
-import { ApiError, badRequest } from '../status.ts';
+import { ApiError, badRequest } from '../../model/status.ts';
 import { MESSAGES, type FieldDef } from './messages.ts';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';

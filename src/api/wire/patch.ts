@@ -1,5 +1,6 @@
 // JSON merge patch (RFC 7386) and JSON patch (RFC 6902), applied to copies: inputs are never mutated.
-import { ApiError, badRequest } from './status.ts';
+import { ApiError, badRequest } from '../model/status.ts';
+import { jsonEqual } from '../model/json-value.ts';
 
 type Rec = Record<string, unknown>;
 const isObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -27,16 +28,6 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     else setMember(out, k, mergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   return out;
-}
-
-/** Deep equality of JSON values, as RFC 6902 `test` defines it (object member order does not matter). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  if (!isObject(a) || !isObject(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
 }
 
 /** A patch that parsed but cannot apply to this document: Kubernetes answers 422 Invalid with the patch library's text. */

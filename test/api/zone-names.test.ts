@@ -1,7 +1,7 @@
 // Zone and VNIC names: SPEC §5.3 and §6.3 examples, illumos validity and no collisions (bug 5).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isValidLinkName, isValidZoneName, vnicName, zoneName } from '../../src/runtime/names.ts';
+import { isValidLinkName, isValidZoneName, vnicName, zoneName } from '../../src/api/model/zone-names.ts';
 
 // Pairs upstream mapped to one name.
 const COLLIDING: [string, string, string, string][] = [
