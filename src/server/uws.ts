@@ -72,14 +72,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
       const queue = new FrameQueue((frames) => {
         if (data.closed) return;
         /* Writes made outside of a uWS callback, like from a timer, must be corked */
-        ws.cork(() => {
-          for (const d of frames) {
-            if (ws.send(d, typeof d !== 'string') === 2) {
-              ws.end(1011, 'backpressure');
-              return;
-            }
-          }
-        });
+        ws.cork(() => sendFrames(ws, frames));
       });
       data.closers.push(() => queue.clear());
       const topics: Topics = {
@@ -96,14 +89,7 @@ export function listenUws(handler: HttpHandler, host: string, port: number, tls?
           queue.flush();
           if (data.closed) return;
           // A direct send drains what was published to this socket first, so order is kept.
-          ws.cork(() => {
-            for (const d of frames) {
-              if (ws.send(d, typeof d !== 'string') === 2) {
-                ws.end(1011, 'backpressure');
-                return;
-              }
-            }
-          });
+          ws.cork(() => sendFrames(ws, frames));
         },
       };
       const sink: Sink = {
@@ -285,3 +271,12 @@ function writePlain(res: UWS.HttpResponse, reply: PlainReply, head = false, clos
   else res.end(reply.body, closeConnection);
 }
 
+/** Sends frames in order; a socket over uWS's backpressure limit is closed (1011), never skipped silently. */
+function sendFrames(ws: { send(d: string | Uint8Array, binary: boolean): number; end(code: number, reason: string): void }, frames: readonly (string | Uint8Array)[]): void {
+  for (const d of frames) {
+    if (ws.send(d, typeof d !== 'string') === 2) {
+      ws.end(1011, 'backpressure');
+      return;
+    }
+  }
+}
