@@ -134,7 +134,7 @@ async function containerLogs(o: NodeApiOptions, req: HttpRequest, namespace: str
     stream(sink: Sink) {
       const ac = new AbortController();
       sink.onClose(() => ac.abort());
-      readContainerLog(dir, opts, (chunk) => pumpTo(sink, chunk, ac.signal), { signal: ac.signal, ended, pollMs: o.pollMs })
+      readContainerLog(dir, opts, (chunk) => pumpTo(sink, chunk, ac.signal), { signal: ac.signal, ended, pollMs: o.pollMs, ...(o.clock ? { clock: o.clock } : {}) })
         .catch((e: unknown) => o.log?.(`logs of ${namespace}/${pod}/${container}: ${(e as Error).message}`))
         .finally(() => sink.end());
     },
