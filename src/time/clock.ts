@@ -50,3 +50,17 @@ export const keepAliveClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
 };
+
+/**
+ * Keeps the process alive until `p` settles. realClock's timers are unref'd, so work that is
+ * awaited while nothing else holds the event loop (an agent retrying its registration before the
+ * API server is up) must say so, or the process ends under it.
+ */
+export async function holding<T>(p: Promise<T>): Promise<T> {
+  const hold = setInterval(() => {}, 2 ** 30);
+  try {
+    return await p;
+  } finally {
+    clearInterval(hold);
+  }
+}

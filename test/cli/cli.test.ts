@@ -91,6 +91,26 @@ describe('reddwarf CLI', { concurrency: 2 }, () => {
       assert.match(v.stdout, new RegExp(`^server: not reachable at http://127\\.0\\.0\\.1:${port} `, 'm'));
     });
 
+    it('`reddwarf agent` keeps retrying its registration while the API server is down, instead of exiting', async () => {
+      const port = await freePort();
+      const data = makeTempDir('reddwarf-agent-retry-');
+      const child = spawn(process.execPath, [BIN, 'agent', '--server', `http://127.0.0.1:${port}`, '--node-name', 'early', '--data-dir', data, '--node-ip', '127.0.0.9'], { cwd: REPO_ROOT, env: ENV });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let exited: number | null | undefined;
+      child.on('exit', (code) => (exited = code));
+      try {
+        // 250, 500 and 1000 ms back-offs: three failures mean it outlived two waits.
+        const retried = await pollUntil(() => (stderr.match(/registration failed/g) ?? []).length >= 3 || exited !== undefined, 20_000);
+        assert.ok(retried, `no retries within 20 s:\n${stderr}`);
+        assert.equal(exited, undefined, `the agent exited (code ${exited}) while the API server was down:\n${stderr}`);
+        assert.match(stderr, new RegExp(`cannot reach the API server at http://127\\.0\\.0\\.1:${port}`));
+      } finally {
+        if (exited === undefined) child.kill('SIGKILL');
+        rmSync(data, { recursive: true, force: true });
+      }
+    });
+
     it('usage errors exit 2: unknown resource type, unknown flag, bad -o, describe of a non-pod', async () => {
       const file = join(dir, 'any.kubeconfig');
       writeKubeconfig(file, { server: 'http://127.0.0.1:1' });
