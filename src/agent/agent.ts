@@ -14,7 +14,7 @@ import type { StorageFlags } from '../runtime/storage.ts';
 import type { ZoneRuntime } from '../runtime/runtime.ts';
 import type { Distribution } from '../runtime/brands.ts';
 import { registerOnce, startHeartbeats, type NodeIdentity } from './register.ts';
-import { holding, realClock, sleep, type Clock } from '../time/clock.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 import { startPodHost, type PodHost } from './pods.ts';
 import { ImageStore } from '../images/store.ts';
 import { DirLayerBackend, ZfsLayerBackend } from '../images/layers.ts';
@@ -152,7 +152,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       break;
     } catch (e) {
       o.log(`node ${o.nodeName}: registration failed (${(e as Error).message}); retrying in ${delay} ms`);
-      await holding(sleep(clock, delay));
+      await sleep(clock, delay);
     }
   }
   o.log(`node ${o.nodeName} registered (${o.runtime} runtime, brands ${o.brands.join(', ')}, pod CIDR ${ipam.cidr})`);

@@ -7,7 +7,7 @@ import { ClientError } from '../client/client.ts';
 import { readKubeconfig, type KubeconfigAccess } from '../client/kubeconfig.ts';
 import { RemoteClient } from '../client/remote.ts';
 import { withFlags } from './flags.ts';
-import { keepAliveClock, type Clock } from '../time/clock.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 /** Flags every client command takes. */
 export const clientFlags = () => ({
@@ -35,7 +35,7 @@ export abstract class ClientCommand extends withFlags(clientFlags) {
   private remote: RemoteClient | undefined;
   private kc: KubeconfigAccess | undefined;
   /** Ages, timeouts and polls: wall-clock time, with timers that keep a waiting command alive. */
-  clock: Clock = keepAliveClock;
+  clock: Clock = realClock;
 
   /** The kubeconfig's access details (read once). */
   get access(): KubeconfigAccess {

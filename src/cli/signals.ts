@@ -28,7 +28,6 @@ export async function stopOnSignal(log: (m: string) => void, what: string, stop:
     log(why);
     process.exit(1);
   };
-  // realClock's timers are unref'd: the deadline alone never holds the process open.
   const deadline = clock.setTimeout(force(`shutdown took over ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting now`), SHUTDOWN_DEADLINE_MS);
   const again = force('second signal: exiting now');
   process.once('SIGTERM', again);

@@ -5,7 +5,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
 import { apiVersionOf, resourceDef, type ResourceDef } from '../api/model/resources.ts';
 import type { DeleteOptions, KubeObject } from '../api/model/types.ts';
-import { keepAliveClock, every, type Clock } from '../time/clock.ts';
+import { every, realClock, type Clock } from '../time/clock.ts';
 import { ClientError, type Binding, type Client, type ListAnswer, type ListQuery, type WatchHandlers, type WatchQuery } from './client.ts';
 
 export interface RemoteClientOptions {
@@ -19,10 +19,7 @@ export interface RemoteClientOptions {
   insecureSkipTlsVerify?: boolean;
   /** Per request, and per WebSocket handshake; default 30 s. */
   timeoutMs?: number;
-  /**
-   * Request timeouts, watch pings and reconnects. Default keepAliveClock: a pending reconnect holds
-   * the process open, as the socket it replaces did.
-   */
+  /** Request timeouts, watch pings and reconnects; realClock by default. */
   clock?: Clock;
 }
 
@@ -90,7 +87,7 @@ export class RemoteClient implements Client {
     this.base = base;
     this.prefix = base.pathname.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.clock = opts.clock ?? keepAliveClock;
+    this.clock = opts.clock ?? realClock;
     // One keep-alive pool per client: the node agent and scheduler make many small calls.
     this.agent = base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...this.tlsOptions() }) : new HttpAgent({ keepAlive: true });
   }

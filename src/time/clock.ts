@@ -10,26 +10,36 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
-/** Wall-clock time and Node's timers. Timers are unref'd: a pending one never keeps the process alive. */
+/**
+ * Wall-clock time and Node's timers. A one-shot timer holds the process open, as it is work
+ * someone waits for (a retry, a poll, a deadline); the periodic ticks of `every` do not.
+ */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
+};
+
+/** Lets a real timer not hold the process open (a simulated clock's ids have nothing to undo). */
+const background = (timer: unknown): unknown => {
+  (timer as { unref?: () => void } | null)?.unref?.();
+  return timer;
 };
 
 /**
  * Calls `fn` every `ms` on `clock` until the returned function is called. Each tick is scheduled
- * after the previous one ran, so a simulated clock advanced by N periods fires N times.
+ * after the previous one ran, so a simulated clock advanced by N periods fires N times. Periodic
+ * ticks are background work (bookmarks, heartbeats, compaction): they never hold the process open.
  */
 export function every(clock: Clock, ms: number, fn: () => void): () => void {
   let stopped = false;
   let timer: unknown;
   const tick = (): void => {
     if (stopped) return;
-    timer = clock.setTimeout(tick, ms);
+    timer = background(clock.setTimeout(tick, ms));
     fn();
   };
-  timer = clock.setTimeout(tick, ms);
+  timer = background(clock.setTimeout(tick, ms));
   return () => {
     stopped = true;
     clock.clearTimeout(timer);
@@ -39,28 +49,4 @@ export function every(clock: Clock, ms: number, fn: () => void): () => void {
 /** Resolves after `ms` on `clock`. */
 export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
-}
-
-/**
- * realClock whose timers hold the process open: for a command whose only pending work is a wait
- * (the CLI's polls and deadlines), which realClock's unref'd timers would let the process skip.
- */
-export const keepAliveClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
-};
-
-/**
- * Keeps the process alive until `p` settles. realClock's timers are unref'd, so work that is
- * awaited while nothing else holds the event loop (an agent retrying its registration before the
- * API server is up) must say so, or the process ends under it.
- */
-export async function holding<T>(p: Promise<T>): Promise<T> {
-  const hold = setInterval(() => {}, 2 ** 30);
-  try {
-    return await p;
-  } finally {
-    clearInterval(hold);
-  }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { criLine, formatTimestamp, parseCriLine, parseTimestamp } from '../../src/runtime/logs/cri.ts';
 import { NoPreviousInstance, readContainerLog, type LogReadOptions } from '../../src/runtime/logs/reader.ts';
-import { keepAliveClock, realClock } from '../../src/time/clock.ts';
+import { realClock } from '../../src/time/clock.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const dirs: string[] = [];
@@ -121,7 +121,7 @@ describe('following a container log', () => {
   function follow(dir: string, opts: LogReadOptions = {}, ctl: Parameters<typeof readContainerLog>[3] = {}) {
     let text = '';
     const ac = new AbortController();
-    const done = readContainerLog(dir, { follow: true, ...opts }, (c) => void (text += c.toString()), { signal: ac.signal, pollMs: 20, clock: keepAliveClock, ...ctl });
+    const done = readContainerLog(dir, { follow: true, ...opts }, (c) => void (text += c.toString()), { signal: ac.signal, pollMs: 20, ...ctl });
     return { text: () => text, done, abort: () => ac.abort() };
   }
   async function until(check: () => boolean, what: string): Promise<void> {

@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CriWriter, LimitReached, parseCriLine, parseTimestamp, type LogOut } from './cri.ts';
-import { keepAliveClock, type Clock } from '../../time/clock.ts';
+import { realClock, type Clock } from '../../time/clock.ts';
 
 export interface LogReadOptions {
   follow?: boolean;
@@ -25,11 +25,7 @@ export interface LogReadControl {
   ended?: (instance: number) => boolean | Promise<boolean>;
   /** Longest wait between checks while following when no fs event comes (default 250 ms). */
   pollMs?: number;
-  /**
-   * What sinceSeconds counts back from and the follow poll waits on. Default keepAliveClock: a
-   * follow someone awaits is work in progress, and its fs.watch is not persistent, so an unref'd
-   * poll timer would let the event loop end under it.
-   */
+  /** What sinceSeconds counts back from and the follow poll waits on (default realClock). */
   clock?: Clock;
 }
 
@@ -139,7 +135,7 @@ class LineSplitter {
  * instance's files; following: when the instance ends, the limit is reached or the signal aborts).
  */
 export async function readContainerLog(dir: string, opts: LogReadOptions, out: LogOut, ctl: LogReadControl = {}): Promise<void> {
-  const clock = ctl.clock ?? keepAliveClock;
+  const clock = ctl.clock ?? realClock;
   let sinceNs: bigint | undefined;
   if (opts.sinceTime !== undefined) sinceNs = parseTimestamp(opts.sinceTime);
   else if (opts.sinceSeconds !== undefined) sinceNs = BigInt(clock.now() - opts.sinceSeconds * 1000) * 1_000_000n;
@@ -222,7 +218,7 @@ async function drain(fh: FileHandle, pos: number, splitter: LineSplitter, emit: 
 /** Follows the current file of `instance`: through rotations, until the instance ends or the signal aborts. */
 async function follow(dir: string, instance: number, current: string, startAt: number, splitter: LineSplitter, emit: (l: Buffer[]) => Promise<void>, ctl: LogReadControl): Promise<void> {
   const signal = ctl.signal;
-  const waiter = new ChangeWaiter(dir, ctl.pollMs ?? 250, ctl.clock ?? keepAliveClock, signal);
+  const waiter = new ChangeWaiter(dir, ctl.pollMs ?? 250, ctl.clock ?? realClock, signal);
   let fh: FileHandle | undefined;
   let ino = -1;
   let pos = startAt;
