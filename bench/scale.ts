@@ -53,6 +53,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { OpenLoop, postPod } from './lib/open-loop.ts';
 import { ROLE_ENV, serveSpecs, SpecRunner } from './lib/child.ts';
 import { hollowProcess, type HollowSpec, type HollowStats } from './lib/hollow-node.ts';
 import type { Pod } from '../src/api/model/types.ts';
@@ -334,34 +335,13 @@ function podBody(name: string): Buffer {
   }));
 }
 
-function post(agent: http.Agent, port: number, token: string, body: Buffer): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ agent, host: '127.0.0.1', port, method: 'POST', path: '/api/v1/namespaces/default/pods', headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => {
-        if (res.statusCode !== 201) chunks.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8', 0, 300) }));
-      res.on('error', reject);
-    });
-    req.setNoDelay(true);
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const PREFIX = 'scale-';
 
 async function runUser(s: UserSpec): Promise<UserResult> {
   const n = s.pods;
-  const sent = new Float64Array(n);
-  const ack = new Float64Array(n);
   const added = new Float64Array(n);
   const bound = new Float64Array(n);
   const running = new Float64Array(n);
-  let created = 0;
-  let createErrors = 0;
-  let firstError: string | undefined;
   let runningCount = 0;
   let boundCount = 0;
   let watchEvents = 0;
@@ -412,46 +392,20 @@ async function runUser(s: UserSpec): Promise<UserResult> {
   let watch = await connect();
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: s.connections });
-  const t0 = performance.now();
-  // Creates stop being sent after twice their planned time (and a minute): the run is bounded.
-  const sendDeadline = t0 + (2 * n * 1000) / s.rate + 60_000;
-  let next = 0;
-  let maxLag = 0;
-  let lastAck = t0;
+  const load = new OpenLoop(n, s.rate, (i) => postPod(agent, s.port, podBody(`${PREFIX}${i}`), s.token));
+  const { t0, sent, ack } = load;
   let lastReport = t0;
-  const inFlight = new Set<Promise<void>>();
-  while (next < n && performance.now() < sendDeadline) {
-    const now = performance.now();
-    while (next < n && t0 + (next * 1000) / s.rate <= now) {
-      const i = next++;
-      maxLag = Math.max(maxLag, now - (t0 + (i * 1000) / s.rate));
-      sent[i] = now;
-      const p = post(agent, s.port, s.token, podBody(`${PREFIX}${i}`)).then(
-        (r) => {
-          if (r.status === 201) {
-            ack[i] = lastAck = performance.now();
-            created++;
-          } else {
-            createErrors++;
-            firstError ??= `HTTP ${r.status}: ${r.text}`;
-          }
-        },
-        (e: unknown) => {
-          createErrors++;
-          firstError ??= String(e);
-        },
-      ).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
+  // Creates stop being sent after twice their planned time (and a minute): the run is bounded.
+  await load.run((now) => {
     if (now - lastReport > 5000) {
       lastReport = now;
-      progress(`${next} sent, ${created} created, ${boundCount} bound, ${runningCount} Running, ${inFlight.size} in flight`);
+      progress(`${load.next} sent, ${load.created} created, ${boundCount} bound, ${runningCount} Running, ${load.inFlight.size} in flight`);
     }
-    await sleep(2);
-  }
+  }, t0 + (2 * n * 1000) / s.rate + 60_000);
   // Answers still owed are waited for, within the drain.
   const drainEnd = performance.now() + s.drainSeconds * 1000;
-  while (inFlight.size > 0 && performance.now() < drainEnd) await sleep(20);
+  while (load.inFlight.size > 0 && performance.now() < drainEnd) await sleep(20);
+  const { created, errors: createErrors, firstError, next, maxLagMs: maxLag, lastAck } = load;
   const createsDone = performance.now();
   progress(`creates done after ${round((createsDone - t0) / 1000, 2)} s: ${created} created, ${createErrors} errors; waiting up to ${s.drainSeconds} s for Running`);
   while (runningCount < created && performance.now() < drainEnd) {

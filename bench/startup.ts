@@ -42,6 +42,7 @@
 //        [--modes plain+statefile,inspect+statefile] [--step-delay-ms N|up]
 //        [--http auto|uws|node] [--max-pods N]
 // Progress goes to stderr; the last line of stdout is one JSON object.
+import { OpenLoop, postPod } from './lib/open-loop.ts';
 import { ROLE_ENV, serveSpecs, SpecRunner } from './lib/child.ts';
 import { rmSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
@@ -105,30 +106,11 @@ function podBody(name: string): Buffer {
   return Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'startup' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } }));
 }
 
-function post(agent: http.Agent, port: number, body: Buffer): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ agent, host: '127.0.0.1', port, method: 'POST', path: '/api/v1/namespaces/default/pods', headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8', 0, 400) }));
-      res.on('error', reject);
-    });
-    req.setNoDelay(true);
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function runLoad(s: LoadSpec): Promise<LoadResult> {
   const planned = Math.round(s.rate * s.seconds);
-  const ack = new Float64Array(planned);
   const bound = new Float64Array(planned);
   const running = new Float64Array(planned);
-  const sent = new Float64Array(planned);
-  let created = 0;
   let runningCount = 0;
-  let createErrors = 0;
-  let firstError: string | undefined;
   let watchEvents = 0;
   let watchClosed: string | null = null;
   let lastRunningAt = 0;
@@ -160,43 +142,23 @@ async function runLoad(s: LoadSpec): Promise<LoadResult> {
   });
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const t0 = performance.now();
+  const load = new OpenLoop(planned, s.rate, (i) => postPod(agent, s.port, podBody(`s-${i}`)));
+  const { t0, sent, ack } = load;
   const backlog: number[] = [];
-  const sampler = setInterval(() => backlog.push(next - runningCount), 1000);
-  let next = 0;
-  let maxLag = 0;
-  const inFlight: Promise<void>[] = [];
-  // Open loop: pod i goes at t0 + i/rate, however long earlier answers take.
-  while (next < planned) {
-    const now = performance.now();
-    while (next < planned && t0 + (next * 1000) / s.rate <= now) {
-      const i = next++;
-      maxLag = Math.max(maxLag, now - (t0 + (i * 1000) / s.rate));
-      sent[i] = now;
-      inFlight.push(post(agent, s.port, podBody(`s-${i}`)).then(
-        (r) => {
-          if (r.status === 201) {
-            ack[i] = performance.now();
-            created++;
-          } else {
-            createErrors++;
-            firstError ??= `HTTP ${r.status}: ${r.text}`;
-          }
-        },
-        (e: unknown) => {
-          createErrors++;
-          firstError ??= String(e);
-        },
-      ));
+  const sampler = setInterval(() => backlog.push(load.next - runningCount), 1000);
+  let reported = 0;
+  await load.run(() => {
+    if (load.next - reported >= 1000) {
+      reported = load.next - (load.next % 1000);
+      process.stderr.write(`[bench:startup ${s.label}] ${reported} creates sent, ${load.created} acked, ${runningCount} Running\n`);
     }
-    if (next % 1000 === 0 && next > 0) process.stderr.write(`[bench:startup ${s.label}] ${next} creates sent, ${created} acked, ${runningCount} Running\n`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  });
   const windowEnd = t0 + s.seconds * 1000;
   await new Promise((r) => setTimeout(r, Math.max(0, windowEnd - performance.now())));
-  const backlogAtWindowEnd = next - runningCount;
-  await Promise.all(inFlight);
+  const backlogAtWindowEnd = load.next - runningCount;
+  await Promise.all(load.inFlight);
   const lastAck = performance.now();
+  const { created, errors: createErrors, firstError, next, maxLagMs: maxLag } = load;
   process.stderr.write(`[bench:startup ${s.label}] all ${planned} creates answered after ${round((lastAck - t0) / 1000, 2)} s: ${created} created, ${runningCount} Running; draining up to ${s.drainSeconds} s\n`);
   const drainEnd = windowEnd + s.drainSeconds * 1000;
   let lastReport = performance.now();
